@@ -1,0 +1,45 @@
+# glue-customers — `make run` serves the API on embedded SQLite; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+WORKERS ?= 1
+STAMP := $(VENV)/.installed
+
+.PHONY: install run migrate test check lint typecheck format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python -m app.migrate
+
+run: migrate
+	$(BIN)/uvicorn --factory app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+# The whole suite on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy app resources schemas errors
+
+check: lint typecheck test
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

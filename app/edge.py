@@ -1,0 +1,123 @@
+"""The edge of every request: request ids, security headers, Accept negotiation, the body limit,
+and the last-resort rendering of failures (503 for an unreachable database, 500 for a bug)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import jsonapi
+from app.database import connection_errors
+from errors import ApiError, catalogue
+
+__all__ = ["EdgeMiddleware", "api_error_handler", "http_exception_handler", "is_api_path"]
+
+logger = logging.getLogger("glue_customers")
+
+_NOT_JSON_API_PREFIXES = ("/health/", "/docs", "/openapi.yaml", "/.well-known/", "/token")
+_CACHEABLE_PREFIXES = ("/docs", "/openapi.yaml")
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+DATABASE_RETRY_AFTER_SECONDS = "5"
+
+
+def is_api_path(path: str) -> bool:
+    return not path.startswith(_NOT_JSON_API_PREFIXES)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class EdgeMiddleware:
+    def __init__(self, app: ASGIApp, body_limit: int) -> None:
+        self.app = app
+        self.body_limit = body_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        path: str = scope["path"]
+        no_store = not path.startswith(_CACHEABLE_PREFIXES)
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                headers.extend(_SECURITY_HEADERS)
+                headers.append((b"x-request-id", request_id.encode()))
+                if no_store and not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        async def respond(error: ApiError) -> None:
+            if not started:
+                await jsonapi.error_response(error)(scope, receive, send_with_headers)
+
+        headers = dict(scope.get("headers", []))
+        if is_api_path(path) and not jsonapi.accept_is_acceptable(_header(headers, b"accept")):
+            await respond(ApiError(catalogue.UNSUPPORTED_ACCEPT))
+            return
+        declared_length = _header(headers, b"content-length")
+        if declared_length is not None and declared_length.isdigit() and int(declared_length) > self.body_limit:
+            await respond(ApiError(catalogue.BODY_TOO_LARGE))
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.body_limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _BodyTooLarge:
+            await respond(ApiError(catalogue.BODY_TOO_LARGE))
+        except connection_errors as error:
+            logger.warning("database unreachable (request %s): %r", request_id, error)
+            await respond(ApiError(catalogue.SERVICE_UNAVAILABLE,
+                                   headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS}))
+        except Exception:
+            logger.exception("unhandled error (request %s)", request_id)
+            await respond(ApiError(catalogue.INTERNAL_ERROR))
+
+
+def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value is not None else None
+
+
+async def api_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return jsonapi.error_response(exc)
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> Response:
+    """The router's own 404 and 405, in the catalogue's words."""
+    assert isinstance(exc, HTTPException)
+    headers: dict[str, Any] = dict(exc.headers or {})
+    if exc.status_code == 405:
+        return jsonapi.error_response(ApiError(catalogue.METHOD_NOT_ALLOWED, headers=headers))
+    if exc.status_code == 404:
+        return jsonapi.error_response(ApiError(catalogue.NOT_FOUND))
+    return jsonapi.error_response(ApiError(catalogue.INVALID_DOCUMENT))

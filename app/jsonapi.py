@@ -1,0 +1,217 @@
+"""The JSON:API edge: media types, request documents, query parameters, rendering and errors.
+
+Everything JSON:API-shaped lives here. Services receive plain values and never see a document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from errors import ApiError, Problem, catalogue
+
+__all__ = [
+    "MEDIA_TYPE",
+    "ResourceQuery",
+    "accept_is_acceptable",
+    "read_attributes",
+    "read_json_body",
+    "parse_query",
+    "load_attributes",
+    "document_response",
+    "empty_response",
+    "error_document",
+    "error_response",
+    "base_url",
+]
+
+MEDIA_TYPE = "application/vnd.api+json"
+_ALLOWED_MEDIA_PARAMETERS = {"ext", "profile"}
+_ACCEPTABLE_TYPES = {"*/*", "application/*", "application/json", MEDIA_TYPE}
+_MEMBER_FAMILIES = {"include", "fields", "page", "sort", "filter"}
+_FIELDS_PARAMETER = re.compile(r"^fields\[([A-Za-z0-9_-]+)\]$")
+
+
+def _media_type_and_parameters(value: str) -> tuple[str, set[str]]:
+    parts = [part.strip() for part in value.split(";")]
+    parameters = {part.split("=", 1)[0].strip().lower() for part in parts[1:] if part}
+    return parts[0].lower(), parameters
+
+
+def accept_is_acceptable(accept: str | None) -> bool:
+    """JSON:API §content negotiation, relaxed as Glue is: missing or any JSON type is fine."""
+    if not accept or not accept.strip():
+        return True
+    offered = [_media_type_and_parameters(item) for item in accept.split(",") if item.strip()]
+    json_api = [params for media, params in offered if media == MEDIA_TYPE]
+    if json_api and all(params - _ALLOWED_MEDIA_PARAMETERS - {"q"} for params in json_api):
+        # Every JSON:API media type carries parameters we do not serve; other JSON types may rescue it.
+        return any(media in _ACCEPTABLE_TYPES - {MEDIA_TYPE} for media, _ in offered)
+    return any(media in _ACCEPTABLE_TYPES for media, _ in offered)
+
+
+def _check_content_type(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        raise ApiError(catalogue.UNSUPPORTED_MEDIA_TYPE)
+    media, parameters = _media_type_and_parameters(content_type)
+    if media == MEDIA_TYPE and not parameters - _ALLOWED_MEDIA_PARAMETERS:
+        return
+    if media == "application/json" and not parameters - {"charset"}:
+        return
+    raise ApiError(catalogue.UNSUPPORTED_MEDIA_TYPE)
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise ValueError(f"duplicate key {key!r}")
+        document[key] = value
+    return document
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+async def read_json_body(request: Request) -> Any:
+    """The parsed JSON body: strict UTF-8, no duplicate keys, no NaN, bounded nesting (else 013)."""
+    _check_content_type(request)
+    body = await request.body()  # the body-limit middleware answers 413 before this grows too large
+    try:
+        text = body.decode("utf-8")
+        return json.loads(text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError(catalogue.INVALID_DOCUMENT) from None
+
+
+async def read_attributes(request: Request, resource_type: str, resource_id: str | None = None) -> dict[str, Any]:
+    """The ``attributes`` of a request document for ``resource_type``, after the shape checks."""
+    document = await read_json_body(request)
+    if not isinstance(document, dict):
+        raise ApiError(catalogue.INVALID_DOCUMENT)
+    data = document.get("data")
+    if not isinstance(data, dict):
+        raise ApiError(catalogue.INVALID_DOCUMENT)
+    attributes = data.get("attributes", {})
+    if not isinstance(attributes, dict) or not isinstance(data.get("type"), str):
+        raise ApiError(catalogue.INVALID_DOCUMENT)
+    if data["type"] != resource_type:
+        raise ApiError(catalogue.INVALID_TYPE)
+    if "id" in data and resource_id is not None and data["id"] != resource_id:
+        raise ApiError(catalogue.RESOURCE_ID_MISMATCH)
+    return attributes
+
+
+def load_attributes(schema: Any, resource_type: str, attributes: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Validate ``attributes`` with a marshmallow-jsonapi schema; failures become 901 errors."""
+    try:
+        loaded: dict[str, Any] = schema.load(
+            {"data": {"type": resource_type, "attributes": dict(attributes)}}, partial=partial
+        )
+    except ValidationError as error:
+        raise ApiError.of(_validation_problems(error.messages)) from None
+    return loaded
+
+
+def _validation_problems(messages: Any) -> list[Problem]:
+    problems = []
+    for item in messages.get("errors", []) if isinstance(messages, dict) else []:
+        pointer = item.get("source", {}).get("pointer", "/data")
+        attribute = pointer.rsplit("/", 1)[-1]
+        problems.append(
+            Problem(catalogue.VALIDATION_FAILED, attribute, {"field": attribute, "message": item["detail"]})
+        )
+    if not problems:
+        problems.append(Problem(catalogue.INVALID_DOCUMENT))
+    return sorted(problems, key=lambda problem: (problem.attribute or "", problem.detail))
+
+
+@dataclass(frozen=True)
+class ResourceQuery:
+    include: tuple[str, ...] = ()
+    fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def only(self, resource_type: str) -> tuple[str, ...] | None:
+        return self.fields.get(resource_type)
+
+
+def parse_query(
+    request: Request,
+    *,
+    fields_by_type: Mapping[str, Iterable[str]],
+    includes: Sequence[str] = (),
+) -> ResourceQuery:
+    """``include`` and ``fields[TYPE]``; anything else JSON:API reserves is refused with 011."""
+    include: tuple[str, ...] = ()
+    sparse: dict[str, tuple[str, ...]] = {}
+    for name, value in request.query_params.multi_items():
+        if name == "include":
+            include = tuple(part for part in value.split(",") if part)
+            if any(path not in includes for path in include):
+                raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+            continue
+        match = _FIELDS_PARAMETER.match(name)
+        if match:
+            resource_type = match.group(1)
+            known = set(fields_by_type.get(resource_type, ()))
+            requested = tuple(part for part in value.split(",") if part)
+            if not known or any(part not in known for part in requested):
+                raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+            sparse[resource_type] = requested
+            continue
+        family = name.split("[", 1)[0]
+        # JSON:API: a parameter made only of a-z letters is reserved for the spec; names with other
+        # characters are implementation-specific and may be ignored.
+        if family in _MEMBER_FAMILIES or family.isalpha() and family.islower():
+            raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+    return ResourceQuery(include=include, fields=sparse)
+
+
+def base_url(request: Request, public_base_url: str) -> str:
+    if public_base_url:
+        return public_base_url.rstrip("/")
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _dumps(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def document_response(
+    document: Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(_dumps(document), status_code=status, headers=dict(headers or {}), media_type=MEDIA_TYPE)
+
+
+def empty_response() -> Response:
+    return Response(status_code=204)
+
+
+def error_document(error: ApiError) -> dict[str, Any]:
+    objects = []
+    for problem in error.problems:
+        item: dict[str, Any] = {
+            "status": str(problem.entry.status),
+            "code": problem.entry.code,
+            "detail": problem.detail,
+        }
+        if problem.attribute:
+            item["source"] = {"pointer": f"/data/attributes/{problem.attribute}"}
+        objects.append(item)
+    return {"errors": objects}
+
+
+def error_response(error: ApiError) -> Response:
+    headers = dict(error.headers)
+    if error.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="glue-customers", error="invalid_token"')
+    return document_response(error_document(error), error.status, headers)

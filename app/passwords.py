@@ -1,0 +1,69 @@
+"""Password hashing (argon2id, always off the event loop) and the password policy."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import anyio.to_thread
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.settings import Settings
+
+__all__ = ["PasswordHasherService", "password_policy_violations", "MAX_PASSWORD_LENGTH"]
+
+MAX_PASSWORD_LENGTH = 128
+
+
+class PasswordHasherService:
+    """argon2id with the configured cost; every call runs in a worker thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
+        )
+        # Verifying against this hash costs what verifying a real one does: a login for an
+        # unknown e-mail takes as long as a login with a wrong password.
+        self._decoy_hash = self._hasher.hash("decoy password that never matches")
+
+    async def hash_password(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+
+    async def verify_password(self, password_hash: str | None, password: str) -> bool:
+        """Constant-cost check: an absent hash is verified against the decoy and fails."""
+        return await anyio.to_thread.run_sync(self._verify, password_hash, password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+    def _verify(self, password_hash: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash or self._decoy_hash, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn ships the 30,000 most common passwords of leaked password sets.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_policy_violations(password: str, min_length: int) -> list[str]:
+    """The policy's messages for ``password`` (empty when it is acceptable)."""
+    if len(password) < min_length:
+        return [f"This value is too short. It should have {min_length} characters or more."]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [f"This value is too long. It should have {MAX_PASSWORD_LENGTH} characters or less."]
+    if len(set(password)) == 1:
+        return ["This value should not consist of one repeated character."]
+    if password.lower() in _common_passwords():
+        return ["This password is too common."]
+    return []

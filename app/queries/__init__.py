@@ -1,0 +1,1 @@
+"""The SQL layer: every statement the service runs lives in this package."""

@@ -1,0 +1,133 @@
+"""SQL for customers: reference allocation, insert, lookups, partial update, anonymisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.clock import as_utc
+from app.database import Database
+from app.models import Credentials, Customer
+from app.queries._common import is_unique_violation, mapping
+from app.tables import customer_events, customer_reference_sequences, customers
+
+__all__ = ["EmailTaken", "next_reference_number", "insert_customer", "customer_by_id",
+           "credentials_by_email", "update_customer", "anonymize_customer", "record_event",
+           "customer_from_row"]
+
+
+class EmailTaken(Exception):
+    """The store already has a customer with this e-mail (the unique index said so)."""
+
+
+def customer_from_row(row: Any) -> Customer:
+    values = mapping(row) if not isinstance(row, dict) else row
+    return Customer(
+        id=values["id"],
+        reference=values["reference"],
+        email=values["email"],
+        salutation=values["salutation"],
+        first_name=values["first_name"],
+        last_name=values["last_name"],
+        gender=values["gender"],
+        date_of_birth=values["date_of_birth"],
+        created_at=as_utc(values["created_at"]),
+        updated_at=as_utc(values["updated_at"]),
+    )
+
+
+CUSTOMER_COLUMNS = [customers.c[name] for name in (
+    "id", "reference", "email", "salutation", "first_name", "last_name", "gender", "date_of_birth",
+    "created_at", "updated_at",
+)]
+
+
+async def next_reference_number(db: Database, store: str) -> int:
+    """Atomically take the store's next customer number (one upsert; safe under concurrency)."""
+    dialect_insert = sqlite.insert if db.is_sqlite else postgresql.insert
+    statement = dialect_insert(customer_reference_sequences).values(store=store, last_value=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[customer_reference_sequences.c.store],
+        set_={"last_value": customer_reference_sequences.c.last_value + 1},
+    ).returning(customer_reference_sequences.c.last_value)
+    row = await db.fetch_one(statement)
+    return int(row[0])
+
+
+async def insert_customer(db: Database, values: dict[str, Any]) -> Customer:
+    try:
+        row = await db.fetch_one(customers.insert().values(**values).returning(*CUSTOMER_COLUMNS))
+    except Exception as error:
+        if is_unique_violation(error):
+            raise EmailTaken from None
+        raise
+    return customer_from_row(row)
+
+
+async def customer_by_id(db: Database, customer_id: int) -> Customer | None:
+    row = await db.fetch_one(
+        sa.select(*CUSTOMER_COLUMNS).where(customers.c.id == customer_id, customers.c.anonymized_at.is_(None))
+    )
+    return customer_from_row(row) if row else None
+
+
+async def credentials_by_email(db: Database, store: str, email_key: str) -> Credentials | None:
+    row = await db.fetch_one(
+        sa.select(customers.c.id, customers.c.reference, customers.c.password_hash).where(
+            customers.c.store == store,
+            customers.c.email_key == email_key,
+            customers.c.anonymized_at.is_(None),
+        )
+    )
+    if row is None:
+        return None
+    return Credentials(customer_id=row[0], reference=row[1], password_hash=row[2])
+
+
+async def set_password_hash(db: Database, customer_id: int, password_hash: str) -> None:
+    await db.execute(customers.update().where(customers.c.id == customer_id).values(password_hash=password_hash))
+
+
+async def update_customer(db: Database, customer_id: int, changes: dict[str, Any]) -> Customer | None:
+    """Apply ``changes`` to a live customer; None when it vanished (anonymised) meanwhile."""
+    try:
+        row = await db.fetch_one(
+            customers.update()
+            .where(customers.c.id == customer_id, customers.c.anonymized_at.is_(None))
+            .values(**changes)
+            .returning(*CUSTOMER_COLUMNS)
+        )
+    except Exception as error:
+        if is_unique_violation(error):
+            raise EmailTaken from None
+        raise
+    return customer_from_row(row) if row else None
+
+
+async def anonymize_customer(db: Database, customer_id: int, placeholder_email: str, now: datetime) -> bool:
+    row = await db.fetch_one(
+        customers.update()
+        .where(customers.c.id == customer_id, customers.c.anonymized_at.is_(None))
+        .values(
+            email=placeholder_email,
+            email_key=placeholder_email,
+            password_hash=None,
+            salutation=None,
+            first_name=None,
+            last_name=None,
+            gender=None,
+            date_of_birth=None,
+            locale=None,
+            updated_at=now,
+            anonymized_at=now,
+        )
+        .returning(customers.c.id)
+    )
+    return row is not None
+
+
+async def record_event(db: Database, customer_id: int, kind: str, now: datetime) -> None:
+    await db.execute(customer_events.insert().values(customer_id=customer_id, kind=kind, created_at=now))

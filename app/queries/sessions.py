@@ -1,0 +1,122 @@
+"""SQL for sessions and refresh tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.clock import as_utc
+from app.database import Database
+from app.models import Customer
+from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
+from app.tables import customers, refresh_tokens, sessions
+
+__all__ = ["RefreshTokenState", "insert_session", "insert_refresh_token", "live_session_customer",
+           "refresh_token_state", "mark_rotated", "revoke_session", "revoke_customer_sessions",
+           "session_of_refresh_token"]
+
+
+@dataclass(frozen=True)
+class RefreshTokenState:
+    session_id: str
+    customer_id: int
+    customer_reference: str
+    rotated: bool
+    session_usable: bool
+    expires_at: datetime
+
+
+async def insert_session(db: Database, session_id: str, customer_id: int, now: datetime, expires_at: datetime) -> None:
+    await db.execute(
+        sessions.insert().values(id=session_id, customer_id=customer_id, created_at=now, expires_at=expires_at)
+    )
+
+
+async def insert_refresh_token(db: Database, digest: str, session_id: str, now: datetime) -> None:
+    await db.execute(refresh_tokens.insert().values(digest=digest, session_id=session_id, created_at=now))
+
+
+async def live_session_customer(db: Database, session_id: str, reference: str) -> Customer | None:
+    """The customer of a session that is neither revoked nor belongs to an anonymised customer."""
+    row = await db.fetch_one(
+        sa.select(*CUSTOMER_COLUMNS)
+        .select_from(sessions.join(customers, customers.c.id == sessions.c.customer_id))
+        .where(
+            sessions.c.id == session_id,
+            sessions.c.revoked_at.is_(None),
+            customers.c.reference == reference,
+            customers.c.anonymized_at.is_(None),
+        )
+    )
+    return customer_from_row(row) if row else None
+
+
+async def refresh_token_state(db: Database, digest: str, now: datetime) -> RefreshTokenState | None:
+    row = await db.fetch_one(
+        sa.select(
+            refresh_tokens.c.session_id,
+            refresh_tokens.c.rotated_at,
+            sessions.c.customer_id,
+            sessions.c.revoked_at,
+            sessions.c.expires_at,
+            customers.c.reference,
+            customers.c.anonymized_at,
+        )
+        .select_from(
+            refresh_tokens.join(sessions, sessions.c.id == refresh_tokens.c.session_id).join(
+                customers, customers.c.id == sessions.c.customer_id
+            )
+        )
+        .where(refresh_tokens.c.digest == digest)
+    )
+    if row is None:
+        return None
+    values = row._mapping
+    expires_at = as_utc(values["expires_at"])
+    usable = values["revoked_at"] is None and values["anonymized_at"] is None and expires_at > now
+    return RefreshTokenState(
+        session_id=values["session_id"],
+        customer_id=values["customer_id"],
+        customer_reference=values["reference"],
+        rotated=values["rotated_at"] is not None,
+        session_usable=usable,
+        expires_at=expires_at,
+    )
+
+
+async def mark_rotated(db: Database, digest: str, now: datetime) -> bool:
+    """Exchange a refresh token once; False when a concurrent request exchanged it first."""
+    row = await db.fetch_one(
+        refresh_tokens.update()
+        .where(refresh_tokens.c.digest == digest, refresh_tokens.c.rotated_at.is_(None))
+        .values(rotated_at=now)
+        .returning(refresh_tokens.c.digest)
+    )
+    return row is not None
+
+
+async def session_of_refresh_token(db: Database, digest: str) -> tuple[str, int] | None:
+    row = await db.fetch_one(
+        sa.select(sessions.c.id, sessions.c.customer_id)
+        .select_from(refresh_tokens.join(sessions, sessions.c.id == refresh_tokens.c.session_id))
+        .where(refresh_tokens.c.digest == digest)
+    )
+    return (row[0], row[1]) if row else None
+
+
+async def revoke_session(db: Database, session_id: str, now: datetime, customer_id: int | None = None) -> None:
+    conditions = [sessions.c.id == session_id, sessions.c.revoked_at.is_(None)]
+    if customer_id is not None:
+        conditions.append(sessions.c.customer_id == customer_id)
+    await db.execute(sessions.update().where(*conditions).values(revoked_at=now))
+
+
+async def revoke_customer_sessions(
+    db: Database, customer_id: int, now: datetime, keep_session_id: str | None = None
+) -> None:
+    conditions = [sessions.c.customer_id == customer_id, sessions.c.revoked_at.is_(None)]
+    if keep_session_id is not None:
+        conditions.append(sessions.c.id != keep_session_id)
+    await db.execute(sessions.update().where(*conditions).values(revoked_at=now))

@@ -1,0 +1,119 @@
+"""Customers: registration, profile changes and anonymisation."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from app.clock import utc_now
+from app.database import Database
+from app.models import Customer
+from app.passwords import PasswordHasherService, password_policy_violations
+from app.queries import customers as queries
+from app.queries import sessions as session_queries
+from app.settings import Settings
+from errors import ApiError, Problem, catalogue
+
+__all__ = ["CustomerService", "Registration", "GENDERS", "SALUTATIONS"]
+
+GENDERS = ("Male", "Female")
+SALUTATIONS = ("Mr", "Mrs", "Ms", "Dr")
+
+
+@dataclass(frozen=True)
+class Registration:
+    salutation: str
+    first_name: str
+    last_name: str
+    email: str
+    password: str
+    confirm_password: str
+    accepted_terms: Any
+    gender: str | None = None
+    date_of_birth: date | None = None
+    locale: str | None = None
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+class CustomerService:
+    def __init__(self, db: Database, settings: Settings, hasher: PasswordHasherService) -> None:
+        self._db = db
+        self._settings = settings
+        self._hasher = hasher
+
+    def check_new_password(self, password: str, confirm_password: str, attribute: str) -> None:
+        """Password policy (901 on ``attribute``), then the confirmation must match (406)."""
+        violations = password_policy_violations(password, self._settings.password_min_length)
+        if violations:
+            raise ApiError.of([
+                Problem(catalogue.VALIDATION_FAILED, attribute, {"field": attribute, "message": message})
+                for message in violations
+            ])
+        if password != confirm_password:
+            raise ApiError(catalogue.PASSWORDS_DO_NOT_MATCH, field=attribute)
+
+    async def register(self, registration: Registration) -> Customer:
+        """Glue's order: gender (414), terms (422), password policy (901), confirmation (406), e-mail (400)."""
+        if registration.gender is not None and registration.gender not in GENDERS:
+            raise ApiError(catalogue.INVALID_GENDER)
+        if registration.accepted_terms is not True:
+            raise ApiError(catalogue.TERMS_NOT_ACCEPTED)
+        self.check_new_password(registration.password, registration.confirm_password, "password")
+        password_hash = await self._hasher.hash_password(registration.password)
+        now = utc_now()
+        store = self._settings.store
+        try:
+            async with self._db.transaction():
+                number = await queries.next_reference_number(self._db, store)
+                return await queries.insert_customer(self._db, {
+                    "store": store,
+                    "reference": f"{store}--{number}",
+                    "email": registration.email.strip(),
+                    "email_key": email_key(registration.email),
+                    "password_hash": password_hash,
+                    "salutation": registration.salutation,
+                    "first_name": registration.first_name,
+                    "last_name": registration.last_name,
+                    "gender": registration.gender,
+                    "date_of_birth": registration.date_of_birth,
+                    "locale": registration.locale,
+                    "created_at": now,
+                    "updated_at": now,
+                })
+        except queries.EmailTaken:
+            raise ApiError(catalogue.CUSTOMER_ALREADY_EXISTS) from None
+
+    async def update(self, customer: Customer, changes: dict[str, Any]) -> Customer:
+        """PATCH writes only the attributes sent; a customer gone meanwhile is 410."""
+        if "gender" in changes and changes["gender"] is not None and changes["gender"] not in GENDERS:
+            raise ApiError(catalogue.INVALID_GENDER)
+        if not changes:
+            return customer
+        values = dict(changes)
+        if "email" in values:
+            values["email"] = values["email"].strip()
+            values["email_key"] = email_key(values["email"])
+        values["updated_at"] = utc_now()
+        try:
+            async with self._db.transaction():
+                updated = await queries.update_customer(self._db, customer.id, values)
+        except queries.EmailTaken:
+            raise ApiError(catalogue.CUSTOMER_ALREADY_EXISTS) from None
+        if updated is None:
+            raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
+        return updated
+
+    async def anonymize(self, customer: Customer) -> None:
+        """Erase personal data, free the e-mail, end every session, record the event."""
+        now = utc_now()
+        placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
+        async with self._db.transaction():
+            if not await queries.anonymize_customer(self._db, customer.id, placeholder, now):
+                raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
+            await session_queries.revoke_customer_sessions(self._db, customer.id, now)
+            await queries.record_event(self._db, customer.id, "anonymized", now)

@@ -1,0 +1,130 @@
+"""Sessions: login, refresh-token rotation with reuse detection, revocation, bearer authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+from enum import Enum
+
+from app.clock import utc_now
+from app.database import Database
+from app.models import Principal, TokenPair
+from app.passwords import PasswordHasherService
+from app.queries import customers as customer_queries
+from app.queries import sessions as queries
+from app.services.customers import email_key
+from app.settings import Settings
+from app.signing import InvalidToken, TokenSigner
+from errors import ApiError, catalogue
+
+__all__ = ["SessionService", "LoginFailed", "RefreshFailed"]
+
+
+class LoginFailed(Exception):
+    """Wrong credentials, or an account that may not log in."""
+
+
+class RefreshFailed(Exception):
+    """The refresh token is unknown, expired, revoked or was used before."""
+
+
+class _RefreshOutcome(Enum):
+    ROTATED = "rotated"
+    REFUSED = "refused"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class SessionService:
+    def __init__(
+        self, db: Database, settings: Settings, hasher: PasswordHasherService, signer: TokenSigner
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._hasher = hasher
+        self._signer = signer
+
+    async def login(self, username: str, password: str) -> TokenPair:
+        """One login = one session. Unknown e-mails cost one argon2 verification, as known ones do."""
+        credentials = await customer_queries.credentials_by_email(self._db, self._settings.store, email_key(username))
+        password_hash = credentials.password_hash if credentials else None
+        if not await self._hasher.verify_password(password_hash, password) or credentials is None:
+            raise LoginFailed
+        if password_hash and self._hasher.needs_rehash(password_hash):
+            await customer_queries.set_password_hash(
+                self._db, credentials.customer_id, await self._hasher.hash_password(password)
+            )
+        now = utc_now()
+        session_id = str(uuid.uuid4())
+        refresh_token = secrets.token_urlsafe(32)
+        async with self._db.transaction():
+            await queries.insert_session(
+                self._db, session_id, credentials.customer_id, now,
+                now + timedelta(seconds=self._settings.refresh_token_ttl),
+            )
+            await queries.insert_refresh_token(self._db, _digest(refresh_token), session_id, now)
+        return self._token_pair(credentials.reference, session_id, refresh_token, self._settings.refresh_token_ttl)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate: the presented token is spent; presenting a spent token again revokes the session."""
+        digest = _digest(refresh_token)
+        now = utc_now()
+        new_refresh_token = secrets.token_urlsafe(32)
+        async with self._db.transaction():
+            state = await queries.refresh_token_state(self._db, digest, now)
+            outcome = _RefreshOutcome.REFUSED
+            if state is not None and state.session_usable:
+                if state.rotated or not await queries.mark_rotated(self._db, digest, now):
+                    await queries.revoke_session(self._db, state.session_id, now)  # reuse detected
+                else:
+                    await queries.insert_refresh_token(self._db, _digest(new_refresh_token), state.session_id, now)
+                    outcome = _RefreshOutcome.ROTATED
+        if outcome is not _RefreshOutcome.ROTATED or state is None:
+            raise RefreshFailed
+        # The session's lifetime is fixed at login: rotation does not extend it.
+        remaining = int((state.expires_at - now).total_seconds())
+        return self._token_pair(state.customer_reference, state.session_id, new_refresh_token, remaining)
+
+    async def revoke_refresh_token(self, refresh_token: str, customer_id: int | None = None) -> None:
+        """End the session of ``refresh_token`` (only the caller's own, when ``customer_id`` is given)."""
+        session = await queries.session_of_refresh_token(self._db, _digest(refresh_token))
+        if session is None or (customer_id is not None and session[1] != customer_id):
+            return
+        await queries.revoke_session(self._db, session[0], utc_now())
+
+    async def revoke_all(self, customer_id: int) -> None:
+        await queries.revoke_customer_sessions(self._db, customer_id, utc_now())
+
+    async def revoke_access_token(self, access_token: str) -> bool:
+        """End the session an access token belongs to; False when it is not a valid token of ours."""
+        try:
+            claims = self._signer.verify(access_token)
+        except InvalidToken:
+            return False
+        await queries.revoke_session(self._db, claims.session_id, utc_now())
+        return True
+
+    async def authenticate(self, access_token: str) -> Principal:
+        """A valid signature is not enough: the session must be live and the customer active (else 001)."""
+        try:
+            claims = self._signer.verify(access_token)
+        except InvalidToken:
+            raise ApiError(catalogue.INVALID_ACCESS_TOKEN) from None
+        customer = await queries.live_session_customer(self._db, claims.session_id, claims.subject)
+        if customer is None:
+            raise ApiError(catalogue.INVALID_ACCESS_TOKEN)
+        return Principal(customer=customer, session_id=claims.session_id)
+
+    def _token_pair(self, reference: str, session_id: str, refresh_token: str, refresh_expires_in: int) -> TokenPair:
+        access_token, expires_in = self._signer.issue(reference, session_id)
+        return TokenPair(
+            session_id=session_id,
+            access_token=access_token,
+            expires_in=expires_in,
+            refresh_token=refresh_token,
+            refresh_expires_in=refresh_expires_in,
+        )

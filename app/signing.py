@@ -1,0 +1,103 @@
+"""Access tokens: RS256 JWTs signed with the service's key; the JWKS publishes the public half."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
+from app.settings import Settings
+
+__all__ = ["TokenSigner", "AccessClaims", "InvalidToken", "load_or_create_private_key"]
+
+ALGORITHM = "RS256"
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired, not yet valid or not ours."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    subject: str  # customer reference
+    session_id: str
+    expires_at: int
+
+
+def load_or_create_private_key(path: str) -> RSAKey:
+    """Read the PEM key at ``path``; on first start create it (mode 0600), safe for racing workers."""
+    key_path = Path(path)
+    if not key_path.exists():
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        pem = RSAKey.generate_key(2048, private=True).as_pem(private=True)
+        descriptor, temporary = tempfile.mkstemp(dir=key_path.parent, prefix=".jwt-key-")
+        try:
+            os.write(descriptor, pem)
+            os.fchmod(descriptor, 0o600)
+        finally:
+            os.close(descriptor)
+        try:
+            os.link(temporary, key_path)  # atomic; fails if another worker won the race
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    return RSAKey.import_key(key_path.read_bytes())
+
+
+class TokenSigner:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._key = load_or_create_private_key(settings.jwt_private_key_path)
+        self.key_id = self._key.thumbprint()
+        self._key.ensure_kid()
+        public = self._key.as_dict(private=False)
+        public.update({"kid": self.key_id, "use": "sig", "alg": ALGORITHM})
+        self.jwks: dict[str, Any] = {"keys": [public]}
+        self._header = {"alg": ALGORITHM, "kid": self.key_id, "typ": "JWT"}
+        self._claims_registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": settings.jwt_issuer},
+            aud={"essential": True, "value": settings.jwt_audience},
+            sub={"essential": True},
+            sid={"essential": True},
+            exp={"essential": True},
+            nbf={"essential": True},
+        )
+
+    def issue(self, customer_reference: str, session_id: str) -> tuple[str, int]:
+        """A signed access token for one session, and its lifetime in seconds."""
+        now = int(time.time())
+        ttl = self._settings.access_token_ttl
+        claims = {
+            "iss": self._settings.jwt_issuer,
+            "sub": customer_reference,
+            "aud": self._settings.jwt_audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "jti": secrets.token_urlsafe(16),
+            "sid": session_id,
+            "scope": "customer",
+        }
+        return jwt.encode(self._header, claims, self._key, algorithms=[ALGORITHM]), ttl
+
+    def verify(self, token: str) -> AccessClaims:
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            if decoded.header.get("kid") not in (None, self.key_id):
+                raise InvalidToken("unknown key")
+            self._claims_registry.validate(decoded.claims)
+        except (JoseError, ValueError, TypeError, KeyError) as error:
+            raise InvalidToken(str(error)) from None
+        claims = decoded.claims
+        if not isinstance(claims.get("sid"), str) or not isinstance(claims.get("sub"), str):
+            raise InvalidToken("claims")
+        return AccessClaims(subject=claims["sub"], session_id=claims["sid"], expires_at=int(claims["exp"]))

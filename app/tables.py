@@ -1,0 +1,73 @@
+"""The relational schema (SQLAlchemy Core). Alembic migrations create exactly these tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["metadata", "customers", "customer_reference_sequences", "sessions", "refresh_tokens",
+           "customer_events"]
+
+metadata = sa.MetaData()
+
+# Timestamps are stored in UTC. PostgreSQL keeps the offset; SQLite stores naive UTC and the
+# query layer attaches UTC on the way out.
+Timestamp = sa.DateTime(timezone=True)
+
+customer_reference_sequences = sa.Table(
+    "customer_reference_sequences",
+    metadata,
+    sa.Column("store", sa.String(16), primary_key=True),
+    sa.Column("last_value", sa.Integer, nullable=False),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("store", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(40), nullable=False, unique=True),
+    sa.Column("email", sa.String(255), nullable=False),
+    # Lower-cased e-mail: uniqueness per store is case-insensitive and enforced by the index below.
+    sa.Column("email_key", sa.String(255), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("salutation", sa.String(8), nullable=True),
+    sa.Column("first_name", sa.String(100), nullable=True),
+    sa.Column("last_name", sa.String(100), nullable=True),
+    sa.Column("gender", sa.String(8), nullable=True),
+    sa.Column("date_of_birth", sa.Date, nullable=True),
+    sa.Column("locale", sa.String(8), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("anonymized_at", Timestamp, nullable=True),
+    sa.UniqueConstraint("store", "email_key", name="uq_customers_store_email_key"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+)
+
+# One row per refresh token ever issued; only its SHA-256 digest is stored. A row whose
+# rotated_at is set was exchanged already: presenting it again revokes the whole session.
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("session_id", sa.String(36), sa.ForeignKey("sessions.id"), nullable=False, index=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("rotated_at", Timestamp, nullable=True),
+)
+
+customer_events = sa.Table(
+    "customer_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)

@@ -1,0 +1,79 @@
+"""The error catalogue: every code, HTTP status and detail the API can answer with.
+
+Nothing else in the code base defines a code, a status or a detail. Handlers raise
+``ApiError(CATALOGUE_ENTRY)``; one renderer turns it into JSON:API error objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CatalogueEntry", "CATALOGUE", "by_code"]
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    code: str
+    status: int
+    detail: str
+
+
+INVALID_ACCESS_TOKEN = CatalogueEntry("001", 401, "Invalid access token.")
+MISSING_ACCESS_TOKEN = CatalogueEntry("002", 403, "Missing access token.")
+AUTHENTICATION_FAILED = CatalogueEntry("003", 401, "Failed to authenticate user.")
+REFRESH_FAILED = CatalogueEntry("004", 401, "Failed to refresh token.")
+TOO_MANY_LOGIN_ATTEMPTS = CatalogueEntry(
+    "4401", 429,
+    "Too many log in attempts from your address. Please wait {minutes} minutes before trying again.",
+)
+CUSTOMER_ALREADY_EXISTS = CatalogueEntry("400", 422, "Customer with this email already exists.")
+CUSTOMER_NOT_FOUND = CatalogueEntry("402", 404, "Customer not found.")
+ADDRESS_NOT_FOUND = CatalogueEntry("404", 404, "Address was not found.")
+CUSTOMER_REFERENCE_MISSING = CatalogueEntry("405", 400, "Customer reference is missing.")
+PASSWORDS_DO_NOT_MATCH = CatalogueEntry(
+    "406", 422, "Value in field {field} should be identical to value in the confirmPassword field."
+)
+PASSWORD_CHANGE_FAILED = CatalogueEntry("407", 400, "Failed to change password.")
+INVALID_PASSWORD = CatalogueEntry("408", 400, "Invalid password")
+ADDRESS_SAVE_FAILED = CatalogueEntry("409", 400, "Failed to save customer address.")
+CUSTOMER_SAVE_FAILED = CatalogueEntry("410", 400, "Failed to save customer.")
+UNAUTHORIZED_REQUEST = CatalogueEntry("411", 403, "Unauthorized request.")
+ADDRESS_ID_MISSING = CatalogueEntry("412", 400, "Address UUID is missing.")
+INVALID_GENDER = CatalogueEntry("414", 400, "The provided gender is invalid. Possible options are: Male, Female")
+RESTORE_KEY_INVALID = CatalogueEntry("415", 422, "Restore password key is not valid.")
+TERMS_NOT_ACCEPTED = CatalogueEntry("422", 422, "Terms of service were not accepted.")
+CONFIRMATION_CODE_INVALID = CatalogueEntry(
+    "423", 422, "This email confirmation code is invalid or has been already used."
+)
+VALIDATION_FAILED = CatalogueEntry("901", 422, "{field} => {message}")
+NOT_FOUND = CatalogueEntry("007", 404, "Not found.")
+METHOD_NOT_ALLOWED = CatalogueEntry("008", 405, "Method not allowed.")
+UNSUPPORTED_ACCEPT = CatalogueEntry("010", 406, "Unsupported Accept format used.")
+INVALID_QUERY_PARAMETER = CatalogueEntry("011", 400, "Invalid query parameter.")
+UNSUPPORTED_MEDIA_TYPE = CatalogueEntry("012", 415, "Unsupported media type.")
+INVALID_DOCUMENT = CatalogueEntry("013", 400, "Post data is invalid.")
+INVALID_TYPE = CatalogueEntry("014", 409, "Invalid type.")
+RESOURCE_ID_MISSING = CatalogueEntry("015", 400, "Resource id is not specified.")
+RESOURCE_ID_MISMATCH = CatalogueEntry("016", 409, "Resource id does not match the URL.")
+BODY_TOO_LARGE = CatalogueEntry("017", 413, "Request body is too large.")
+SERVICE_UNAVAILABLE = CatalogueEntry("018", 503, "Service temporarily unavailable.")
+INTERNAL_ERROR = CatalogueEntry("019", 500, "Internal server error.")
+
+CATALOGUE: tuple[CatalogueEntry, ...] = tuple(
+    value for value in globals().values() if isinstance(value, CatalogueEntry)
+)
+
+_BY_CODE = {entry.code: entry for entry in CATALOGUE}
+
+
+def by_code(code: str) -> CatalogueEntry:
+    return _BY_CODE[code]
+
+
+# OAuth 2.0 errors of /token and /token/revoke (RFC 6749 §5.2, RFC 7009 §2.2.1). They are not
+# JSON:API errors: the RFCs fix their names and shape. Status and name come from authlib's RFC types.
+@dataclass(frozen=True)
+class OAuthCatalogueEntry:
+    error: str
+    status: int
+    description: str

@@ -1,0 +1,36 @@
+"""Rendering helpers shared by the resources: a schema bound to this request's base URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from app import jsonapi
+from app.auth import services
+
+__all__ = ["schema_for", "wire_fields", "only_fields"]
+
+
+def schema_for(request: Request, schema_class: type[Any], **kwargs: Any) -> Any:
+    base = jsonapi.base_url(request, services(request).settings.public_base_url)
+    return schema_class(base_url=base, **kwargs)
+
+
+def wire_fields(schema_class: type[Any]) -> tuple[str, ...]:
+    """The attribute names a client may list in ``fields[TYPE]``."""
+    schema = schema_class()
+    return tuple(
+        field.data_key or name
+        for name, field in schema.dump_fields.items()
+        if name != "id"
+    )
+
+
+def only_fields(schema_class: type[Any], wire_names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Translate a sparse fieldset (wire names) into the schema's field names, keeping ``id``."""
+    if wire_names is None:
+        return None
+    schema = schema_class()
+    by_wire = {field.data_key or name: name for name, field in schema.dump_fields.items()}
+    return ("id", *(by_wire[name] for name in wire_names))

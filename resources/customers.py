@@ -1,0 +1,86 @@
+"""``/customers`` and ``/customers/{customerReference}``."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app import jsonapi
+from app.auth import authenticate, require_owner, services
+from app.models import Customer
+from app.services.customers import Registration
+from errors import ApiError, catalogue
+from resources._rendering import only_fields, schema_for, wire_fields
+from schemas.customers import CUSTOMER_EDITABLE, CustomerSchema
+
+__all__ = ["create_customer", "list_customers", "get_customer", "update_customer", "delete_customer",
+           "reference_missing"]
+
+TYPE = "customers"
+_FIELDS = {TYPE: wire_fields(CustomerSchema)}
+
+
+def _locale(request: Request) -> str | None:
+    language = request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
+    primary = language.split("-")[0].lower()
+    return primary if primary.isalpha() and len(primary) == 2 else None
+
+
+def _render(request: Request, customer: Customer | list[Customer], status: int = 200,
+            headers: dict[str, str] | None = None) -> Response:
+    query = jsonapi.parse_query(request, fields_by_type=_FIELDS) if request.method == "GET" else None
+    only = only_fields(CustomerSchema, query.only(TYPE)) if query else None
+    schema = schema_for(request, CustomerSchema, only=only, many=isinstance(customer, list))
+    return jsonapi.document_response(schema.dump(customer), status, headers)
+
+
+async def create_customer(request: Request) -> Response:
+    attributes = await jsonapi.read_attributes(request, TYPE)
+    loaded = jsonapi.load_attributes(CustomerSchema(), TYPE, attributes)
+    customer = await services(request).customers.register(Registration(
+        salutation=loaded["salutation"],
+        first_name=loaded["first_name"],
+        last_name=loaded["last_name"],
+        email=loaded["email"],
+        password=loaded["password"],
+        confirm_password=loaded["confirm_password"],
+        accepted_terms=loaded.get("accepted_terms"),
+        gender=loaded.get("gender"),
+        date_of_birth=loaded.get("date_of_birth"),
+        locale=_locale(request),
+    ))
+    location = schema_for(request, CustomerSchema).generate_url("/customers/{id}", id=customer.reference)
+    return _render(request, customer, 201, {"Location": location})
+
+
+async def list_customers(request: Request) -> Response:
+    principal = await authenticate(request)
+    return _render(request, [principal.customer])
+
+
+async def get_customer(request: Request) -> Response:
+    principal = await authenticate(request)
+    require_owner(principal, request.path_params["reference"], catalogue.CUSTOMER_NOT_FOUND)
+    return _render(request, principal.customer)
+
+
+async def update_customer(request: Request) -> Response:
+    principal = await authenticate(request)
+    reference = request.path_params["reference"]
+    require_owner(principal, reference)
+    attributes = await jsonapi.read_attributes(request, TYPE, reference)
+    loaded = jsonapi.load_attributes(CustomerSchema(), TYPE, attributes, partial=True)
+    changes = {name: value for name, value in loaded.items() if name in CUSTOMER_EDITABLE}
+    customer = await services(request).customers.update(principal.customer, changes)
+    return _render(request, customer)
+
+
+async def delete_customer(request: Request) -> Response:
+    principal = await authenticate(request)
+    require_owner(principal, request.path_params["reference"])
+    await services(request).customers.anonymize(principal.customer)
+    return jsonapi.empty_response()
+
+
+async def reference_missing(request: Request) -> Response:
+    raise ApiError(catalogue.CUSTOMER_REFERENCE_MISSING)

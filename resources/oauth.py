@@ -1,0 +1,124 @@
+"""OAuth 2.0: the token endpoint (RFC 6749), revocation (RFC 7009), metadata (RFC 8414), JWKS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app.auth import services
+from app.services.sessions import LoginFailed, RefreshFailed
+from errors.oauth import INVALID_CLIENT, INVALID_GRANT, INVALID_REQUEST, UNSUPPORTED_GRANT_TYPE, OAuthError
+
+__all__ = ["token", "revoke", "authorization_server_metadata", "jwks", "oauth_error_handler"]
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The form parameters; RFC 6749 §3.2: form-encoded, each parameter at most once."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != FORM_MEDIA_TYPE:
+        raise OAuthError(INVALID_REQUEST, f"The request must be {FORM_MEDIA_TYPE}.")
+    try:
+        form = await request.form()
+    except Exception:  # python-multipart rejects malformed bodies with assorted exception types
+        raise OAuthError(INVALID_REQUEST, "The request body could not be parsed.") from None
+    values: dict[str, str] = {}
+    for name, value in form.multi_items():
+        if name in values or not isinstance(value, str):
+            raise OAuthError(INVALID_REQUEST, f"The parameter {name} is repeated or not text.")
+        values[name] = value
+    return values
+
+
+def _check_client(request: Request, form: dict[str, str]) -> None:
+    """Only public clients exist: a client secret or HTTP Basic credentials cannot be right."""
+    allowed = services(request).settings.oauth_client_ids
+    if "client_secret" in form or request.headers.get("authorization", "").lower().startswith("basic "):
+        raise OAuthError(INVALID_CLIENT)
+    client_id = form.get("client_id")
+    if allowed and client_id is not None and client_id not in allowed:
+        raise OAuthError(INVALID_CLIENT)
+
+
+def _required(form: dict[str, str], name: str) -> str:
+    value = form.get(name, "")
+    if not value:
+        raise OAuthError(INVALID_REQUEST, f"The parameter {name} is missing.")
+    return value
+
+
+async def token(request: Request) -> Response:
+    form = await _form(request)
+    _check_client(request, form)
+    grant_type = _required(form, "grant_type")
+    sessions = services(request).sessions
+    try:
+        if grant_type == "password":
+            pair = await sessions.login(_required(form, "username"), _required(form, "password"))
+        elif grant_type == "refresh_token":
+            pair = await sessions.refresh(_required(form, "refresh_token"))
+        else:
+            raise OAuthError(UNSUPPORTED_GRANT_TYPE)
+    except (LoginFailed, RefreshFailed):
+        raise OAuthError(INVALID_GRANT) from None
+    body = {
+        "access_token": pair.access_token,
+        "token_type": "Bearer",
+        "expires_in": pair.expires_in,
+        "refresh_token": pair.refresh_token,
+        "scope": "customer",
+    }
+    return JSONResponse(body, headers=_NO_STORE)
+
+
+async def revoke(request: Request) -> Response:
+    """RFC 7009: 200 whether or not the token was valid; refresh or access token ends its session."""
+    form = await _form(request)
+    _check_client(request, form)
+    value = _required(form, "token")
+    sessions = services(request).sessions
+    if form.get("token_type_hint") == "access_token":
+        if not await sessions.revoke_access_token(value):
+            await sessions.revoke_refresh_token(value)
+    else:
+        await sessions.revoke_refresh_token(value)
+        await sessions.revoke_access_token(value)
+    return Response(status_code=200, headers=_NO_STORE)
+
+
+def _issuer_base(request: Request) -> str:
+    configured = services(request).settings.public_base_url
+    return configured.rstrip("/") if configured else f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def authorization_server_metadata(request: Request) -> Response:
+    base = _issuer_base(request)
+    document: dict[str, Any] = {
+        "issuer": services(request).settings.jwt_issuer,
+        "token_endpoint": f"{base}/token",
+        "revocation_endpoint": f"{base}/token/revoke",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "grant_types_supported": ["password", "refresh_token"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "revocation_endpoint_auth_methods_supported": ["none"],
+        "scopes_supported": ["customer"],
+    }
+    return JSONResponse(document)
+
+
+async def jwks(request: Request) -> Response:
+    return JSONResponse(services(request).signer.jwks, headers={"Cache-Control": "public, max-age=300"})
+
+
+async def oauth_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    body = {"error": exc.entry.error, "error_description": exc.description}
+    headers = dict(_NO_STORE)
+    if exc.entry.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="glue-customers"'
+    return JSONResponse(body, status_code=exc.entry.status, headers=headers)

@@ -1,0 +1,53 @@
+"""``/access-tokens`` and ``/refresh-tokens``: Glue's JSON:API face of the sessions."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app import jsonapi
+from app.auth import authenticate, services
+from app.services.sessions import LoginFailed, RefreshFailed
+from errors import ApiError, catalogue
+from resources._rendering import schema_for
+from schemas.tokens import AccessTokenSchema, RefreshTokenSchema
+
+__all__ = ["create_access_token", "create_refresh_token", "revoke_refresh_token", "resource_id_missing"]
+
+MINE = "mine"
+
+
+async def create_access_token(request: Request) -> Response:
+    attributes = await jsonapi.read_attributes(request, "access-tokens")
+    loaded = jsonapi.load_attributes(AccessTokenSchema(), "access-tokens", attributes)
+    try:
+        tokens = await services(request).sessions.login(loaded["username"], loaded["password"])
+    except LoginFailed:
+        raise ApiError(catalogue.AUTHENTICATION_FAILED) from None
+    return jsonapi.document_response(schema_for(request, AccessTokenSchema).dump(tokens), 201)
+
+
+async def create_refresh_token(request: Request) -> Response:
+    attributes = await jsonapi.read_attributes(request, "refresh-tokens")
+    loaded = jsonapi.load_attributes(RefreshTokenSchema(), "refresh-tokens", attributes)
+    try:
+        tokens = await services(request).sessions.refresh(loaded["refresh_token"])
+    except RefreshFailed:
+        raise ApiError(catalogue.REFRESH_FAILED) from None
+    return jsonapi.document_response(schema_for(request, RefreshTokenSchema).dump(tokens), 201)
+
+
+async def revoke_refresh_token(request: Request) -> Response:
+    """Always 204: revoking an unknown or foreign token reveals nothing about it."""
+    principal = await authenticate(request)
+    token = request.path_params["token"]
+    sessions = services(request).sessions
+    if token == MINE:
+        await sessions.revoke_all(principal.customer.id)
+    else:
+        await sessions.revoke_refresh_token(token, principal.customer.id)
+    return jsonapi.empty_response()
+
+
+async def resource_id_missing(request: Request) -> Response:
+    raise ApiError(catalogue.RESOURCE_ID_MISSING)

@@ -1,0 +1,1 @@
+"""marshmallow-jsonapi schemas: one per resource type, wire names in camelCase."""

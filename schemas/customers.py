@@ -1,0 +1,48 @@
+"""The ``customers`` resource.
+
+    {"data": {"type": "customers", "id": "DE--25",
+              "attributes": {"salutation": "Mr", "firstName": "John", "lastName": "Doe",
+                             "email": "jdoe@example.com", "gender": null, "dateOfBirth": null,
+                             "createdAt": "2026-11-23T09:15:02.694668+00:00", "updatedAt": "..."},
+              "links": {"self": "https://shop.example/customers/DE--25"}}}
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from app.services.customers import SALUTATIONS
+from schemas.base import Length, NotBlank, OneOf, PastDate, ResourceSchema, String, TrimmedEmail, messages
+
+__all__ = ["CustomerSchema", "CUSTOMER_ATTRIBUTES"]
+
+CUSTOMER_ATTRIBUTES = (
+    "salutation", "firstName", "lastName", "email", "gender", "dateOfBirth", "createdAt", "updatedAt",
+)
+
+
+class CustomerSchema(ResourceSchema):
+    id = fields.String(attribute="reference", dump_only=True)
+    salutation = String(required=True, validate=OneOf(SALUTATIONS))
+    first_name = String(required=True, validate=[NotBlank(), Length(None, 100)])
+    last_name = String(required=True, validate=[NotBlank(), Length(None, 100)])
+    email = TrimmedEmail(required=True, validate=Length(None, 255))
+    # Glue answers an unknown gender with its own code (414), so the service checks the value.
+    gender = String(allow_none=True)
+    date_of_birth = PastDate(allow_none=True)
+    password = String(required=True, load_only=True)
+    confirm_password = String(required=True, load_only=True)
+    # Glue answers missing, null or false terms with its own code (422): checked by the service.
+    accepted_terms = fields.Raw(load_only=True, allow_none=True, error_messages=messages)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+    class Meta(ResourceSchema.Meta):
+        type_ = "customers"
+        self_url = "/customers/{id}"
+        self_url_kwargs = {"id": "<id>"}
+        self_url_many = "/customers"
+
+
+# Attributes a PATCH may change (the rest are ignored, as unknown attributes are).
+CUSTOMER_EDITABLE = ("salutation", "first_name", "last_name", "email", "gender", "date_of_birth")

@@ -1,0 +1,42 @@
+"""The ``access-tokens`` and ``refresh-tokens`` resources.
+
+    {"data": {"type": "access-tokens", "id": "5b0c…-session-id",
+              "attributes": {"tokenType": "Bearer", "expiresIn": 28800, "accessToken": "eyJ…",
+                             "refreshToken": "…", "refreshTokenExpiresIn": 2592000}}}
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from schemas.base import NotBlank, ResourceSchema, String
+
+__all__ = ["AccessTokenRequestSchema", "RefreshTokenRequestSchema", "AccessTokenSchema", "RefreshTokenSchema"]
+
+
+class _TokenSchema(ResourceSchema):
+    id = fields.String(attribute="session_id", dump_only=True)
+    token_type = fields.Constant("Bearer", dump_only=True)
+    expires_in = fields.Integer(dump_only=True)
+    access_token = fields.String(dump_only=True)
+    refresh_token = fields.String(dump_only=True)
+    refresh_token_expires_in = fields.Integer(attribute="refresh_expires_in", dump_only=True)
+
+
+class AccessTokenSchema(_TokenSchema):
+    username = String(required=True, load_only=True, validate=NotBlank())
+    password = String(required=True, load_only=True, validate=NotBlank())
+
+    class Meta(ResourceSchema.Meta):
+        type_ = "access-tokens"
+
+
+class RefreshTokenSchema(_TokenSchema):
+    refresh_token = String(required=True, validate=NotBlank())
+
+    class Meta(ResourceSchema.Meta):
+        type_ = "refresh-tokens"
+
+
+AccessTokenRequestSchema = AccessTokenSchema
+RefreshTokenRequestSchema = RefreshTokenSchema
