@@ -74,7 +74,11 @@ class EdgeMiddleware:
             await respond(ApiError(catalogue.UNSUPPORTED_ACCEPT))
             return
         declared_length = _header(headers, b"content-length")
-        if declared_length is not None and declared_length.isdigit() and int(declared_length) > self.body_limit:
+        if (
+            declared_length is not None
+            and declared_length.isdigit()
+            and int(declared_length) > self.body_limit
+        ):
             await respond(ApiError(catalogue.BODY_TOO_LARGE))
             return
 
@@ -95,8 +99,9 @@ class EdgeMiddleware:
             await respond(ApiError(catalogue.BODY_TOO_LARGE))
         except connection_errors as error:
             logger.warning("database unreachable (request %s): %r", request_id, error)
-            await respond(ApiError(catalogue.SERVICE_UNAVAILABLE,
-                                   headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS}))
+            await respond(
+                ApiError(catalogue.SERVICE_UNAVAILABLE, headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS})
+            )
         except Exception:
             logger.exception("unhandled error (request %s)", request_id)
             await respond(ApiError(catalogue.INTERNAL_ERROR))

@@ -93,7 +93,9 @@ async def read_json_body(request: Request) -> Any:
         raise ApiError(catalogue.INVALID_DOCUMENT) from None
 
 
-async def read_attributes(request: Request, resource_type: str, resource_id: str | None = None) -> dict[str, Any]:
+async def read_attributes(
+    request: Request, resource_type: str, resource_id: str | None = None
+) -> dict[str, Any]:
     """The ``attributes`` of a request document for ``resource_type``, after the shape checks."""
     document = await read_json_body(request)
     if not isinstance(document, dict):
@@ -111,7 +113,9 @@ async def read_attributes(request: Request, resource_type: str, resource_id: str
     return attributes
 
 
-def load_attributes(schema: Any, resource_type: str, attributes: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+def load_attributes(
+    schema: Any, resource_type: str, attributes: Mapping[str, Any], *, partial: bool = False
+) -> dict[str, Any]:
     """Validate ``attributes`` with a marshmallow-jsonapi schema; failures become 901 errors."""
     try:
         loaded: dict[str, Any] = schema.load(

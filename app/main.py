@@ -25,26 +25,37 @@ __all__ = ["create_app", "routes"]
 
 def routes() -> list[BaseRoute]:
     return [
-        resource_route("/customers", {
-            "GET": customers.list_customers,
-            "POST": customers.create_customer,
-            "PATCH": customers.reference_missing,
-            "DELETE": customers.reference_missing,
-        }),
-        resource_route("/customers/{reference}", {
-            "GET": customers.get_customer,
-            "PATCH": customers.update_customer,
-            "DELETE": customers.delete_customer,
-        }),
+        resource_route(
+            "/customers",
+            {
+                "GET": customers.list_customers,
+                "POST": customers.create_customer,
+                "PATCH": customers.reference_missing,
+                "DELETE": customers.reference_missing,
+            },
+        ),
+        resource_route(
+            "/customers/{reference}",
+            {
+                "GET": customers.get_customer,
+                "PATCH": customers.update_customer,
+                "DELETE": customers.delete_customer,
+            },
+        ),
         resource_route("/access-tokens", {"POST": tokens.create_access_token}),
-        resource_route("/refresh-tokens", {
-            "POST": tokens.create_refresh_token,
-            "DELETE": tokens.resource_id_missing,
-        }),
+        resource_route(
+            "/refresh-tokens",
+            {
+                "POST": tokens.create_refresh_token,
+                "DELETE": tokens.resource_id_missing,
+            },
+        ),
         resource_route("/refresh-tokens/{token}", {"DELETE": tokens.revoke_refresh_token}),
         Route("/token", oauth.token, methods=["POST"]),
         Route("/token/revoke", oauth.revoke, methods=["POST"]),
-        Route("/.well-known/oauth-authorization-server", oauth.authorization_server_metadata, methods=["GET"]),
+        Route(
+            "/.well-known/oauth-authorization-server", oauth.authorization_server_metadata, methods=["GET"]
+        ),
         Route("/.well-known/jwks.json", oauth.jwks, methods=["GET"]),
         Route("/health/live", service.live, methods=["GET"]),
         Route("/health/ready", service.ready, methods=["GET"]),

@@ -20,7 +20,7 @@ def async_driver_url(database_url: str) -> str:
         return database_url.replace("sqlite://", "sqlite+aiosqlite://", 1)
     for prefix in ("postgresql://", "postgres://"):
         if database_url.startswith(prefix):
-            return "postgresql+asyncpg://" + database_url[len(prefix):]
+            return "postgresql+asyncpg://" + database_url[len(prefix) :]
     return database_url
 
 

@@ -43,7 +43,9 @@ class PasswordHasherService:
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
         try:
-            return self._hasher.verify(password_hash or self._decoy_hash, password) and password_hash is not None
+            return (
+                self._hasher.verify(password_hash or self._decoy_hash, password) and password_hash is not None
+            )
         except (VerificationError, InvalidHashError):
             return False
 

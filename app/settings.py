@@ -51,8 +51,14 @@ class Settings:
             raise SettingsError(f"{PREFIX}STORE must be upper-case letters or digits, got {self.store!r}")
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgres")):
             raise SettingsError(f"{PREFIX}DATABASE_URL must be a sqlite:// or postgresql:// URL")
-        for name in ("access_token_ttl", "refresh_token_ttl", "argon2_time_cost", "argon2_parallelism",
-                     "body_limit", "database_pool_size"):
+        for name in (
+            "access_token_ttl",
+            "refresh_token_ttl",
+            "argon2_time_cost",
+            "argon2_parallelism",
+            "body_limit",
+            "database_pool_size",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
         if self.argon2_memory_kib < 8 * self.argon2_parallelism:
@@ -75,7 +81,7 @@ class Settings:
         for key, raw in environ.items():
             if not key.startswith(PREFIX):
                 continue
-            name = key[len(PREFIX):].lower()
+            name = key[len(PREFIX) :].lower()
             if name not in known:
                 raise SettingsError(f"{key} is not a known setting")
             values[name] = _parse(key, raw, known[name].type)

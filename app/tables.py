@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["metadata", "customers", "customer_reference_sequences", "sessions", "refresh_tokens",
-           "customer_events"]
+__all__ = [
+    "metadata",
+    "customers",
+    "customer_reference_sequences",
+    "sessions",
+    "refresh_tokens",
+    "customer_events",
+]
 
 metadata = sa.MetaData()
 

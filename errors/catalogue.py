@@ -23,7 +23,8 @@ MISSING_ACCESS_TOKEN = CatalogueEntry("002", 403, "Missing access token.")
 AUTHENTICATION_FAILED = CatalogueEntry("003", 401, "Failed to authenticate user.")
 REFRESH_FAILED = CatalogueEntry("004", 401, "Failed to refresh token.")
 TOO_MANY_LOGIN_ATTEMPTS = CatalogueEntry(
-    "4401", 429,
+    "4401",
+    429,
     "Too many log in attempts from your address. Please wait {minutes} minutes before trying again.",
 )
 CUSTOMER_ALREADY_EXISTS = CatalogueEntry("400", 422, "Customer with this email already exists.")
@@ -39,7 +40,9 @@ ADDRESS_SAVE_FAILED = CatalogueEntry("409", 400, "Failed to save customer addres
 CUSTOMER_SAVE_FAILED = CatalogueEntry("410", 400, "Failed to save customer.")
 UNAUTHORIZED_REQUEST = CatalogueEntry("411", 403, "Unauthorized request.")
 ADDRESS_ID_MISSING = CatalogueEntry("412", 400, "Address UUID is missing.")
-INVALID_GENDER = CatalogueEntry("414", 400, "The provided gender is invalid. Possible options are: Male, Female")
+INVALID_GENDER = CatalogueEntry(
+    "414", 400, "The provided gender is invalid. Possible options are: Male, Female"
+)
 RESTORE_KEY_INVALID = CatalogueEntry("415", 422, "Restore password key is not valid.")
 TERMS_NOT_ACCEPTED = CatalogueEntry("422", 422, "Terms of service were not accepted.")
 CONFIRMATION_CODE_INVALID = CatalogueEntry(

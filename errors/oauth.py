@@ -6,14 +6,22 @@ from authlib.oauth2.rfc6749 import errors as rfc6749
 
 from errors.catalogue import OAuthCatalogueEntry
 
-__all__ = ["OAuthError", "OAUTH_CATALOGUE",
-           "INVALID_REQUEST", "INVALID_GRANT", "INVALID_CLIENT", "UNSUPPORTED_GRANT_TYPE"]
+__all__ = [
+    "OAuthError",
+    "OAUTH_CATALOGUE",
+    "INVALID_REQUEST",
+    "INVALID_GRANT",
+    "INVALID_CLIENT",
+    "UNSUPPORTED_GRANT_TYPE",
+]
 
 
 def _entry(
     error_type: type[rfc6749.OAuth2Error], description: str, status: int | None = None
 ) -> OAuthCatalogueEntry:
-    return OAuthCatalogueEntry(str(error_type.error), status or int(error_type.status_code or 400), description)
+    return OAuthCatalogueEntry(
+        str(error_type.error), status or int(error_type.status_code or 400), description
+    )
 
 
 INVALID_REQUEST = _entry(rfc6749.InvalidRequestError, "The request is missing a required parameter.")

@@ -20,11 +20,7 @@ def schema_for(request: Request, schema_class: type[Any], **kwargs: Any) -> Any:
 def wire_fields(schema_class: type[Any]) -> tuple[str, ...]:
     """The attribute names a client may list in ``fields[TYPE]``."""
     schema = schema_class()
-    return tuple(
-        field.data_key or name
-        for name, field in schema.dump_fields.items()
-        if name != "id"
-    )
+    return tuple(field.data_key or name for name, field in schema.dump_fields.items() if name != "id")
 
 
 def only_fields(schema_class: type[Any], wire_names: tuple[str, ...] | None) -> tuple[str, ...] | None:

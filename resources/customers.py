@@ -13,8 +13,14 @@ from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
 from schemas.customers import CUSTOMER_EDITABLE, CustomerSchema
 
-__all__ = ["create_customer", "list_customers", "get_customer", "update_customer", "delete_customer",
-           "reference_missing"]
+__all__ = [
+    "create_customer",
+    "list_customers",
+    "get_customer",
+    "update_customer",
+    "delete_customer",
+    "reference_missing",
+]
 
 TYPE = "customers"
 _FIELDS = {TYPE: wire_fields(CustomerSchema)}
@@ -26,8 +32,12 @@ def _locale(request: Request) -> str | None:
     return primary if primary.isalpha() and len(primary) == 2 else None
 
 
-def _render(request: Request, customer: Customer | list[Customer], status: int = 200,
-            headers: dict[str, str] | None = None) -> Response:
+def _render(
+    request: Request,
+    customer: Customer | list[Customer],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     query = jsonapi.parse_query(request, fields_by_type=_FIELDS) if request.method == "GET" else None
     only = only_fields(CustomerSchema, query.only(TYPE)) if query else None
     schema = schema_for(request, CustomerSchema, only=only, many=isinstance(customer, list))
@@ -37,18 +47,20 @@ def _render(request: Request, customer: Customer | list[Customer], status: int =
 async def create_customer(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, TYPE)
     loaded = jsonapi.load_attributes(CustomerSchema(), TYPE, attributes)
-    customer = await services(request).customers.register(Registration(
-        salutation=loaded["salutation"],
-        first_name=loaded["first_name"],
-        last_name=loaded["last_name"],
-        email=loaded["email"],
-        password=loaded["password"],
-        confirm_password=loaded["confirm_password"],
-        accepted_terms=loaded.get("accepted_terms"),
-        gender=loaded.get("gender"),
-        date_of_birth=loaded.get("date_of_birth"),
-        locale=_locale(request),
-    ))
+    customer = await services(request).customers.register(
+        Registration(
+            salutation=loaded["salutation"],
+            first_name=loaded["first_name"],
+            last_name=loaded["last_name"],
+            email=loaded["email"],
+            password=loaded["password"],
+            confirm_password=loaded["confirm_password"],
+            accepted_terms=loaded.get("accepted_terms"),
+            gender=loaded.get("gender"),
+            date_of_birth=loaded.get("date_of_birth"),
+            locale=_locale(request),
+        )
+    )
     location = schema_for(request, CustomerSchema).generate_url("/customers/{id}", id=customer.reference)
     return _render(request, customer, 201, {"Location": location})
 

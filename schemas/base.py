@@ -8,8 +8,18 @@ from typing import Any
 from marshmallow import EXCLUDE, ValidationError, fields, validate
 from marshmallow_jsonapi import Schema
 
-__all__ = ["ResourceSchema", "camel_case", "messages", "NotBlank", "Length", "OneOf", "TrimmedEmail",
-           "PastDate", "String", "Boolean"]
+__all__ = [
+    "ResourceSchema",
+    "camel_case",
+    "messages",
+    "NotBlank",
+    "Length",
+    "OneOf",
+    "TrimmedEmail",
+    "PastDate",
+    "String",
+    "Boolean",
+]
 
 
 def camel_case(name: str) -> str:
@@ -24,13 +34,17 @@ messages = {
 
 
 def String(**kwargs: Any) -> fields.String:  # noqa: N802 - a field factory reads like a field class
-    return fields.String(error_messages={**messages, "invalid": "This value should be of type string."}, **kwargs)
+    return fields.String(
+        error_messages={**messages, "invalid": "This value should be of type string."}, **kwargs
+    )
 
 
 def Boolean(**kwargs: Any) -> fields.Boolean:  # noqa: N802
     return fields.Boolean(
-        truthy={True}, falsy={False},
-        error_messages={**messages, "invalid": "This value should be of type bool."}, **kwargs,
+        truthy={True},
+        falsy={False},
+        error_messages={**messages, "invalid": "This value should be of type bool."},
+        **kwargs,
     )
 
 

@@ -1,10 +1,10 @@
 """The ``customers`` resource.
 
-    {"data": {"type": "customers", "id": "DE--25",
-              "attributes": {"salutation": "Mr", "firstName": "John", "lastName": "Doe",
-                             "email": "jdoe@example.com", "gender": null, "dateOfBirth": null,
-                             "createdAt": "2026-11-23T09:15:02.694668+00:00", "updatedAt": "..."},
-              "links": {"self": "https://shop.example/customers/DE--25"}}}
+{"data": {"type": "customers", "id": "DE--25",
+          "attributes": {"salutation": "Mr", "firstName": "John", "lastName": "Doe",
+                         "email": "jdoe@example.com", "gender": null, "dateOfBirth": null,
+                         "createdAt": "2026-11-23T09:15:02.694668+00:00", "updatedAt": "..."},
+          "links": {"self": "https://shop.example/customers/DE--25"}}}
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from schemas.base import Length, NotBlank, OneOf, PastDate, ResourceSchema, Stri
 __all__ = ["CustomerSchema", "CUSTOMER_ATTRIBUTES"]
 
 CUSTOMER_ATTRIBUTES = (
-    "salutation", "firstName", "lastName", "email", "gender", "dateOfBirth", "createdAt", "updatedAt",
+    "salutation",
+    "firstName",
+    "lastName",
+    "email",
+    "gender",
+    "dateOfBirth",
+    "createdAt",
+    "updatedAt",
 )
 
 

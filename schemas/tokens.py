@@ -1,8 +1,8 @@
 """The ``access-tokens`` and ``refresh-tokens`` resources.
 
-    {"data": {"type": "access-tokens", "id": "5b0c…-session-id",
-              "attributes": {"tokenType": "Bearer", "expiresIn": 28800, "accessToken": "eyJ…",
-                             "refreshToken": "…", "refreshTokenExpiresIn": 2592000}}}
+{"data": {"type": "access-tokens", "id": "5b0c…-session-id",
+          "attributes": {"tokenType": "Bearer", "expiresIn": 28800, "accessToken": "eyJ…",
+                         "refreshToken": "…", "refreshTokenExpiresIn": 2592000}}}
 """
 
 from __future__ import annotations

@@ -14,9 +14,17 @@ from app.models import Credentials, Customer
 from app.queries._common import is_unique_violation, mapping
 from app.tables import customer_events, customer_reference_sequences, customers
 
-__all__ = ["EmailTaken", "next_reference_number", "insert_customer", "customer_by_id",
-           "credentials_by_email", "update_customer", "anonymize_customer", "record_event",
-           "customer_from_row"]
+__all__ = [
+    "EmailTaken",
+    "next_reference_number",
+    "insert_customer",
+    "customer_by_id",
+    "credentials_by_email",
+    "update_customer",
+    "anonymize_customer",
+    "record_event",
+    "customer_from_row",
+]
 
 
 class EmailTaken(Exception):
@@ -39,10 +47,21 @@ def customer_from_row(row: Any) -> Customer:
     )
 
 
-CUSTOMER_COLUMNS = [customers.c[name] for name in (
-    "id", "reference", "email", "salutation", "first_name", "last_name", "gender", "date_of_birth",
-    "created_at", "updated_at",
-)]
+CUSTOMER_COLUMNS = [
+    customers.c[name]
+    for name in (
+        "id",
+        "reference",
+        "email",
+        "salutation",
+        "first_name",
+        "last_name",
+        "gender",
+        "date_of_birth",
+        "created_at",
+        "updated_at",
+    )
+]
 
 
 async def next_reference_number(db: Database, store: str) -> int:
@@ -88,7 +107,9 @@ async def credentials_by_email(db: Database, store: str, email_key: str) -> Cred
 
 
 async def set_password_hash(db: Database, customer_id: int, password_hash: str) -> None:
-    await db.execute(customers.update().where(customers.c.id == customer_id).values(password_hash=password_hash))
+    await db.execute(
+        customers.update().where(customers.c.id == customer_id).values(password_hash=password_hash)
+    )
 
 
 async def update_customer(db: Database, customer_id: int, changes: dict[str, Any]) -> Customer | None:

@@ -13,9 +13,17 @@ from app.models import Customer
 from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
 from app.tables import customers, refresh_tokens, sessions
 
-__all__ = ["RefreshTokenState", "insert_session", "insert_refresh_token", "live_session_customer",
-           "refresh_token_state", "mark_rotated", "revoke_session", "revoke_customer_sessions",
-           "session_of_refresh_token"]
+__all__ = [
+    "RefreshTokenState",
+    "insert_session",
+    "insert_refresh_token",
+    "live_session_customer",
+    "refresh_token_state",
+    "mark_rotated",
+    "revoke_session",
+    "revoke_customer_sessions",
+    "session_of_refresh_token",
+]
 
 
 @dataclass(frozen=True)
@@ -28,9 +36,13 @@ class RefreshTokenState:
     expires_at: datetime
 
 
-async def insert_session(db: Database, session_id: str, customer_id: int, now: datetime, expires_at: datetime) -> None:
+async def insert_session(
+    db: Database, session_id: str, customer_id: int, now: datetime, expires_at: datetime
+) -> None:
     await db.execute(
-        sessions.insert().values(id=session_id, customer_id=customer_id, created_at=now, expires_at=expires_at)
+        sessions.insert().values(
+            id=session_id, customer_id=customer_id, created_at=now, expires_at=expires_at
+        )
     )
 
 
@@ -106,7 +118,9 @@ async def session_of_refresh_token(db: Database, digest: str) -> tuple[str, int]
     return (row[0], row[1]) if row else None
 
 
-async def revoke_session(db: Database, session_id: str, now: datetime, customer_id: int | None = None) -> None:
+async def revoke_session(
+    db: Database, session_id: str, now: datetime, customer_id: int | None = None
+) -> None:
     conditions = [sessions.c.id == session_id, sessions.c.revoked_at.is_(None)]
     if customer_id is not None:
         conditions.append(sessions.c.customer_id == customer_id)

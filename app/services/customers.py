@@ -50,10 +50,12 @@ class CustomerService:
         """Password policy (901 on ``attribute``), then the confirmation must match (406)."""
         violations = password_policy_violations(password, self._settings.password_min_length)
         if violations:
-            raise ApiError.of([
-                Problem(catalogue.VALIDATION_FAILED, attribute, {"field": attribute, "message": message})
-                for message in violations
-            ])
+            raise ApiError.of(
+                [
+                    Problem(catalogue.VALIDATION_FAILED, attribute, {"field": attribute, "message": message})
+                    for message in violations
+                ]
+            )
         if password != confirm_password:
             raise ApiError(catalogue.PASSWORDS_DO_NOT_MATCH, field=attribute)
 
@@ -70,21 +72,24 @@ class CustomerService:
         try:
             async with self._db.transaction():
                 number = await queries.next_reference_number(self._db, store)
-                return await queries.insert_customer(self._db, {
-                    "store": store,
-                    "reference": f"{store}--{number}",
-                    "email": registration.email.strip(),
-                    "email_key": email_key(registration.email),
-                    "password_hash": password_hash,
-                    "salutation": registration.salutation,
-                    "first_name": registration.first_name,
-                    "last_name": registration.last_name,
-                    "gender": registration.gender,
-                    "date_of_birth": registration.date_of_birth,
-                    "locale": registration.locale,
-                    "created_at": now,
-                    "updated_at": now,
-                })
+                return await queries.insert_customer(
+                    self._db,
+                    {
+                        "store": store,
+                        "reference": f"{store}--{number}",
+                        "email": registration.email.strip(),
+                        "email_key": email_key(registration.email),
+                        "password_hash": password_hash,
+                        "salutation": registration.salutation,
+                        "first_name": registration.first_name,
+                        "last_name": registration.last_name,
+                        "gender": registration.gender,
+                        "date_of_birth": registration.date_of_birth,
+                        "locale": registration.locale,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
         except queries.EmailTaken:
             raise ApiError(catalogue.CUSTOMER_ALREADY_EXISTS) from None
 

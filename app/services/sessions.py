@@ -50,7 +50,9 @@ class SessionService:
 
     async def login(self, username: str, password: str) -> TokenPair:
         """One login = one session. Unknown e-mails cost one argon2 verification, as known ones do."""
-        credentials = await customer_queries.credentials_by_email(self._db, self._settings.store, email_key(username))
+        credentials = await customer_queries.credentials_by_email(
+            self._db, self._settings.store, email_key(username)
+        )
         password_hash = credentials.password_hash if credentials else None
         if not await self._hasher.verify_password(password_hash, password) or credentials is None:
             raise LoginFailed
@@ -63,11 +65,16 @@ class SessionService:
         refresh_token = secrets.token_urlsafe(32)
         async with self._db.transaction():
             await queries.insert_session(
-                self._db, session_id, credentials.customer_id, now,
+                self._db,
+                session_id,
+                credentials.customer_id,
+                now,
                 now + timedelta(seconds=self._settings.refresh_token_ttl),
             )
             await queries.insert_refresh_token(self._db, _digest(refresh_token), session_id, now)
-        return self._token_pair(credentials.reference, session_id, refresh_token, self._settings.refresh_token_ttl)
+        return self._token_pair(
+            credentials.reference, session_id, refresh_token, self._settings.refresh_token_ttl
+        )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: the presented token is spent; presenting a spent token again revokes the session."""
@@ -81,7 +88,9 @@ class SessionService:
                 if state.rotated or not await queries.mark_rotated(self._db, digest, now):
                     await queries.revoke_session(self._db, state.session_id, now)  # reuse detected
                 else:
-                    await queries.insert_refresh_token(self._db, _digest(new_refresh_token), state.session_id, now)
+                    await queries.insert_refresh_token(
+                        self._db, _digest(new_refresh_token), state.session_id, now
+                    )
                     outcome = _RefreshOutcome.ROTATED
         if outcome is not _RefreshOutcome.ROTATED or state is None:
             raise RefreshFailed
@@ -119,7 +128,9 @@ class SessionService:
             raise ApiError(catalogue.INVALID_ACCESS_TOKEN)
         return Principal(customer=customer, session_id=claims.session_id)
 
-    def _token_pair(self, reference: str, session_id: str, refresh_token: str, refresh_expires_in: int) -> TokenPair:
+    def _token_pair(
+        self, reference: str, session_id: str, refresh_token: str, refresh_expires_in: int
+    ) -> TokenPair:
         access_token, expires_in = self._signer.issue(reference, session_id)
         return TokenPair(
             session_id=session_id,
