@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.helpers import registered_customer, bearer
+from tests.helpers import bearer, registered_customer
 
 
 async def test_registered_customer_reads_own_profile(client):

@@ -67,12 +67,15 @@ CUSTOMER_COLUMNS = [
 async def next_reference_number(db: Database, store: str) -> int:
     """Atomically take the store's next customer number (one upsert; safe under concurrency)."""
     dialect_insert = sqlite.insert if db.is_sqlite else postgresql.insert
-    statement = dialect_insert(customer_reference_sequences).values(store=store, last_value=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[customer_reference_sequences.c.store],
-        set_={"last_value": customer_reference_sequences.c.last_value + 1},
-    ).returning(customer_reference_sequences.c.last_value)
-    row = await db.fetch_one(statement)
+    upsert = (
+        dialect_insert(customer_reference_sequences)
+        .values(store=store, last_value=1)
+        .on_conflict_do_update(
+            index_elements=[customer_reference_sequences.c.store],
+            set_={"last_value": customer_reference_sequences.c.last_value + 1},
+        )
+    )
+    row = await db.fetch_one(upsert.returning(customer_reference_sequences.c.last_value))
     return int(row[0])
 
 

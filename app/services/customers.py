@@ -60,7 +60,7 @@ class CustomerService:
             raise ApiError(catalogue.PASSWORDS_DO_NOT_MATCH, field=attribute)
 
     async def register(self, registration: Registration) -> Customer:
-        """Glue's order: gender (414), terms (422), password policy (901), confirmation (406), e-mail (400)."""
+        """Checks in Glue's order: gender 414, terms 422, policy 901, confirmation 406, e-mail 400."""
         if registration.gender is not None and registration.gender not in GENDERS:
             raise ApiError(catalogue.INVALID_GENDER)
         if registration.accepted_terms is not True:
