@@ -1,0 +1,50 @@
+"""Settings are read once from GLUE_* variables; a bad one stops the start and names itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.settings import Settings, SettingsError
+
+
+def test_defaults_are_the_documented_ones():
+    settings = Settings.from_environment({})
+    assert settings.store == "DE" and settings.access_token_ttl == 28800
+    assert (settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism) == (
+        19456,
+        2,
+        1,
+    )
+    assert settings.password_min_length == 8 and settings.body_limit == 1024 * 1024
+    assert settings.uses_sqlite and settings.database_url.endswith("var/glue-customers.sqlite3")
+
+
+def test_values_are_parsed_by_type():
+    settings = Settings.from_environment(
+        {
+            "GLUE_STORE": "AT",
+            "GLUE_ACCESS_TOKEN_TTL": "60",
+            "GLUE_OAUTH_CLIENT_IDS": "web, app",
+            "GLUE_DATABASE_TIMEOUT": "2.5",
+            "PATH": "/usr/bin",
+        }
+    )
+    assert settings.store == "AT" and settings.access_token_ttl == 60
+    assert settings.oauth_client_ids == ("web", "app") and settings.database_timeout == 2.5
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("GLUE_ACCESS_TOKEN_TTL", "soon"),
+        ("GLUE_ACCESS_TOKEN_TTL", "0"),
+        ("GLUE_STORE", "de"),
+        ("GLUE_DATABASE_URL", "mysql://x"),
+        ("GLUE_PASSWORD_MIN_LENGTH", "200"),
+        ("GLUE_NO_SUCH_SETTING", "1"),
+        ("GLUE_PUBLIC_BASE_URL", "shop.example"),
+    ],
+)
+def test_bad_setting_names_the_variable(variable, value):
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_environment({variable: value})

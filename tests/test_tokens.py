@@ -1,0 +1,382 @@
+"""Tokens and sessions at the HTTP level: spec §6."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from tests.helpers import bearer, document, error, login, post, register, registered_customer
+
+
+def _claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+async def _refresh(client, refresh_token: str):
+    return await post(client, "/refresh-tokens", document("refresh-tokens", {"refreshToken": refresh_token}))
+
+
+async def _form(client, path: str, data: dict, **kwargs):
+    return await client.post(path, data=data, **kwargs)
+
+
+class TestAccessTokens:
+    async def test_login_returns_tokens_resource_with_session_id(self, client):
+        customer = await register(client)
+        response = await post(
+            client,
+            "/access-tokens",
+            document(
+                "access-tokens",
+                {"username": customer["attributes"]["email"], "password": customer["password"]},
+            ),
+        )
+        assert response.status_code == 201
+        assert response.headers["cache-control"] == "no-store"
+        data = response.json()["data"]
+        assert data["type"] == "access-tokens" and isinstance(data["id"], str) and data["id"]
+        attributes = data["attributes"]
+        assert set(attributes) == {
+            "tokenType",
+            "expiresIn",
+            "accessToken",
+            "refreshToken",
+            "refreshTokenExpiresIn",
+        }
+        assert attributes["tokenType"] == "Bearer"
+        assert attributes["expiresIn"] == 28800 and attributes["refreshTokenExpiresIn"] == 30 * 24 * 3600
+        claims = _claims(attributes["accessToken"])
+        assert (
+            claims["sub"] == customer["id"] and claims["sid"] == data["id"] and claims["scope"] == "customer"
+        )
+        assert {"iss", "aud", "exp", "iat", "nbf", "jti"} <= set(claims)
+        assert claims["exp"] - claims["iat"] == 28800
+
+    async def test_login_is_case_insensitive_on_email(self, client):
+        customer = await register(client, email="Mixed@Example.com")
+        await login(client, "  mixed@EXAMPLE.com", customer["password"])
+
+    async def test_wrong_password_and_unknown_email_are_003(self, client):
+        customer = await register(client)
+        for username, password in (
+            (customer["attributes"]["email"], "Wrong-Password-1"),
+            ("nobody@example.com", customer["password"]),
+        ):
+            response = await post(
+                client,
+                "/access-tokens",
+                document("access-tokens", {"username": username, "password": password}),
+            )
+            assert response.status_code == 401
+            assert response.json()["errors"] == [error(401, "003", "Failed to authenticate user.")]
+            assert response.headers["www-authenticate"].startswith('Bearer realm="glue-customers"')
+
+    async def test_missing_credentials_are_901(self, client):
+        response = await post(client, "/access-tokens", document("access-tokens", {"username": ""}))
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            error(422, "901", "password => This field is missing.", "/data/attributes/password"),
+            error(422, "901", "username => This value should not be blank.", "/data/attributes/username"),
+        ]
+
+    async def test_rehash_on_login_when_parameters_change(self, client, app, app_factory):
+        import httpx
+        import sqlalchemy as sa
+
+        from app.tables import customers
+
+        customer = await register(client)
+        stronger = app_factory(argon2_memory_kib=2048)
+        async with stronger.router.lifespan_context(stronger):
+            transport = httpx.ASGITransport(app=stronger)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                await login(http, customer["attributes"]["email"], customer["password"])
+        row = await app.state.services.db.fetch_one(
+            sa.select(customers.c.password_hash).where(customers.c.reference == customer["id"])
+        )
+        assert "m=2048" in row[0]
+
+
+class TestRefreshTokens:
+    async def test_refresh_rotates_the_refresh_token(self, client):
+        customer, tokens = await registered_customer(client)
+        response = await _refresh(client, tokens["refreshToken"])
+        assert response.status_code == 201
+        data = response.json()["data"]
+        assert data["type"] == "refresh-tokens" and data["id"] == tokens["sessionId"]
+        new = data["attributes"]
+        assert new["refreshToken"] != tokens["refreshToken"]
+        assert 0 < new["refreshTokenExpiresIn"] <= 30 * 24 * 3600
+        profile = await client.get(f"/customers/{customer['id']}", headers=bearer(new["accessToken"]))
+        assert profile.status_code == 200
+        again = await _refresh(client, new["refreshToken"])
+        assert again.status_code == 201
+
+    async def test_reusing_a_rotated_refresh_token_revokes_the_session(self, client):
+        customer, tokens = await registered_customer(client)
+        rotated = (await _refresh(client, tokens["refreshToken"])).json()["data"]["attributes"]
+        reuse = await _refresh(client, tokens["refreshToken"])
+        assert reuse.status_code == 401
+        assert reuse.json()["errors"] == [error(401, "004", "Failed to refresh token.")]
+        # The whole session is gone: the legitimate holder's newer tokens fail too.
+        assert (await _refresh(client, rotated["refreshToken"])).status_code == 401
+        profile = await client.get(f"/customers/{customer['id']}", headers=bearer(rotated["accessToken"]))
+        assert profile.json()["errors"] == [error(401, "001", "Invalid access token.")]
+
+    async def test_concurrent_refreshes_of_one_token_let_at_most_one_through(self, client):
+        _, tokens = await registered_customer(client)
+        responses = await asyncio.gather(*(_refresh(client, tokens["refreshToken"]) for _ in range(5)))
+        assert sum(response.status_code == 201 for response in responses) <= 1
+        assert all(response.status_code in (201, 401) for response in responses)
+
+    async def test_unknown_refresh_token_is_004(self, client):
+        response = await _refresh(client, "not-a-token")
+        assert response.status_code == 401
+        assert response.json()["errors"] == [error(401, "004", "Failed to refresh token.")]
+
+    async def test_expired_session_cannot_refresh(self, client, app_factory):
+        import httpx
+
+        app = app_factory(refresh_token_ttl=1)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                _, tokens = await registered_customer(http)
+                await asyncio.sleep(1.1)
+                response = await _refresh(http, tokens["refreshToken"])
+        assert response.json()["errors"] == [error(401, "004", "Failed to refresh token.")]
+
+    async def test_missing_refresh_token_is_901(self, client):
+        response = await post(client, "/refresh-tokens", document("refresh-tokens", {}))
+        assert response.json()["errors"] == [
+            error(422, "901", "refreshToken => This field is missing.", "/data/attributes/refreshToken")
+        ]
+
+
+class TestRevocation:
+    async def test_delete_refresh_token_revokes_its_session_at_once(self, client):
+        customer, tokens = await registered_customer(client)
+        other = await login(client, customer["attributes"]["email"], customer["password"])
+        response = await client.delete(
+            f"/refresh-tokens/{tokens['refreshToken']}", headers=bearer(other["accessToken"])
+        )
+        assert response.status_code == 204 and response.content == b""
+        refused = await client.get(f"/customers/{customer['id']}", headers=bearer(tokens["accessToken"]))
+        assert refused.json()["errors"] == [error(401, "001", "Invalid access token.")]
+        assert (await _refresh(client, tokens["refreshToken"])).status_code == 401
+        kept = await client.get(f"/customers/{customer['id']}", headers=bearer(other["accessToken"]))
+        assert kept.status_code == 200
+
+    async def test_delete_mine_revokes_every_session_of_the_caller_only(self, client):
+        customer, tokens = await registered_customer(client)
+        other_session = await login(client, customer["attributes"]["email"], customer["password"])
+        stranger, stranger_tokens = await registered_customer(client)
+        response = await client.delete("/refresh-tokens/mine", headers=bearer(tokens["accessToken"]))
+        assert response.status_code == 204
+        for token in (tokens["accessToken"], other_session["accessToken"]):
+            assert (await client.get("/customers", headers=bearer(token))).status_code == 401
+        assert (
+            await client.get("/customers", headers=bearer(stranger_tokens["accessToken"]))
+        ).status_code == 200
+
+    async def test_deleting_someone_elses_or_unknown_token_is_204_and_changes_nothing(self, client):
+        _, victim = await registered_customer(client)
+        _, attacker = await registered_customer(client)
+        for token in (victim["refreshToken"], "unknown"):
+            response = await client.delete(
+                f"/refresh-tokens/{token}", headers=bearer(attacker["accessToken"])
+            )
+            assert response.status_code == 204
+        assert (await client.get("/customers", headers=bearer(victim["accessToken"]))).status_code == 200
+
+    async def test_delete_requires_a_token(self, client):
+        response = await client.delete("/refresh-tokens/mine")
+        assert response.status_code == 403
+        assert response.json()["errors"] == [error(403, "002", "Missing access token.")]
+
+    async def test_delete_without_token_in_path_is_015(self, client):
+        _, tokens = await registered_customer(client)
+        response = await client.delete("/refresh-tokens", headers=bearer(tokens["accessToken"]))
+        assert response.status_code == 400
+        assert response.json()["errors"] == [error(400, "015", "Resource id is not specified.")]
+
+
+class TestBearerAuthentication:
+    async def test_malformed_or_foreign_tokens_are_001(self, client):
+        customer, tokens = await registered_customer(client)
+        header, payload, signature = tokens["accessToken"].split(".")
+        forged_claims = {**_claims(tokens["accessToken"]), "sub": "DE--999"}
+        forged_payload = base64.urlsafe_b64encode(json.dumps(forged_claims).encode()).rstrip(b"=").decode()
+        for value in (
+            "Bearer garbage",
+            "Bearer a.b.c",
+            f"Bearer {header}.{forged_payload}.{signature}",
+            "Basic dXNlcjpwYXNz",
+            "Bearer ",
+            f"Token {tokens['accessToken']}",
+        ):
+            response = await client.get("/customers", headers={"Authorization": value})
+            assert response.status_code == 401, value
+            assert response.json()["errors"] == [error(401, "001", "Invalid access token.")]
+            assert (
+                response.headers["www-authenticate"] == 'Bearer realm="glue-customers", error="invalid_token"'
+            )
+
+    async def test_expired_access_token_is_001(self, client, app_factory):
+        import httpx
+
+        app = app_factory(access_token_ttl=1)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                _, tokens = await registered_customer(http)
+                await asyncio.sleep(2.1)
+                response = await http.get("/customers", headers=bearer(tokens["accessToken"]))
+        assert response.json()["errors"] == [error(401, "001", "Invalid access token.")]
+
+    async def test_token_is_verifiable_with_the_jwks_alone(self, client, settings):
+        _, tokens = await registered_customer(client)
+        keys = KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())
+        decoded = jwt.decode(tokens["accessToken"], keys, algorithms=["RS256"])
+        registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": settings.jwt_issuer},
+            aud={"essential": True, "value": settings.jwt_audience},
+        )
+        registry.validate(decoded.claims)
+        assert decoded.header["alg"] == "RS256" and decoded.header["kid"] == keys.keys[0].kid
+        assert decoded.claims["exp"] > time.time()
+
+
+class TestOAuthToken:
+    async def test_password_grant(self, client):
+        customer = await register(client)
+        response = await _form(
+            client,
+            "/token",
+            {
+                "grant_type": "password",
+                "username": customer["attributes"]["email"],
+                "password": customer["password"],
+                "client_id": "storefront",
+            },
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.headers["cache-control"] == "no-store" and response.headers["pragma"] == "no-cache"
+        body = response.json()
+        assert body["token_type"] == "Bearer" and body["expires_in"] == 28800
+        assert {"access_token", "refresh_token"} <= set(body)
+        profile = await client.get(f"/customers/{customer['id']}", headers=bearer(body["access_token"]))
+        assert profile.status_code == 200
+
+    async def test_refresh_token_grant_rotates(self, client):
+        _, tokens = await registered_customer(client)
+        response = await _form(
+            client, "/token", {"grant_type": "refresh_token", "refresh_token": tokens["refreshToken"]}
+        )
+        assert response.status_code == 200
+        assert response.json()["refresh_token"] != tokens["refreshToken"]
+        reuse = await _form(
+            client, "/token", {"grant_type": "refresh_token", "refresh_token": tokens["refreshToken"]}
+        )
+        assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
+
+    async def test_oauth_errors(self, client):
+        customer = await register(client)
+        email = customer["attributes"]["email"]
+        cases = [
+            ({"grant_type": "password", "username": email, "password": "Wrong-One-1"}, 400, "invalid_grant"),
+            ({"grant_type": "password", "username": email}, 400, "invalid_request"),
+            ({}, 400, "invalid_request"),
+            ({"grant_type": "client_credentials"}, 400, "unsupported_grant_type"),
+            (
+                {
+                    "grant_type": "password",
+                    "username": email,
+                    "password": customer["password"],
+                    "client_secret": "s3cret",
+                },
+                401,
+                "invalid_client",
+            ),
+        ]
+        for form, status, code in cases:
+            response = await _form(client, "/token", form)
+            assert response.status_code == status, form
+            assert response.json()["error"] == code and response.json()["error_description"]
+            assert response.headers["cache-control"] == "no-store"
+
+    async def test_json_body_is_invalid_request(self, client):
+        response = await client.post("/token", json={"grant_type": "password"})
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+    async def test_repeated_parameter_is_invalid_request(self, client):
+        response = await client.post(
+            "/token",
+            content="grant_type=password&grant_type=password",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.json()["error"] == "invalid_request"
+
+    async def test_unknown_client_id_is_invalid_client_when_clients_are_configured(self, app_factory):
+        import httpx
+
+        app = app_factory(oauth_client_ids=("storefront",))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                response = await http.post(
+                    "/token",
+                    data={
+                        "grant_type": "password",
+                        "username": "a@b.de",
+                        "password": "x",
+                        "client_id": "intruder",
+                    },
+                )
+        assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+class TestOAuthRevoke:
+    async def test_revoking_a_refresh_token_ends_the_session(self, client):
+        _, tokens = await registered_customer(client)
+        response = await _form(
+            client, "/token/revoke", {"token": tokens["refreshToken"], "token_type_hint": "refresh_token"}
+        )
+        assert response.status_code == 200
+        assert (await client.get("/customers", headers=bearer(tokens["accessToken"]))).status_code == 401
+
+    async def test_revoking_an_access_token_ends_the_session(self, client):
+        _, tokens = await registered_customer(client)
+        response = await _form(client, "/token/revoke", {"token": tokens["accessToken"]})
+        assert response.status_code == 200
+        assert (await _refresh(client, tokens["refreshToken"])).status_code == 401
+
+    async def test_unknown_token_is_still_200(self, client):
+        assert (await _form(client, "/token/revoke", {"token": "whatever"})).status_code == 200
+
+    async def test_missing_token_is_invalid_request(self, client):
+        response = await _form(client, "/token/revoke", {})
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+class TestMetadata:
+    async def test_authorization_server_metadata(self, client, settings):
+        body = (await client.get("/.well-known/oauth-authorization-server")).json()
+        assert body["issuer"] == settings.jwt_issuer
+        assert body["token_endpoint"] == "http://testserver/token"
+        assert body["revocation_endpoint"] == "http://testserver/token/revoke"
+        assert body["jwks_uri"] == "http://testserver/.well-known/jwks.json"
+        assert body["grant_types_supported"] == ["password", "refresh_token"]
+
+    async def test_jwks_holds_only_public_rsa_material(self, client):
+        keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
+        assert len(keys) == 1
+        assert keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and keys[0]["use"] == "sig"
+        assert not {"d", "p", "q", "dp", "dq", "qi"} & set(keys[0])
