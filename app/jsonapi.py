@@ -30,6 +30,7 @@ __all__ = [
     "error_document",
     "error_response",
     "base_url",
+    "add_included",
 ]
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -178,6 +179,28 @@ def parse_query(
         if family in _MEMBER_FAMILIES or family.isalpha() and family.islower():
             raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
     return ResourceQuery(include=include, fields=sparse)
+
+
+def add_included(
+    document: dict[str, Any],
+    relationship: str,
+    related_by_id: Mapping[str, list[dict[str, Any]]],
+    *,
+    with_relationship: bool = True,
+) -> None:
+    """Compound document: ``relationships.NAME.data`` linkage and the related resources in ``included``."""
+    primary = document["data"] if isinstance(document["data"], list) else [document["data"]]
+    included: list[dict[str, Any]] = document.setdefault("included", [])
+    seen = {(item["type"], item["id"]) for item in included}
+    for resource in primary:
+        related = related_by_id.get(resource["id"], [])
+        if with_relationship:
+            linkage = [{"type": item["type"], "id": item["id"]} for item in related]
+            resource.setdefault("relationships", {})[relationship] = {"data": linkage}
+        for item in related:
+            if (item["type"], item["id"]) not in seen:
+                seen.add((item["type"], item["id"]))
+                included.append(item)
 
 
 def base_url(request: Request, public_base_url: str) -> str:

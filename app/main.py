@@ -18,7 +18,7 @@ from app.services import build_services
 from app.settings import Settings
 from errors import ApiError
 from errors.oauth import OAuthError
-from resources import customers, oauth, service, tokens
+from resources import addresses, customers, oauth, service, tokens
 
 __all__ = ["create_app", "routes"]
 
@@ -40,6 +40,23 @@ def routes() -> list[BaseRoute]:
                 "GET": customers.get_customer,
                 "PATCH": customers.update_customer,
                 "DELETE": customers.delete_customer,
+            },
+        ),
+        resource_route(
+            "/customers/{reference}/addresses",
+            {
+                "GET": addresses.list_addresses,
+                "POST": addresses.create_address,
+                "PATCH": addresses.address_id_missing,
+                "DELETE": addresses.address_id_missing,
+            },
+        ),
+        resource_route(
+            "/customers/{reference}/addresses/{address_id}",
+            {
+                "GET": addresses.get_address,
+                "PATCH": addresses.update_address,
+                "DELETE": addresses.delete_address,
             },
         ),
         resource_route("/access-tokens", {"POST": tokens.create_access_token}),

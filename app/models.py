@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-__all__ = ["Customer", "Credentials", "TokenPair", "Principal"]
+__all__ = ["Customer", "Credentials", "TokenPair", "Principal", "Address", "DefaultAddresses"]
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,31 @@ class Principal:
 
     customer: Customer
     session_id: str
+
+
+@dataclass(frozen=True)
+class Address:
+    id: str
+    customer_id: int
+    salutation: str
+    first_name: str
+    last_name: str
+    address1: str
+    address2: str | None
+    address3: str | None
+    zip_code: str
+    city: str
+    iso2_code: str
+    country: str
+    company: str | None
+    phone: str | None
+    is_default_billing: bool
+    is_default_shipping: bool
+
+
+@dataclass(frozen=True)
+class DefaultAddresses:
+    """The customer's two default-address pointers (None: no default of that kind)."""
+
+    billing: str | None
+    shipping: str | None

@@ -45,7 +45,30 @@ customers = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("anonymized_at", Timestamp, nullable=True),
+    # The default addresses are pointers, so at most one address can be each default.
+    sa.Column("default_billing_address_id", sa.String(36), nullable=True),
+    sa.Column("default_shipping_address_id", sa.String(36), nullable=True),
     sa.UniqueConstraint("store", "email_key", name="uq_customers_store_email_key"),
+)
+
+addresses = sa.Table(
+    "addresses",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("salutation", sa.String(8), nullable=False),
+    sa.Column("first_name", sa.String(100), nullable=False),
+    sa.Column("last_name", sa.String(100), nullable=False),
+    sa.Column("address1", sa.String(255), nullable=False),
+    sa.Column("address2", sa.String(255), nullable=True),
+    sa.Column("address3", sa.String(255), nullable=True),
+    sa.Column("zip_code", sa.String(15), nullable=False),
+    sa.Column("city", sa.String(255), nullable=False),
+    sa.Column("iso2_code", sa.String(2), nullable=False),
+    sa.Column("company", sa.String(255), nullable=True),
+    sa.Column("phone", sa.String(255), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
 )
 
 sessions = sa.Table(

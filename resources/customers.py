@@ -11,6 +11,7 @@ from app.models import Customer
 from app.services.customers import Registration
 from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
+from resources.addresses import ADDRESS_FIELDS, render_addresses
 from schemas.customers import CUSTOMER_EDITABLE, CustomerSchema
 
 __all__ = [
@@ -23,7 +24,8 @@ __all__ = [
 ]
 
 TYPE = "customers"
-_FIELDS = {TYPE: wire_fields(CustomerSchema)}
+ADDRESSES = "addresses"
+_FIELDS = {TYPE: (*wire_fields(CustomerSchema), ADDRESSES), ADDRESSES: ADDRESS_FIELDS}
 
 
 def _locale(request: Request) -> str | None:
@@ -32,16 +34,34 @@ def _locale(request: Request) -> str | None:
     return primary if primary.isalpha() and len(primary) == 2 else None
 
 
-def _render(
+async def _render(
     request: Request,
     customer: Customer | list[Customer],
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    query = jsonapi.parse_query(request, fields_by_type=_FIELDS) if request.method == "GET" else None
-    only = only_fields(CustomerSchema, query.only(TYPE)) if query else None
+    query = jsonapi.ResourceQuery()
+    if request.method == "GET":
+        query = jsonapi.parse_query(request, fields_by_type=_FIELDS, includes=(ADDRESSES,))
+    sparse = query.only(TYPE)
+    only = (
+        only_fields(CustomerSchema, tuple(name for name in sparse if name != ADDRESSES)) if sparse else None
+    )
     schema = schema_for(request, CustomerSchema, only=only, many=isinstance(customer, list))
-    return jsonapi.document_response(schema.dump(customer), status, headers)
+    document = schema.dump(customer)
+    if ADDRESSES in query.include:
+        customers = customer if isinstance(customer, list) else [customer]
+        found = await services(request).addresses.list_for_customers([item.id for item in customers])
+        related = {
+            item.reference: render_addresses(request, item.reference, found[item.id], query.only(ADDRESSES))[
+                "data"
+            ]
+            for item in customers
+        }
+        jsonapi.add_included(
+            document, ADDRESSES, related, with_relationship=sparse is None or ADDRESSES in sparse
+        )
+    return jsonapi.document_response(document, status, headers)
 
 
 async def create_customer(request: Request) -> Response:
@@ -62,18 +82,18 @@ async def create_customer(request: Request) -> Response:
         )
     )
     location = schema_for(request, CustomerSchema).generate_url("/customers/{id}", id=customer.reference)
-    return _render(request, customer, 201, {"Location": location})
+    return await _render(request, customer, 201, {"Location": location})
 
 
 async def list_customers(request: Request) -> Response:
     principal = await authenticate(request)
-    return _render(request, [principal.customer])
+    return await _render(request, [principal.customer])
 
 
 async def get_customer(request: Request) -> Response:
     principal = await authenticate(request)
     require_owner(principal, request.path_params["reference"], catalogue.CUSTOMER_NOT_FOUND)
-    return _render(request, principal.customer)
+    return await _render(request, principal.customer)
 
 
 async def update_customer(request: Request) -> Response:
@@ -84,7 +104,7 @@ async def update_customer(request: Request) -> Response:
     loaded = jsonapi.load_attributes(CustomerSchema(), TYPE, attributes, partial=True)
     changes = {name: value for name, value in loaded.items() if name in CUSTOMER_EDITABLE}
     customer = await services(request).customers.update(principal.customer, changes)
-    return _render(request, customer)
+    return await _render(request, customer)
 
 
 async def delete_customer(request: Request) -> Response:

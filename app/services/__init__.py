@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.database import Database
 from app.passwords import PasswordHasherService
+from app.services.addresses import AddressService
 from app.services.customers import CustomerService
 from app.services.sessions import SessionService
 from app.settings import Settings
@@ -21,6 +22,7 @@ class Services:
     signer: TokenSigner
     customers: CustomerService
     sessions: SessionService
+    addresses: AddressService
 
 
 def build_services(settings: Settings) -> Services:
@@ -33,4 +35,5 @@ def build_services(settings: Settings) -> Services:
         signer=signer,
         customers=CustomerService(db, settings, hasher),
         sessions=SessionService(db, settings, hasher, signer),
+        addresses=AddressService(db),
     )

@@ -11,6 +11,7 @@ from app.clock import utc_now
 from app.database import Database
 from app.models import Customer
 from app.passwords import PasswordHasherService, password_policy_violations
+from app.queries import addresses as address_queries
 from app.queries import customers as queries
 from app.queries import sessions as session_queries
 from app.settings import Settings
@@ -114,11 +115,12 @@ class CustomerService:
         return updated
 
     async def anonymize(self, customer: Customer) -> None:
-        """Erase personal data, free the e-mail, end every session, record the event."""
+        """Erase personal data and addresses, free the e-mail, end every session, record the event."""
         now = utc_now()
         placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
         async with self._db.transaction():
             if not await queries.anonymize_customer(self._db, customer.id, placeholder, now):
                 raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
+            await address_queries.delete_customer_addresses(self._db, customer.id)
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
             await queries.record_event(self._db, customer.id, "anonymized", now)

@@ -1,0 +1,102 @@
+"""The address book and Glue's default-address rules.
+
+The customer holds one default-billing and one default-shipping pointer; the flags in responses
+are derived from them, so at most one address shows each. Rules (spec §4):
+- the first address is both defaults, whatever its flags say;
+- a flag absent on POST means true; true moves that default to this address;
+- false never unsets the current default;
+- deleting a default address clears that pointer; the next address created or updated becomes it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from app.clock import utc_now
+from app.database import Database
+from app.models import Address, DefaultAddresses
+from app.queries import addresses as queries
+from errors import ApiError, catalogue
+
+__all__ = ["AddressService"]
+
+
+def _next_defaults(
+    current: DefaultAddresses, address_id: str, billing: bool | None, shipping: bool | None
+) -> DefaultAddresses:
+    return DefaultAddresses(
+        billing=address_id if billing or current.billing is None else current.billing,
+        shipping=address_id if shipping or current.shipping is None else current.shipping,
+    )
+
+
+class AddressService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def list_of(self, customer_id: int) -> list[Address]:
+        return await queries.list_addresses(self._db, customer_id)
+
+    async def list_for_customers(self, customer_ids: list[int]) -> dict[int, list[Address]]:
+        return await queries.list_addresses_of_customers(self._db, customer_ids)
+
+    async def get(self, customer_id: int, address_id: str) -> Address:
+        """An address of this customer; someone else's or an unknown id is 404."""
+        address = await queries.find_address(self._db, customer_id, address_id)
+        if address is None:
+            raise ApiError(catalogue.ADDRESS_NOT_FOUND)
+        return address
+
+    async def create(self, customer_id: int, fields: dict[str, Any]) -> Address:
+        """Absent flags mean true; a customer without a default gets this address as it."""
+        values = {key: value for key, value in fields.items() if not key.startswith("is_default")}
+        now = utc_now()
+        values.update(id=str(uuid.uuid4()), customer_id=customer_id, created_at=now, updated_at=now)
+        async with self._db.transaction():
+            current = await queries.lock_default_addresses(self._db, customer_id)
+            if current is None:
+                raise ApiError(catalogue.ADDRESS_SAVE_FAILED)
+            stored = await queries.insert_address(self._db, values)
+            defaults = _next_defaults(
+                current,
+                stored["id"],
+                fields.get("is_default_billing", True),
+                fields.get("is_default_shipping", True),
+            )
+            await queries.set_default_addresses(self._db, customer_id, defaults)
+        return queries.with_defaults(stored, defaults)
+
+    async def update(self, customer_id: int, address_id: str, fields: dict[str, Any]) -> Address:
+        """PATCH writes only what was sent; true moves a default here, false leaves it where it is."""
+        await self.get(customer_id, address_id)
+        values = {key: value for key, value in fields.items() if not key.startswith("is_default")}
+        values["updated_at"] = utc_now()
+        async with self._db.transaction():
+            current = await queries.lock_default_addresses(self._db, customer_id)
+            stored = (
+                await queries.update_address(self._db, customer_id, address_id, values) if current else None
+            )
+            if current is None or stored is None:
+                raise ApiError(catalogue.ADDRESS_SAVE_FAILED)  # vanished under a concurrent request
+            defaults = _next_defaults(
+                current, address_id, fields.get("is_default_billing"), fields.get("is_default_shipping")
+            )
+            if defaults != current:
+                await queries.set_default_addresses(self._db, customer_id, defaults)
+        return queries.with_defaults(stored, defaults)
+
+    async def delete(self, customer_id: int, address_id: str) -> None:
+        """Deleting a default address clears that pointer."""
+        async with self._db.transaction():
+            current = await queries.lock_default_addresses(self._db, customer_id)
+            if current is None or not await queries.delete_address(self._db, customer_id, address_id):
+                raise ApiError(catalogue.ADDRESS_NOT_FOUND)
+            remaining = replace(
+                current,
+                billing=None if current.billing == address_id else current.billing,
+                shipping=None if current.shipping == address_id else current.shipping,
+            )
+            if remaining != current:
+                await queries.set_default_addresses(self._db, customer_id, remaining)

@@ -1,0 +1,110 @@
+"""``/customers/{customerReference}/addresses[/{addressId}]``: every method needs the owner's token."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app import jsonapi
+from app.auth import authenticate, require_owner, services
+from app.models import Address, Principal
+from errors import ApiError, catalogue
+from resources._rendering import only_fields, schema_for, wire_fields
+from schemas.addresses import AddressSchema
+
+__all__ = [
+    "list_addresses",
+    "get_address",
+    "create_address",
+    "update_address",
+    "delete_address",
+    "address_id_missing",
+    "ADDRESS_FIELDS",
+    "render_addresses",
+]
+
+TYPE = "addresses"
+ADDRESS_FIELDS = wire_fields(AddressSchema)
+
+
+async def _owner(request: Request) -> Principal:
+    """Authenticate, then refuse any reference but the caller's own with 411 (before reading a body)."""
+    principal = await authenticate(request)
+    require_owner(principal, request.path_params["reference"])
+    return principal
+
+
+def render_addresses(
+    request: Request, reference: str, addresses: Address | list[Address], only: tuple[str, ...] | None = None
+) -> dict:  # type: ignore[type-arg]
+    schema = schema_for(
+        request,
+        AddressSchema,
+        customer_reference=reference,
+        only=only_fields(AddressSchema, only),
+        many=isinstance(addresses, list),
+    )
+    document: dict = schema.dump(addresses)  # type: ignore[type-arg]
+    return document
+
+
+def _respond(
+    request: Request,
+    reference: str,
+    addresses: Address | list[Address],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    query = (
+        jsonapi.parse_query(request, fields_by_type={TYPE: ADDRESS_FIELDS})
+        if request.method == "GET"
+        else None
+    )
+    document = render_addresses(request, reference, addresses, query.only(TYPE) if query else None)
+    return jsonapi.document_response(document, status, headers)
+
+
+async def list_addresses(request: Request) -> Response:
+    principal = await _owner(request)
+    found = await services(request).addresses.list_of(principal.customer.id)
+    return _respond(request, principal.customer.reference, found)
+
+
+async def get_address(request: Request) -> Response:
+    principal = await _owner(request)
+    address = await services(request).addresses.get(principal.customer.id, request.path_params["address_id"])
+    return _respond(request, principal.customer.reference, address)
+
+
+async def create_address(request: Request) -> Response:
+    principal = await _owner(request)
+    attributes = await jsonapi.read_attributes(request, TYPE)
+    schema = AddressSchema()
+    fields = schema.normalize(jsonapi.load_attributes(schema, TYPE, attributes))
+    address = await services(request).addresses.create(principal.customer.id, fields)
+    reference = principal.customer.reference
+    location = (
+        f"{schema_for(request, AddressSchema, customer_reference=reference).collection_url()}/{address.id}"
+    )
+    return _respond(request, reference, address, 201, {"Location": location})
+
+
+async def update_address(request: Request) -> Response:
+    principal = await _owner(request)
+    address_id = request.path_params["address_id"]
+    attributes = await jsonapi.read_attributes(request, TYPE, address_id)
+    schema = AddressSchema()
+    fields = schema.normalize(jsonapi.load_attributes(schema, TYPE, attributes, partial=True))
+    address = await services(request).addresses.update(principal.customer.id, address_id, fields)
+    return _respond(request, principal.customer.reference, address)
+
+
+async def delete_address(request: Request) -> Response:
+    principal = await _owner(request)
+    await services(request).addresses.delete(principal.customer.id, request.path_params["address_id"])
+    return jsonapi.empty_response()
+
+
+async def address_id_missing(request: Request) -> Response:
+    await _owner(request)
+    raise ApiError(catalogue.ADDRESS_ID_MISSING)

@@ -1,0 +1,81 @@
+"""The ``addresses`` resource, nested under its customer.
+
+{"data": {"type": "addresses", "id": "3a6ee102-007f-5245-aaec-af5b6e05685b",
+          "attributes": {"salutation": "Mr", "firstName": "John", "lastName": "Doe",
+                         "address1": "11 Second Street", "address2": "4th Floor", "address3": "Suite 555",
+                         "zipCode": "12312", "city": "Berlin", "country": "Germany", "iso2Code": "DE",
+                         "company": null, "phone": "22111-3-4-5",
+                         "isDefaultShipping": true, "isDefaultBilling": true},
+          "links": {"self": "https://shop.example/customers/DE--25/addresses/3a6ee102-…"}}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pycountry
+from marshmallow import ValidationError, fields, validate
+
+from app.services.customers import SALUTATIONS
+from schemas.base import Boolean, Length, NotBlank, OneOf, ResourceSchema, String
+
+__all__ = ["AddressSchema"]
+
+
+class IsoCountryCode(validate.Validator):
+    """ISO 3166-1 alpha-2, checked against the pycountry data set."""
+
+    def __call__(self, value: str) -> str:
+        if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None:
+            raise ValidationError("This value is not a valid country.")
+        return value
+
+
+def _required_text(maximum: int) -> fields.String:
+    return String(required=True, validate=[NotBlank(), Length(None, maximum)])
+
+
+def _optional_text(maximum: int) -> fields.String:
+    return String(allow_none=True, validate=Length(None, maximum))
+
+
+class AddressSchema(ResourceSchema):
+    id = fields.String(dump_only=True)
+    salutation = String(required=True, validate=OneOf(SALUTATIONS))
+    first_name = _required_text(100)
+    last_name = _required_text(100)
+    address1 = _required_text(255)
+    address2 = _optional_text(255)
+    address3 = _optional_text(255)
+    zip_code = _required_text(15)
+    city = _required_text(255)
+    country = fields.String(dump_only=True)
+    iso2_code = String(required=True, validate=IsoCountryCode())
+    company = _optional_text(255)
+    phone = _optional_text(255)
+    is_default_shipping = Boolean()
+    is_default_billing = Boolean()
+
+    class Meta(ResourceSchema.Meta):
+        type_ = "addresses"
+
+    def __init__(self, *args: Any, customer_reference: str = "", **kwargs: Any) -> None:
+        self.customer_reference = customer_reference
+        super().__init__(*args, **kwargs)
+
+    def collection_url(self) -> str:
+        return f"{self.base_url}/customers/{self.customer_reference}/addresses"
+
+    def get_resource_links(self, item: dict[str, Any]) -> dict[str, str]:
+        return {"self": f"{self.collection_url()}/{item['id']}"}
+
+    def get_top_level_links(self, data: Any, many: bool) -> dict[str, str | None]:
+        if many:
+            return {"self": self.collection_url()}
+        return {"self": data.get("links", {}).get("self") if data else None}
+
+    def normalize(self, loaded: dict[str, Any]) -> dict[str, Any]:
+        """Upper-case country codes, so ``de`` and ``DE`` are the same country."""
+        if loaded.get("iso2_code"):
+            loaded["iso2_code"] = loaded["iso2_code"].upper()
+        return loaded
