@@ -21,6 +21,7 @@ __all__ = ["Database", "connection_errors"]
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
     import asyncpg
+    import redis.exceptions
 
     return (
         OSError,
@@ -31,6 +32,8 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
         asyncpg.exceptions.ConnectionDoesNotExistError,
         asyncpg.exceptions.TooManyConnectionsError,
         asyncpg.exceptions.AdminShutdownError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
     )
 
 

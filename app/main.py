@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from app.edge import EdgeMiddleware, api_error_handler, http_exception_handler
 from app.routing import resource_route
 from app.services import build_services
+from app.services.limiter import RedisAttemptStore
 from app.settings import Settings
 from errors import ApiError
 from errors.oauth import OAuthError
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await services.db.disconnect()
+            if isinstance(services.limiter_store, RedisAttemptStore):
+                await services.limiter_store.close()
 
     app = Starlette(
         routes=routes(),
@@ -112,4 +115,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
 def app() -> Starlette:
     """uvicorn factory entry point: ``uvicorn --factory app.main:app``."""
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("databases").setLevel(logging.WARNING)
     return create_app()

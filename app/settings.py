@@ -45,6 +45,15 @@ class Settings:
     # Seconds a request waits for a database connection before answering 503 (code 018).
     database_timeout: float = 5.0
     database_pool_size: int = 10
+    # Login limiter (code 4401): failed logins per account and per client address in a sliding window.
+    login_limit_per_account: int = 5
+    login_limit_per_address: int = 50
+    login_limit_window: int = 900
+    # Where the limiter keeps its counts: empty = the database; a redis:// URL = Redis.
+    redis_url: str = ""
+    redis_key_prefix: str = "glue-customers:"
+    # Socket addresses of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.store.isalnum() or not self.store.isupper():
@@ -58,6 +67,9 @@ class Settings:
             "argon2_parallelism",
             "body_limit",
             "database_pool_size",
+            "login_limit_per_account",
+            "login_limit_per_address",
+            "login_limit_window",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
@@ -65,6 +77,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}ARGON2_MEMORY_KIB must be at least 8 x parallelism")
         if not 1 <= self.password_min_length <= 128:
             raise SettingsError(f"{PREFIX}PASSWORD_MIN_LENGTH must be between 1 and 128")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(f"{PREFIX}REDIS_URL must be a redis://, rediss:// or unix:// URL")
         if self.public_base_url and not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must be an http(s) URL")
 

@@ -100,3 +100,14 @@ customer_events = sa.Table(
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
 )
+
+# The limiter's sliding windows when no Redis is configured: one row per counted attempt.
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(320), nullable=False),
+    sa.Column("attempt_id", sa.String(36), nullable=False),
+    sa.Column("occurred_at", sa.Float, nullable=False),
+    sa.Index("ix_login_attempts_key_occurred_at", "key", "occurred_at"),
+)

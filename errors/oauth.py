@@ -13,6 +13,7 @@ __all__ = [
     "INVALID_GRANT",
     "INVALID_CLIENT",
     "UNSUPPORTED_GRANT_TYPE",
+    "SLOW_DOWN",
 ]
 
 
@@ -30,13 +31,25 @@ INVALID_GRANT = _entry(rfc6749.InvalidGrantError, "The credentials or the refres
 INVALID_CLIENT = _entry(rfc6749.InvalidClientError, "Client authentication failed.", status=401)
 UNSUPPORTED_GRANT_TYPE = _entry(rfc6749.UnsupportedGrantTypeError, "The grant type is not supported.")
 
-OAUTH_CATALOGUE = (INVALID_REQUEST, INVALID_GRANT, INVALID_CLIENT, UNSUPPORTED_GRANT_TYPE)
+# The login limiter on /token. RFC 6749 has no code for it; "slow_down" is the registered OAuth
+# error (RFC 8628 §3.5) that tells a client to wait, and 429 + Retry-After says how long.
+SLOW_DOWN = OAuthCatalogueEntry(
+    "slow_down", 429, "Too many log in attempts. Please wait before trying again."
+)
+
+OAUTH_CATALOGUE = (INVALID_REQUEST, INVALID_GRANT, INVALID_CLIENT, UNSUPPORTED_GRANT_TYPE, SLOW_DOWN)
 
 
 class OAuthError(Exception):
     """Raised by the OAuth endpoints; rendered as RFC 6749 §5.2 JSON."""
 
-    def __init__(self, entry: OAuthCatalogueEntry, description: str | None = None) -> None:
+    def __init__(
+        self,
+        entry: OAuthCatalogueEntry,
+        description: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(entry.error)
         self.entry = entry
         self.description = description or entry.description
+        self.headers = headers or {}

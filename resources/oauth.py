@@ -8,8 +8,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.auth import services
+from app.client_address import client_address
+from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
-from errors.oauth import INVALID_CLIENT, INVALID_GRANT, INVALID_REQUEST, UNSUPPORTED_GRANT_TYPE, OAuthError
+from errors import catalogue
+from errors.oauth import (
+    INVALID_CLIENT,
+    INVALID_GRANT,
+    INVALID_REQUEST,
+    SLOW_DOWN,
+    UNSUPPORTED_GRANT_TYPE,
+    OAuthError,
+)
 
 __all__ = ["token", "revoke", "authorization_server_metadata", "jwks", "oauth_error_handler"]
 
@@ -58,13 +68,17 @@ async def token(request: Request) -> Response:
     sessions = services(request).sessions
     try:
         if grant_type == "password":
-            pair = await sessions.login(_required(form, "username"), _required(form, "password"))
+            address = client_address(request, services(request).settings.trusted_proxies)
+            pair = await sessions.login(_required(form, "username"), _required(form, "password"), address)
         elif grant_type == "refresh_token":
             pair = await sessions.refresh(_required(form, "refresh_token"))
         else:
             raise OAuthError(UNSUPPORTED_GRANT_TYPE)
     except (LoginFailed, RefreshFailed):
         raise OAuthError(INVALID_GRANT) from None
+    except Limited as limited:
+        description = catalogue.TOO_MANY_LOGIN_ATTEMPTS.detail.format(minutes=limited.minutes)
+        raise OAuthError(SLOW_DOWN, description, headers={"Retry-After": str(limited.retry_after)}) from None
     body = {
         "access_token": pair.access_token,
         "token_type": "Bearer",
@@ -118,7 +132,7 @@ async def jwks(request: Request) -> Response:
 async def oauth_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OAuthError)
     body = {"error": exc.entry.error, "error_description": exc.description}
-    headers = dict(_NO_STORE)
+    headers = {**_NO_STORE, **exc.headers}
     if exc.entry.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="glue-customers"'
     return JSONResponse(body, status_code=exc.entry.status, headers=headers)

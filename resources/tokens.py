@@ -7,6 +7,8 @@ from starlette.responses import Response
 
 from app import jsonapi
 from app.auth import authenticate, services
+from app.client_address import client_address
+from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
 from errors import ApiError, catalogue
 from resources._rendering import schema_for
@@ -20,10 +22,17 @@ MINE = "mine"
 async def create_access_token(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, "access-tokens")
     loaded = jsonapi.load_attributes(AccessTokenSchema(), "access-tokens", attributes)
+    address = client_address(request, services(request).settings.trusted_proxies)
     try:
-        tokens = await services(request).sessions.login(loaded["username"], loaded["password"])
+        tokens = await services(request).sessions.login(loaded["username"], loaded["password"], address)
     except LoginFailed:
         raise ApiError(catalogue.AUTHENTICATION_FAILED) from None
+    except Limited as limited:
+        raise ApiError(
+            catalogue.TOO_MANY_LOGIN_ATTEMPTS,
+            minutes=limited.minutes,
+            headers={"Retry-After": str(limited.retry_after)},
+        ) from None
     return jsonapi.document_response(schema_for(request, AccessTokenSchema).dump(tokens), 201)
 
 

@@ -15,6 +15,7 @@ from app.passwords import PasswordHasherService
 from app.queries import customers as customer_queries
 from app.queries import sessions as queries
 from app.services.customers import email_key
+from app.services.limiter import AttemptLimiter
 from app.settings import Settings
 from app.signing import InvalidToken, TokenSigner
 from errors import ApiError, catalogue
@@ -41,21 +42,35 @@ def _digest(secret: str) -> str:
 
 class SessionService:
     def __init__(
-        self, db: Database, settings: Settings, hasher: PasswordHasherService, signer: TokenSigner
+        self,
+        db: Database,
+        settings: Settings,
+        hasher: PasswordHasherService,
+        signer: TokenSigner,
+        limiter: AttemptLimiter,
     ) -> None:
+        self._limiter = limiter
         self._db = db
         self._settings = settings
         self._hasher = hasher
         self._signer = signer
 
-    async def login(self, username: str, password: str) -> TokenPair:
-        """One login = one session. Unknown e-mails cost one argon2 verification, as known ones do."""
-        credentials = await customer_queries.credentials_by_email(
-            self._db, self._settings.store, email_key(username)
+    async def login(self, username: str, password: str, client_address: str) -> TokenPair:
+        """One login = one session. Failed logins are limited per account and per client address
+        (raises Limited); unknown e-mails cost one argon2 verification, as known ones do."""
+        account = email_key(username)
+        account_key = "login-account:" + _digest(account)
+        attempt = await self._limiter.begin(
+            {
+                account_key: self._settings.login_limit_per_account,
+                "login-address:" + client_address: self._settings.login_limit_per_address,
+            }
         )
+        credentials = await customer_queries.credentials_by_email(self._db, self._settings.store, account)
         password_hash = credentials.password_hash if credentials else None
         if not await self._hasher.verify_password(password_hash, password) or credentials is None:
-            raise LoginFailed
+            raise LoginFailed  # the attempt stays counted
+        await self._limiter.succeeded(attempt, reset_keys=(account_key,))
         if password_hash and self._hasher.needs_rehash(password_hash):
             await customer_queries.set_password_hash(
                 self._db, credentials.customer_id, await self._hasher.hash_password(password)
