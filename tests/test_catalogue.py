@@ -1,0 +1,45 @@
+"""The error catalogue is one table: unique codes, HTTP statuses that fit, details that render."""
+
+from __future__ import annotations
+
+from errors import ApiError, catalogue
+from errors.catalogue import CATALOGUE
+from errors.oauth import OAUTH_CATALOGUE
+
+
+def test_codes_are_unique_strings():
+    codes = [entry.code for entry in CATALOGUE]
+    assert len(codes) == len(set(codes)) == 33  # the rows of spec §2
+    assert all(isinstance(code, str) and code.isdigit() for code in codes)
+
+
+def test_statuses_are_client_or_server_errors():
+    assert all(400 <= entry.status <= 599 for entry in CATALOGUE)
+    assert {entry.status for entry in CATALOGUE if entry.code in ("018", "019")} == {503, 500}
+
+
+def test_templated_details_render():
+    assert ApiError.invalid("email", "This value is not a valid email address.").problems[0].detail == (
+        "email => This value is not a valid email address."
+    )
+    limited = ApiError(catalogue.TOO_MANY_LOGIN_ATTEMPTS, minutes=15)
+    assert limited.problems[0].detail.endswith("Please wait 15 minutes before trying again.")
+    assert ApiError(catalogue.PASSWORDS_DO_NOT_MATCH, field="newPassword").problems[0].detail == (
+        "Value in field newPassword should be identical to value in the confirmPassword field."
+    )
+
+
+def test_glue_codes_keep_glue_wording():
+    assert catalogue.INVALID_PASSWORD.detail == "Invalid password"  # no trailing dot, as Glue
+    assert catalogue.CUSTOMER_REFERENCE_MISSING == catalogue.by_code("405")
+
+
+def test_oauth_errors_use_the_registered_names():
+    assert [entry.error for entry in OAUTH_CATALOGUE] == [
+        "invalid_request",
+        "invalid_grant",
+        "invalid_client",
+        "unsupported_grant_type",
+        "slow_down",
+    ]
+    assert {entry.error: entry.status for entry in OAUTH_CATALOGUE}["invalid_client"] == 401
