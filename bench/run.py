@@ -13,12 +13,14 @@
 
 Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/bench),
 BENCH_SECONDS (12), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (16), BENCH_CUSTOMERS (10000),
-BENCH_PORT (8765), BENCH_PROFILE (comma-separated scenario keys, e.g. ``a,e``: record every
-worker with py-spy during those scenarios; needs ``pip install py-spy``).
+BENCH_PORT (8765; the ceiling app uses the next port), BENCH_PROFILE (comma-separated scenario
+keys, e.g. ``a,e``: record every worker with py-spy during those scenarios into
+``bench/results/profile-*.txt``; needs ``pip install py-spy``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -52,6 +54,7 @@ PROFILE = {key.strip() for key in os.environ.get("BENCH_PROFILE", "").split(",")
 WORKERS = len(os.sched_getaffinity(0))
 # Each worker's pool; PostgreSQL's default max_connections (100) leaves room for the rest.
 POOL_SIZE = 10
+CEILING_PORT = PORT + 1
 
 TARGET_READ_SHARE = 0.50
 TARGET_ARGON_SHARE = 0.90
@@ -71,6 +74,7 @@ def service_environment() -> dict[str, str]:
             f"{PREFIX}DATABASE_URL": DATABASE_URL,
             f"{PREFIX}JWT_PRIVATE_KEY_PATH": str(STATE / "jwt-private.pem"),
             f"{PREFIX}DATABASE_POOL_SIZE": str(POOL_SIZE),
+            f"{PREFIX}ARGON2_MAX_CONCURRENT": str(max(1, len(os.sched_getaffinity(0)) // WORKERS)),
         }
     )
     return environment
@@ -106,11 +110,12 @@ class Server:
     """uvicorn with the production flags; ``app_spec`` names a factory."""
 
     app_spec: str
+    port: int
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{PORT}"
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         command = [
@@ -122,7 +127,7 @@ class Server:
             "--host",
             "127.0.0.1",
             "--port",
-            str(PORT),
+            str(self.port),
             "--workers",
             str(WORKERS),
             "--loop",
@@ -205,6 +210,53 @@ def wrk(script: str, url: str, seconds: int) -> dict[str, Any]:
     raise RuntimeError(f"wrk gave no result for {script}:\n{completed.stdout}\n{completed.stderr}")
 
 
+def _cpu_ticks() -> dict[int, tuple[int, int, str]]:
+    """Per process: (CPU ticks used, parent pid, command name)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        rest = stat.rsplit(")", 1)[1].split()
+        found[int(entry.name)] = (int(rest[11]) + int(rest[12]), int(rest[1]), name)
+    return found
+
+
+class OtherLoad:
+    """CPU used meanwhile by processes that are not ours (PostgreSQL excluded: it serves us too).
+
+    The machine may be shared; a busy neighbour lowers every number and makes ratios noisy.
+    Processes that start and end within the window are missed, so this is a lower bound.
+    """
+
+    def __enter__(self) -> OtherLoad:
+        self.before = _cpu_ticks()
+        self.started = time.monotonic()
+        self.percent = 0.0
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        after = _cpu_ticks()
+        elapsed = time.monotonic() - self.started
+        ours = {os.getpid()}
+        changed = True
+        while changed:
+            grown = {pid for pid, (_, parent, _) in after.items() if parent in ours} - ours
+            ours |= grown
+            changed = bool(grown)
+        used = 0
+        for pid, (ticks, _, name) in after.items():
+            if pid in ours or name == "postgres":
+                continue
+            used += ticks - self.before.get(pid, (0, 0, ""))[0]
+        capacity = elapsed * os.sysconf("SC_CLK_TCK") * len(os.sched_getaffinity(0))
+        self.percent = 100 * used / capacity if capacity else 0.0
+
+
 @dataclass
 class Row:
     key: str
@@ -214,6 +266,7 @@ class Row:
     p99_ms: float
     errors: int | None
     rss_mb: float | None
+    other_load: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -240,7 +293,8 @@ def scenario(server: Server, key: str, label: str, script: str, kinds: list[str]
     if WARMUP_SECONDS:
         wrk(script, server.url, WARMUP_SECONDS)
     recorders = _profile(server, key, SECONDS)
-    report = wrk(script, server.url, SECONDS)
+    with OtherLoad() as other_load:
+        report = wrk(script, server.url, SECONDS)
     for recorder in recorders:
         recorder.wait()
     rss = max(server.worker_rss_mb())
@@ -264,6 +318,7 @@ def scenario(server: Server, key: str, label: str, script: str, kinds: list[str]
                 p99_ms=measured["p99_ms"],
                 errors=errors,
                 rss_mb=rss,
+                other_load=other_load.percent,
                 extra={"wrk": report},
             )
         )
@@ -277,14 +332,22 @@ def _verdict(met: bool) -> str:
     return "met" if met else "NOT MET"
 
 
-def render(rows: list[Row], final_rss: list[float], peak_rss: list[float], started: float) -> str:
+def render(
+    settings: Settings, rows: list[Row], final_rss: list[float], peak_rss: list[float], started: float
+) -> str:
     by_key = {row.key: row for row in rows}
-    header = f"{'':<6} {'scenario':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'RSS MB':>7}"
+    header = (
+        f"{'':<8} {'scenario':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'RSS MB':>7}"
+        f" {'other CPU':>9}"
+    )
     lines = [
         f"glue-customers benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC, commit {_commit()}",
         f"{WORKERS} cores ({platform.processor() or platform.machine()}), Python {platform.python_version()},"
-        f" {WORKERS} uvicorn workers (uvloop, httptools), pool {POOL_SIZE}/worker, {CUSTOMERS} customers,"
-        f" wrk {CONNECTIONS} connections, {SECONDS}s per scenario after {WARMUP_SECONDS}s warm-up",
+        f" {WORKERS} uvicorn workers (uvloop, httptools), pool {POOL_SIZE}/worker,"
+        f" argon2 m={settings.argon2_memory_kib} KiB t={settings.argon2_time_cost}"
+        f" p={settings.argon2_parallelism}, {settings.argon2_max_concurrent} at once/worker,",
+        f"{CUSTOMERS} customers, wrk {CONNECTIONS} connections (one per thread),"
+        f" {SECONDS}s per scenario after {WARMUP_SECONDS}s warm-up",
         "",
         header,
         "-" * len(header),
@@ -293,8 +356,8 @@ def render(rows: list[Row], final_rss: list[float], peak_rss: list[float], start
         errors = "-" if row.errors is None else str(row.errors)
         rss = "-" if row.rss_mb is None else f"{row.rss_mb:.0f}"
         lines.append(
-            f"{row.key:<6} {row.label:<44} {row.rate:>9.1f} {row.p50_ms:>9.2f} {row.p99_ms:>9.2f}"
-            f" {errors:>7} {rss:>7}"
+            f"{row.key:<8} {row.label:<44} {row.rate:>9.1f} {row.p50_ms:>9.2f} {row.p99_ms:>9.2f}"
+            f" {errors:>7} {rss:>7} {row.other_load:>8.0f}%"
         )
     lines.append("")
     lines.append(
@@ -337,6 +400,22 @@ def _commit() -> str:
     return completed.stdout.strip() or "unknown"
 
 
+def argon2_ceiling(settings: Settings, operation: str) -> Row:
+    log(f"(C) argon2id {operation} on {WORKERS} processes for {SECONDS}s")
+    with OtherLoad() as other_load:
+        measured = ceiling_argon2.measure(settings, operation, WORKERS, SECONDS)
+    return Row(
+        key=f"C {operation}",
+        label=f"ceiling: raw argon2id {operation}, {WORKERS} processes",
+        rate=measured.rate,
+        p50_ms=measured.p50_ms,
+        p99_ms=measured.p99_ms,
+        errors=None,
+        rss_mb=None,
+        other_load=other_load.percent,
+    )
+
+
 def main() -> int:
     started = time.monotonic()
     if shutil.which("wrk") is None:
@@ -345,9 +424,6 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     STATE.mkdir(parents=True, exist_ok=True)
     settings = Settings.from_environment(service_environment())
-
-    import asyncio
-
     if asyncio.run(seed.ensure_database(DATABASE_URL)):
         log(f"created database {seed.database_name(DATABASE_URL)}")
     log("migrating and seeding")
@@ -356,44 +432,29 @@ def main() -> int:
     log(f"seeded {CUSTOMERS} customers with sessions in {time.monotonic() - started:.0f}s")
 
     rows: list[Row] = []
-    service = Server("app.main:app")
-    service.start()
+    # Both servers run throughout (the idle one costs nothing) so that each scenario is measured
+    # right next to its ceiling.
+    service = Server("app.main:app", PORT)
+    ceiling = Server("bench.ceiling_app:app", CEILING_PORT)
     try:
+        service.start()
+        ceiling.start()
         rows += scenario(service, "a", "GET own profile", "get_profile.lua", ["get"])
+        label = "ceiling: bare Starlette + asyncpg PK read"
+        rows += scenario(ceiling, "B", label, "ceiling_read.lua", ["get"])
         rows += scenario(service, "b", "login POST /access-tokens", "login.lua", ["login"])
+        rows.append(argon2_ceiling(settings, "verify"))
         rows += scenario(service, "c", "registration POST /customers", "register.lua", ["register"])
+        rows.append(argon2_ceiling(settings, "hash"))
         rows += scenario(service, "d", "PATCH own profile", "patch_profile.lua", ["patch"])
         rows += scenario(service, "e", "90 % GET + 10 % login", "mixed.lua", ["get", "login"])
         final_rss = service.worker_rss_mb()
         peak_rss = service.worker_peak_rss_mb()
     finally:
         service.stop()
-
-    ceiling = Server("bench.ceiling_app:app")
-    ceiling.start()
-    try:
-        rows += scenario(
-            ceiling, "B", "ceiling: bare Starlette + asyncpg PK read", "ceiling_read.lua", ["get"]
-        )
-    finally:
         ceiling.stop()
 
-    for operation in ("hash", "verify"):
-        log(f"(C) argon2id {operation} on {WORKERS} processes for {SECONDS}s")
-        measured = ceiling_argon2.measure(settings, operation, WORKERS, SECONDS)
-        rows.append(
-            Row(
-                key=f"C {operation}",
-                label=f"ceiling: raw argon2id {operation}, {WORKERS} processes",
-                rate=measured.rate,
-                p50_ms=measured.p50_ms,
-                p99_ms=measured.p99_ms,
-                errors=None,
-                rss_mb=None,
-            )
-        )
-
-    table = render(rows, final_rss, peak_rss, started)
+    table = render(settings, rows, final_rss, peak_rss, started)
     print()
     print(table, end="")
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
