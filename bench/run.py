@@ -359,11 +359,14 @@ def render(
             f"{row.key:<8} {row.label:<44} {row.rate:>9.1f} {row.p50_ms:>9.2f} {row.p99_ms:>9.2f}"
             f" {errors:>7} {rss:>7} {row.other_load:>8.0f}%"
         )
-    lines.append("")
-    lines.append(
-        "RSS MB: the largest worker's resident set after the scenario (C: operations/s per core total)."
-    )
-    lines.append("")
+    lines += [
+        "",
+        "RSS MB: the largest worker's resident set after the scenario. C: operations/s on all cores.",
+        "other CPU: share of the machine used meanwhile by processes outside this benchmark",
+        "(PostgreSQL excluded); when it is not near 0 % the machine was shared and the numbers are low.",
+        "Each ratio's two sides are measured back to back to keep such drift out of the ratios.",
+        "",
+    ]
 
     read_share = by_key["a"].rate / by_key["B"].rate
     login_share = by_key["b"].rate / by_key["C verify"].rate
