@@ -43,3 +43,10 @@ format: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Load test against its ceilings on PostgreSQL (a few minutes; not part of test or check).
+# Needs wrk (installed with apt-get when missing) and PostgreSQL at BENCH_DATABASE_URL, whose
+# database (default: bench) is created when missing and reset on every run.
+bench: install
+	@command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
+	$(BIN)/python -m bench.run

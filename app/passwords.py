@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import anyio.to_thread
+from anyio import CapacityLimiter
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -13,6 +15,13 @@ from app.settings import Settings
 __all__ = ["PasswordHasherService", "password_policy_violations", "MAX_PASSWORD_LENGTH"]
 
 MAX_PASSWORD_LENGTH = 128
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 class PasswordHasherService:
@@ -30,13 +39,18 @@ class PasswordHasherService:
         # Verifying against this hash costs what verifying a real one does: a login for an
         # unknown e-mail takes as long as a login with a wrong password.
         self._decoy_hash = self._hasher.hash("decoy password that never matches")
+        # One argon2id computation keeps one core busy for its whole duration and holds
+        # argon2_memory_kib of memory, which each worker thread's malloc arena keeps afterwards.
+        # More at once than there are cores finishes none sooner; on the default thread pool (40
+        # threads) a burst of logins only multiplies that memory and starves the event loop.
+        self._limiter = CapacityLimiter(settings.argon2_max_concurrent or _available_cores())
 
     async def hash_password(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+        return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self._limiter)
 
     async def verify_password(self, password_hash: str | None, password: str) -> bool:
         """Constant-cost check: an absent hash is verified against the decoy and fails."""
-        return await anyio.to_thread.run_sync(self._verify, password_hash, password)
+        return await anyio.to_thread.run_sync(self._verify, password_hash, password, limiter=self._limiter)
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)

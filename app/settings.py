@@ -40,6 +40,9 @@ class Settings:
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
+    # argon2id computations a process runs at once; the rest wait as coroutines. 0 = one per core.
+    # With several workers per machine, cores / workers keeps the total at one per core.
+    argon2_max_concurrent: int = 0
     password_min_length: int = 8
     body_limit: int = 1024 * 1024
     # Seconds a request waits for a database connection before answering 503 (code 018).
@@ -73,6 +76,8 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.argon2_max_concurrent < 0:
+            raise SettingsError(f"{PREFIX}ARGON2_MAX_CONCURRENT must be 0 (one per core) or positive")
         if self.argon2_memory_kib < 8 * self.argon2_parallelism:
             raise SettingsError(f"{PREFIX}ARGON2_MEMORY_KIB must be at least 8 x parallelism")
         if not 1 <= self.password_min_length <= 128:

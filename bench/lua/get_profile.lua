@@ -1,0 +1,13 @@
+-- (a) An authenticated customer reads its own profile: GET /customers/{reference}.
+package.path = "bench/lua/?.lua;" .. package.path
+local common = require("common")
+local customers
+
+function init(args)
+  common.seed_random()
+  customers = common.load_customers(args[1], tonumber(args[2]))
+end
+
+function request()
+  return common.get_profile(common.pick(customers))
+end
