@@ -40,6 +40,14 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
 connection_errors = _connection_errors()
 
 
+async def _keep_session_state(connection: Any) -> None:
+    """Release a pooled connection without asyncpg's RESET ALL / UNLISTEN / CLOSE ALL round trip.
+
+    asyncpg still rolls back an open transaction before calling this; the service sets no
+    session variables, takes no advisory locks and listens to nothing, so there is nothing to reset.
+    """
+
+
 class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -55,6 +63,7 @@ class Database:
                 "max_size": settings.database_pool_size,
                 "timeout": settings.database_timeout,
                 "command_timeout": settings.database_timeout,
+                "reset": _keep_session_state,
             }
         self.raw = databases.Database(url, **options)
         self._sqlite_write_lock = asyncio.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from starlette.requests import Request
@@ -13,8 +14,14 @@ __all__ = ["schema_for", "wire_fields", "only_fields"]
 
 
 def schema_for(request: Request, schema_class: type[Any], **kwargs: Any) -> Any:
+    """A schema bound to this request's base URL; instances are reused (dumping keeps no state)."""
     base = jsonapi.base_url(request, services(request).settings.public_base_url)
-    return schema_class(base_url=base, **kwargs)
+    return _schema(schema_class, base, tuple(sorted(kwargs.items())))  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=256)
+def _schema(schema_class: type[Any], base_url: str, options: tuple[tuple[str, Any], ...]) -> Any:
+    return schema_class(base_url=base_url, **dict(options))
 
 
 def wire_fields(schema_class: type[Any]) -> tuple[str, ...]:

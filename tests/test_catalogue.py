@@ -31,7 +31,7 @@ def test_templated_details_render():
 
 def test_glue_codes_keep_glue_wording():
     assert catalogue.INVALID_PASSWORD.detail == "Invalid password"  # no trailing dot, as Glue
-    assert catalogue.CUSTOMER_REFERENCE_MISSING == catalogue.by_code("405")
+    assert catalogue.by_code("405") == catalogue.CUSTOMER_REFERENCE_MISSING
 
 
 def test_oauth_errors_use_the_registered_names():

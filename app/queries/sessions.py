@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.clock import as_utc
 from app.database import Database
 from app.models import Customer
+from app.queries._common import precompiled
 from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
 from app.tables import customers, refresh_tokens, sessions
 
@@ -50,18 +51,21 @@ async def insert_refresh_token(db: Database, digest: str, session_id: str, now: 
     await db.execute(refresh_tokens.insert().values(digest=digest, session_id=session_id, created_at=now))
 
 
+_LIVE_SESSION_CUSTOMER = precompiled(
+    sa.select(*CUSTOMER_COLUMNS)
+    .select_from(sessions.join(customers, customers.c.id == sessions.c.customer_id))
+    .where(
+        sessions.c.id == sa.bindparam("session_id"),
+        sessions.c.revoked_at.is_(None),
+        customers.c.reference == sa.bindparam("reference"),
+        customers.c.anonymized_at.is_(None),
+    )
+)
+
+
 async def live_session_customer(db: Database, session_id: str, reference: str) -> Customer | None:
     """The customer of a session that is neither revoked nor belongs to an anonymised customer."""
-    row = await db.fetch_one(
-        sa.select(*CUSTOMER_COLUMNS)
-        .select_from(sessions.join(customers, customers.c.id == sessions.c.customer_id))
-        .where(
-            sessions.c.id == session_id,
-            sessions.c.revoked_at.is_(None),
-            customers.c.reference == reference,
-            customers.c.anonymized_at.is_(None),
-        )
-    )
+    row = await db.fetch_one(_LIVE_SESSION_CUSTOMER.bindparams(session_id=session_id, reference=reference))
     return customer_from_row(row) if row else None
 
 
