@@ -9,7 +9,7 @@ import sqlalchemy as sa
 __all__ = ["is_unique_violation", "mapping", "precompiled"]
 
 
-def precompiled(statement: sa.Select[Any]) -> sa.TextClause:
+def precompiled(statement: sa.Select[Any]) -> sa.TextualSelect:
     """Compile a hot, fixed SELECT to SQL text once; each call then only binds its named parameters.
 
     The databases library compiles every statement it runs; for the query behind every
