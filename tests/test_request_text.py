@@ -54,3 +54,13 @@ async def test_an_email_with_a_local_part_above_64_characters_is_refused_with_90
     )
     assert response.status_code == 422
     assert response.json() == {"errors": [_invalid("email", "This value is not a valid email address.")]}
+
+
+async def test_token_request_with_a_nul_character_is_an_invalid_request(client):
+    form = {"grant_type": "password", "username": "jdoe\x00@example.com", "password": "Correct-Horse-7"}
+    response = await client.post("/token", data=form)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The parameter username is repeated or not text.",
+    }
