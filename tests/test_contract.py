@@ -39,7 +39,7 @@ from tests.conftest import PROJECT
 from tests.helpers import JSON_API, PASSWORD, document, registration
 
 OPENAPI_PATH = PROJECT / "openapi.yaml"
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "60"))
 _unique = itertools.count(1)
 
 
