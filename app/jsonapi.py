@@ -83,15 +83,39 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _refuse_unpaired_surrogates(text: str) -> str:
+    # JSON escapes can spell a lone surrogate ("\\ud800"), which is no Unicode text: it cannot be stored.
+    if _UNPAIRED_SURROGATE.search(text):
+        raise ValueError("unpaired surrogate")
+    return text
+
+
+_UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_strings(value: Any) -> None:
+    if isinstance(value, str):
+        _refuse_unpaired_surrogates(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_unpaired_surrogates(key)
+            _check_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item)
+
+
 async def read_json_body(request: Request) -> Any:
-    """The parsed JSON body: strict UTF-8, no duplicate keys, no NaN, bounded nesting (else 013)."""
+    """The parsed JSON body: strict UTF-8 and Unicode, no duplicate keys or NaN, bounded depth (else 013)."""
     _check_content_type(request)
     body = await request.body()  # the body-limit middleware answers 413 before this grows too large
     try:
         text = body.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant)
+        document = json.loads(text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant)
+        _check_strings(document)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(catalogue.INVALID_DOCUMENT) from None
+    return document
 
 
 async def read_attributes(

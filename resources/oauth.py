@@ -38,7 +38,8 @@ async def _form(request: Request) -> dict[str, str]:
         raise OAuthError(INVALID_REQUEST, "The request body could not be parsed.") from None
     values: dict[str, str] = {}
     for name, value in form.multi_items():
-        if name in values or not isinstance(value, str):
+        # A NUL is no text a database column stores; a username with one used to reach PostgreSQL.
+        if name in values or not isinstance(value, str) or "\x00" in value:
             raise OAuthError(INVALID_REQUEST, f"The parameter {name} is repeated or not text.")
         values[name] = value
     return values

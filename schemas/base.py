@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -33,9 +34,23 @@ messages = {
 }
 
 
+class NoNulCharacter(validate.Validator):
+    """U+0000 is valid JSON but no text column stores it (PostgreSQL refuses it outright)."""
+
+    def __call__(self, value: str) -> str:
+        if "\x00" in value:
+            raise ValidationError("This value should not contain the NUL character.")
+        return value
+
+
 def String(**kwargs: Any) -> fields.String:  # noqa: N802 - a field factory reads like a field class
+    validators = kwargs.pop("validate", None) or []
+    if not isinstance(validators, list):
+        validators = [validators]
     return fields.String(
-        error_messages={**messages, "invalid": "This value should be of type string."}, **kwargs
+        error_messages={**messages, "invalid": "This value should be of type string."},
+        validate=[NoNulCharacter(), *validators],
+        **kwargs,
     )
 
 
@@ -80,7 +95,14 @@ class TrimmedEmail(fields.Email):
             value = value.strip()
         elif value is not None:
             raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+        address: str = super()._deserialize(value, attr, data, **kwargs)
+        # RFC 5321 §4.5.3.1.1: a local part has at most 64 octets.
+        if len(address.rpartition("@")[0].encode("utf-8")) > 64:
+            raise self.make_error("invalid")
+        return address
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class PastDate(fields.Date):
@@ -90,6 +112,10 @@ class PastDate(fields.Date):
         super().__init__(error_messages=dict(messages), **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        # Exactly YYYY-MM-DD in ASCII digits; the ISO parser alone also takes "2000-1-5", other
+        # scripts' digits and a trailing newline.
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            raise self.make_error("invalid")
         result: date = super()._deserialize(value, attr, data, **kwargs)
         if result >= date.today():
             raise ValidationError("This value should be a date in the past.")
