@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.database import Database
+from app.mail import Outbox
 from app.passwords import PasswordHasherService
+from app.services.confirmations import ConfirmationService
 from app.services.customers import CustomerService
+from app.services.passwords import PasswordService
 from app.services.sessions import SessionService
 from app.settings import Settings
 from app.signing import TokenSigner
@@ -21,16 +24,25 @@ class Services:
     signer: TokenSigner
     customers: CustomerService
     sessions: SessionService
+    outbox: Outbox
+    passwords: PasswordService
+    confirmations: ConfirmationService
 
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings)
     hasher = PasswordHasherService(settings)
     signer = TokenSigner(settings)
+    outbox = Outbox(db, settings)
+    confirmations = ConfirmationService(db, settings, outbox)
+    customers = CustomerService(db, settings, hasher, confirmations)
     return Services(
         settings=settings,
         db=db,
         signer=signer,
-        customers=CustomerService(db, settings, hasher),
+        customers=customers,
         sessions=SessionService(db, settings, hasher, signer),
+        outbox=outbox,
+        passwords=PasswordService(db, settings, hasher, customers, outbox),
+        confirmations=confirmations,
     )

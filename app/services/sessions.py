@@ -49,12 +49,15 @@ class SessionService:
         self._signer = signer
 
     async def login(self, username: str, password: str) -> TokenPair:
-        """One login = one session. Unknown e-mails cost one argon2 verification, as known ones do."""
+        """One login = one session. Unknown e-mails cost one argon2 verification, as known ones do;
+        so does an unconfirmed customer while double opt-in is on, refused like wrong credentials."""
         credentials = await customer_queries.credentials_by_email(
             self._db, self._settings.store, email_key(username)
         )
         password_hash = credentials.password_hash if credentials else None
         if not await self._hasher.verify_password(password_hash, password) or credentials is None:
+            raise LoginFailed
+        if credentials.awaiting_confirmation and self._settings.confirmation_required:
             raise LoginFailed
         if password_hash and self._hasher.needs_rehash(password_hash):
             await customer_queries.set_password_hash(
