@@ -71,17 +71,19 @@ async def claim_due(
         mail_outbox.c.next_attempt_at <= now,
         sa.or_(mail_outbox.c.claimed_until.is_(None), mail_outbox.c.claimed_until < now),
     )
+    # A CTE, not ``id IN (subquery)``: PostgreSQL may run a locking subquery more than once per
+    # statement and so claim more than ``limit`` rows; a CTE is evaluated exactly once.
     due = (
         sa.select(mail_outbox.c.id)
         .where(*claimable)
         .order_by(mail_outbox.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
+        .cte("due")
     )
     rows = await db.fetch_all(
         mail_outbox.update()
-        .where(mail_outbox.c.id.in_(due), *claimable)
+        .where(mail_outbox.c.id.in_(sa.select(due.c.id)), *claimable)
         .values(claimed_by=worker, claimed_until=claimed_until)
         .returning(
             mail_outbox.c.id,
