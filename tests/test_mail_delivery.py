@@ -20,7 +20,7 @@ from app.mail import MailKind, Outbox, render_mail
 from app.mail.worker import DeliveryWorker
 from app.tables import mail_outbox
 from tests.conftest import PROJECT
-from tests.helpers import PASSWORD, bearer, document, patch, post, registered_customer
+from tests.helpers import PASSWORD, bearer, document, patch, post, registered_customer, registration
 from tests.mail_helpers import FAST_MAIL, SmtpServer, read_eml_files, running_app, text_of, token_of
 from tests.test_passwords import NEW_PASSWORD, forgot, login_status, restore_document
 
@@ -81,7 +81,7 @@ async def test_smtp_outage_delays_mail_but_loses_none_and_doubles_none(app_facto
     async with running_app(app_factory, smtp_url=smtp.url) as (app, client):
         emails = []
         for _ in range(20):
-            customer = (await post(client, "/customers", document("customers", _registration()))).json()
+            customer = (await post(client, "/customers", document("customers", registration()))).json()
             emails.append(customer["data"]["attributes"]["email"])
         smtp.stop()
         for email in emails:
@@ -215,7 +215,37 @@ def test_the_worker_runs_on_its_own(settings, tmp_path: Path):
     assert "Hallo Solo" in text_of(mail)
 
 
-def _registration() -> dict:
-    from tests.helpers import registration
-
-    return registration()
+async def test_two_worker_processes_on_one_postgres_outbox_send_each_mail_once(
+    app_factory, settings, smtp, is_postgres
+):
+    if not is_postgres:
+        pytest.skip("row locks across processes are a PostgreSQL matter; SQLite runs one worker")
+    async with running_app(app_factory, mail_worker_enabled=False) as (app, _):
+        async with app.state.services.db.transaction():
+            for number in range(40):
+                await app.state.services.outbox.enqueue(
+                    render_mail(
+                        MailKind.PASSWORD_CHANGED, f"p{number}@example.com", None, name="P", when="now"
+                    )
+                )
+        smtp.recorder.delay = 0.03
+        environment = {
+            **os.environ,
+            "GLUE_DATABASE_URL": settings.database_url,
+            "GLUE_SMTP_URL": smtp.url,
+            "GLUE_MAIL_BATCH_SIZE": "4",
+        }
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "app.mail.worker", "--drain", cwd=PROJECT, env=environment
+            )
+            for _ in range(2)
+        ]
+        assert [await asyncio.wait_for(process.wait(), 60) for process in processes] == [0, 0]
+        received = smtp.messages
+        assert len(received) == 40
+        assert max(Counter(str(mail["Message-ID"]) for mail in received).values()) == 1
+        rows = await outbox_rows(app)
+        assert all(row["sent_at"] is not None and row["attempts"] == 1 for row in rows)
+        shares = sorted(Counter(row["claimed_by"] for row in rows).values())
+        print(f"\nworker processes: mails per worker {shares}")
