@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,13 +15,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.edge import EdgeMiddleware, api_error_handler, http_exception_handler
+from app.mail.worker import DeliveryWorker
 from app.routing import resource_route
 from app.services import build_services
 from app.services.limiter import RedisAttemptStore
 from app.settings import Settings
 from errors import ApiError
 from errors.oauth import OAuthError
-from resources import addresses, customers, oauth, service, tokens
+from resources import addresses, confirmations, customers, oauth, passwords, service, tokens
 
 __all__ = ["create_app", "routes"]
 
@@ -69,6 +72,12 @@ def routes() -> list[BaseRoute]:
             },
         ),
         resource_route("/refresh-tokens/{token}", {"DELETE": tokens.revoke_refresh_token}),
+        resource_route("/customer-password", {"PATCH": passwords.change_password}),
+        resource_route("/customer-password/{reference}", {"PATCH": passwords.change_password}),
+        resource_route("/customer-forgotten-password", {"POST": passwords.forgotten_password}),
+        resource_route("/customer-restore-password", {"PATCH": passwords.restore_password}),
+        resource_route("/customer-restore-password/{key}", {"PATCH": passwords.restore_password}),
+        resource_route("/customer-confirmation", {"POST": confirmations.confirm_customer}),
         Route("/token", oauth.token, methods=["POST"]),
         Route("/token/revoke", oauth.revoke, methods=["POST"]),
         Route(
@@ -91,9 +100,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.db.connect()
+        worker = DeliveryWorker(services.db, settings, services.outbox)
+        delivery = asyncio.create_task(worker.run()) if settings.mail_worker_enabled else None
         try:
             yield
         finally:
+            if delivery is not None:
+                worker.stop()
+                try:
+                    await asyncio.wait_for(delivery, settings.smtp_timeout + 5)
+                except TimeoutError:  # a claimed batch left unsent is retried once its claim lapses
+                    delivery.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await delivery
             await services.db.disconnect()
             if isinstance(services.limiter_store, RedisAttemptStore):
                 await services.limiter_store.close()

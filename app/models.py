@@ -27,6 +27,7 @@ class Credentials:
     customer_id: int
     reference: str
     password_hash: str | None
+    awaiting_confirmation: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,33 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["Settings", "SettingsError", "PREFIX"]
+__all__ = ["Settings", "SettingsError", "PREFIX", "SMTP_SCHEMES", "link_origin"]
 
 PREFIX = "GLUE_"
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def link_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL (default port dropped), else None.
+
+    URLs with credentials are refused: ``https://shop.example@evil.example`` goes to evil.example.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    scheme = parts.scheme.lower()
+    origin = f"{scheme}://{parts.hostname.lower()}"
+    return origin if port in (None, _DEFAULT_PORTS[scheme]) else f"{origin}:{port}"
 
 
 class SettingsError(ValueError):
@@ -57,6 +78,35 @@ class Settings:
     redis_key_prefix: str = "glue-customers:"
     # Socket addresses of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: tuple[str, ...] = ()
+    # Passwords and mail (spec §5). Restore keys live this many seconds; a newer key supersedes older ones.
+    restore_key_ttl: int = 2 * 3600
+    # Where the mailed links point: ``{url}?token={key}``.
+    restore_password_url: str = "http://localhost:3000/password/restore"  # noqa: S105 - a URL
+    confirmation_url: str = "http://localhost:3000/register/confirm"
+    # Origins a client may name in ``confirmationBaseUrl``, besides those of the two URLs above.
+    allowed_link_origins: tuple[str, ...] = ()
+    # Double opt-in: registration mails a key, and login is refused until it comes back.
+    confirmation_required: bool = False
+    # A forgotten-password request answers no sooner than this, known e-mail or not (anti-enumeration).
+    forgotten_password_min_seconds: float = 0.2
+    # Shifts "now" for key expiry checks; a test and drill aid, 0 in production.
+    clock_offset_seconds: float = 0.0
+    # SMTP when set: smtp://[user:password@]host[:port] (STARTTLS when the server offers it),
+    # smtp+starttls://… (STARTTLS required) or smtps://… (TLS from the first byte).
+    # Empty: every mail is written as an .eml file under mail_directory.
+    smtp_url: str = field(default="", repr=False)  # may carry credentials
+    smtp_timeout: float = 10.0
+    smtp_validate_certs: bool = True
+    mail_sender: str = "Glue Customers <no-reply@localhost>"
+    mail_directory: str = "var/mail"
+    # The delivery worker: started with the app unless disabled (``python -m app.mail.worker`` runs
+    # it on its own). Failed deliveries are retried after base x 2^(attempt-1) seconds, capped.
+    mail_worker_enabled: bool = True
+    mail_poll_interval: float = 1.0
+    mail_batch_size: int = 20
+    mail_retry_base_seconds: float = 5.0
+    mail_retry_max_seconds: float = 600.0
+    mail_max_attempts: int = 30
 
     def __post_init__(self) -> None:
         if not self.store.isalnum() or not self.store.isupper():
@@ -86,6 +136,48 @@ class Settings:
             raise SettingsError(f"{PREFIX}REDIS_URL must be a redis://, rediss:// or unix:// URL")
         if self.public_base_url and not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must be an http(s) URL")
+        self._check_mail()
+
+    def _check_mail(self) -> None:
+        for name in ("restore_key_ttl", "mail_batch_size", "mail_max_attempts"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        for name in ("smtp_timeout", "mail_poll_interval", "mail_retry_base_seconds"):
+            if not getattr(self, name) > 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.mail_retry_max_seconds < self.mail_retry_base_seconds:
+            raise SettingsError(f"{PREFIX}MAIL_RETRY_MAX_SECONDS must be at least MAIL_RETRY_BASE_SECONDS")
+        if not self.forgotten_password_min_seconds >= 0:
+            raise SettingsError(f"{PREFIX}FORGOTTEN_PASSWORD_MIN_SECONDS must not be negative")
+        for name in ("restore_password_url", "confirmation_url"):
+            if link_origin(getattr(self, name)) is None:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be an absolute http(s) URL")
+        for origin in self.allowed_link_origins:
+            if link_origin(origin) != origin.rstrip("/").lower():
+                raise SettingsError(
+                    f"{PREFIX}ALLOWED_LINK_ORIGINS must list origins such as https://shop.example, "
+                    f"got {origin!r}"
+                )
+        if self.smtp_url:
+            parts = urlsplit(self.smtp_url)
+            if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+                raise SettingsError(
+                    f"{PREFIX}SMTP_URL must be smtp://, smtp+starttls:// or smtps:// with a host"
+                )
+            try:
+                parts.port  # noqa: B018 - urlsplit checks the port only when asked
+            except ValueError:
+                raise SettingsError(f"{PREFIX}SMTP_URL has an invalid port") from None
+        if "@" not in parseaddr(self.mail_sender)[1]:
+            raise SettingsError(f"{PREFIX}MAIL_SENDER must be an e-mail address, optionally with a name")
+
+    @property
+    def link_origins(self) -> frozenset[str]:
+        """Origins a mailed link may point to: the allow-list and the configured defaults."""
+        defaults = {link_origin(self.restore_password_url), link_origin(self.confirmation_url)}
+        return frozenset({origin.rstrip("/").lower() for origin in self.allowed_link_origins}) | {
+            origin for origin in defaults if origin
+        }
 
     @property
     def uses_sqlite(self) -> bool:

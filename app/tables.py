@@ -11,6 +11,9 @@ __all__ = [
     "sessions",
     "refresh_tokens",
     "customer_events",
+    "restore_password_keys",
+    "registration_keys",
+    "mail_outbox",
 ]
 
 metadata = sa.MetaData()
@@ -48,6 +51,8 @@ customers = sa.Table(
     # The default addresses are pointers, so at most one address can be each default.
     sa.Column("default_billing_address_id", sa.String(36), nullable=True),
     sa.Column("default_shipping_address_id", sa.String(36), nullable=True),
+    # Set at registration while double opt-in is on; cleared by the registration key (or a restore).
+    sa.Column("awaiting_confirmation", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("store", "email_key", name="uq_customers_store_email_key"),
 )
 
@@ -110,4 +115,59 @@ login_attempts = sa.Table(
     sa.Column("attempt_id", sa.String(36), nullable=False),
     sa.Column("occurred_at", sa.Float, nullable=False),
     sa.Index("ix_login_attempts_key_occurred_at", "key", "occurred_at"),
+)
+
+# Restore-password keys: only the SHA-256 digest of the mailed key is stored. A key is usable while
+# used_at and superseded_at are empty and expires_at lies ahead; a newer key supersedes older ones.
+restore_password_keys = sa.Table(
+    "restore_password_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("used_at", Timestamp, nullable=True),
+    sa.Column("superseded_at", Timestamp, nullable=True),
+)
+
+# Registration (double opt-in) keys, digest only; single use.
+registration_keys = sa.Table(
+    "registration_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("used_at", Timestamp, nullable=True),
+)
+
+# The mail outbox: a row is written in the transaction of the change that causes the mail and
+# delivered after commit by the delivery worker. A worker claims rows (claimed_by, claimed_until)
+# with SELECT … FOR UPDATE SKIP LOCKED, so concurrent workers never send the same row. The bodies
+# are erased once sent: they may carry a key.
+mail_outbox = sa.Table(
+    "mail_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("message_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("recipient", sa.String(255), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("text_body", sa.Text, nullable=True),
+    sa.Column("html_body", sa.Text, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("claimed_until", Timestamp, nullable=True),
+    sa.Column("sent_at", Timestamp, nullable=True),
+    sa.Column("failed_at", Timestamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index(
+        "ix_mail_outbox_pending",
+        "next_attempt_at",
+        postgresql_where=sa.text("sent_at IS NULL AND failed_at IS NULL"),
+        sqlite_where=sa.text("sent_at IS NULL AND failed_at IS NULL"),
+    ),
 )

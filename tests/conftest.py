@@ -59,8 +59,14 @@ def key_path(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, key_path: str) -> Settings:
-    return Settings(database_url=database_url, jwt_private_key_path=key_path, **FAST_ARGON2)
+def settings(database_url: str, key_path: str, tmp_path: Path) -> Settings:
+    # Mail goes to this test's own directory as .eml files, never to the project's var/mail.
+    return Settings(
+        database_url=database_url,
+        jwt_private_key_path=key_path,
+        mail_directory=str(tmp_path / "mail"),
+        **FAST_ARGON2,
+    )
 
 
 @pytest.fixture
@@ -117,6 +123,11 @@ def live_server(database_url: str, key_path: str) -> Iterator[str]:
         **os.environ,
         "GLUE_DATABASE_URL": database_url,
         "GLUE_JWT_PRIVATE_KEY_PATH": key_path,
+        # The tests' own apps deliver the outbox; a session-long server must not take their mail.
+        "GLUE_MAIL_WORKER_ENABLED": "false",
+        # Contract and fuzz runs send thousands of failed logins from one address; the limiter's
+        # own tests use their own apps with the default limits.
+        "GLUE_LOGIN_LIMIT_PER_ADDRESS": "1000000",
         **{f"GLUE_{name.upper()}": str(value) for name, value in FAST_ARGON2.items()},
     }
     process = subprocess.Popen(

@@ -98,7 +98,12 @@ async def customer_by_id(db: Database, customer_id: int) -> Customer | None:
 
 async def credentials_by_email(db: Database, store: str, email_key: str) -> Credentials | None:
     row = await db.fetch_one(
-        sa.select(customers.c.id, customers.c.reference, customers.c.password_hash).where(
+        sa.select(
+            customers.c.id,
+            customers.c.reference,
+            customers.c.password_hash,
+            customers.c.awaiting_confirmation,
+        ).where(
             customers.c.store == store,
             customers.c.email_key == email_key,
             customers.c.anonymized_at.is_(None),
@@ -106,7 +111,9 @@ async def credentials_by_email(db: Database, store: str, email_key: str) -> Cred
     )
     if row is None:
         return None
-    return Credentials(customer_id=row[0], reference=row[1], password_hash=row[2])
+    return Credentials(
+        customer_id=row[0], reference=row[1], password_hash=row[2], awaiting_confirmation=bool(row[3])
+    )
 
 
 async def set_password_hash(db: Database, customer_id: int, password_hash: str) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.database import Database
+from app.mail import Outbox
 from app.passwords import PasswordHasherService
 from app.services.addresses import AddressService
+from app.services.confirmations import ConfirmationService
 from app.services.customers import CustomerService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
+from app.services.passwords import PasswordService
 from app.services.sessions import SessionService
 from app.settings import Settings
 from app.signing import TokenSigner
@@ -26,6 +29,9 @@ class Services:
     addresses: AddressService
     limiter: AttemptLimiter
     limiter_store: AttemptStore
+    outbox: Outbox
+    passwords: PasswordService
+    confirmations: ConfirmationService
 
 
 def build_services(settings: Settings) -> Services:
@@ -33,13 +39,19 @@ def build_services(settings: Settings) -> Services:
     hasher = PasswordHasherService(settings)
     signer = TokenSigner(settings)
     limiter, limiter_store = build_limiter(settings, db)
+    outbox = Outbox(db, settings)
+    confirmations = ConfirmationService(db, settings, outbox)
+    customers = CustomerService(db, settings, hasher, confirmations)
     return Services(
         settings=settings,
         db=db,
         signer=signer,
-        customers=CustomerService(db, settings, hasher),
+        customers=customers,
         sessions=SessionService(db, settings, hasher, signer, limiter),
         addresses=AddressService(db),
         limiter=limiter,
         limiter_store=limiter_store,
+        outbox=outbox,
+        passwords=PasswordService(db, settings, hasher, customers, outbox),
+        confirmations=confirmations,
     )

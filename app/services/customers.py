@@ -14,6 +14,7 @@ from app.passwords import PasswordHasherService, password_policy_violations
 from app.queries import addresses as address_queries
 from app.queries import customers as queries
 from app.queries import sessions as session_queries
+from app.services.confirmations import ConfirmationService
 from app.settings import Settings
 from errors import ApiError, Problem, catalogue
 
@@ -42,10 +43,17 @@ def email_key(email: str) -> str:
 
 
 class CustomerService:
-    def __init__(self, db: Database, settings: Settings, hasher: PasswordHasherService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        hasher: PasswordHasherService,
+        confirmations: ConfirmationService,
+    ) -> None:
         self._db = db
         self._settings = settings
         self._hasher = hasher
+        self._confirmations = confirmations
 
     def check_new_password(self, password: str, confirm_password: str, attribute: str) -> None:
         """Password policy (901 on ``attribute``), then the confirmation must match (406)."""
@@ -61,7 +69,10 @@ class CustomerService:
             raise ApiError(catalogue.PASSWORDS_DO_NOT_MATCH, field=attribute)
 
     async def register(self, registration: Registration) -> Customer:
-        """Checks in Glue's order: gender 414, terms 422, policy 901, confirmation 406, e-mail 400."""
+        """Checks in Glue's order: gender 414, terms 422, policy 901, confirmation 406, e-mail 400.
+
+        With double opt-in on, the registration key and its mail join the registration's transaction.
+        """
         if registration.gender is not None and registration.gender not in GENDERS:
             raise ApiError(catalogue.INVALID_GENDER)
         if registration.accepted_terms is not True:
@@ -70,10 +81,11 @@ class CustomerService:
         password_hash = await self._hasher.hash_password(registration.password)
         now = utc_now()
         store = self._settings.store
+        double_opt_in = self._settings.confirmation_required
         try:
             async with self._db.transaction():
                 number = await queries.next_reference_number(self._db, store)
-                return await queries.insert_customer(
+                customer = await queries.insert_customer(
                     self._db,
                     {
                         "store": store,
@@ -87,12 +99,18 @@ class CustomerService:
                         "gender": registration.gender,
                         "date_of_birth": registration.date_of_birth,
                         "locale": registration.locale,
+                        "awaiting_confirmation": double_opt_in,
                         "created_at": now,
                         "updated_at": now,
                     },
                 )
+                if double_opt_in:
+                    await self._confirmations.issue(customer, registration.locale)
         except queries.EmailTaken:
             raise ApiError(catalogue.CUSTOMER_ALREADY_EXISTS) from None
+        if double_opt_in:
+            self._confirmations.deliver_after_commit()
+        return customer
 
     async def update(self, customer: Customer, changes: dict[str, Any]) -> Customer:
         """PATCH writes only the attributes sent; a customer gone meanwhile is 410."""

@@ -57,7 +57,8 @@ class SessionService:
 
     async def login(self, username: str, password: str, client_address: str) -> TokenPair:
         """One login = one session. Failed logins are limited per account and per client address
-        (raises Limited); unknown e-mails cost one argon2 verification, as known ones do."""
+        (raises Limited); unknown e-mails cost one argon2 verification, as known ones do; so does an
+        unconfirmed customer while double opt-in is on, refused like wrong credentials."""
         account = email_key(username)
         account_key = "login-account:" + _digest(account)
         attempt = await self._limiter.begin(
@@ -70,6 +71,8 @@ class SessionService:
         password_hash = credentials.password_hash if credentials else None
         if not await self._hasher.verify_password(password_hash, password) or credentials is None:
             raise LoginFailed  # the attempt stays counted
+        if credentials.awaiting_confirmation and self._settings.confirmation_required:
+            raise LoginFailed
         await self._limiter.succeeded(attempt, reset_keys=(account_key,))
         if password_hash and self._hasher.needs_rehash(password_hash):
             await customer_queries.set_password_hash(

@@ -1,0 +1,144 @@
+"""The mail texts: plain text and HTML for each kind, in English and German.
+
+Placeholders are ``string.Template`` names (``$link``); values are HTML-escaped for the HTML part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["MailTemplate", "TEMPLATES", "LOCALES", "DEFAULT_LOCALE"]
+
+DEFAULT_LOCALE = "en"
+LOCALES = ("en", "de")
+
+
+@dataclass(frozen=True)
+class MailTemplate:
+    subject: str
+    text: str
+    html: str
+
+
+_HTML_FRAME = """<!doctype html>
+<html lang="$lang">
+<head><meta charset="utf-8"><title>$subject</title></head>
+<body style="font-family: sans-serif; line-height: 1.5;">
+{body}
+</body>
+</html>
+"""
+
+
+def _html(body: str) -> str:
+    return _HTML_FRAME.replace("{body}", body.strip())
+
+
+TEMPLATES: dict[tuple[str, str], MailTemplate] = {
+    ("restore-password", "en"): MailTemplate(
+        subject="Reset your password",
+        text="""Hello $name,
+
+someone, hopefully you, asked to reset the password of your account.
+To choose a new password, open this link within $hours hours:
+
+$link
+
+The link works once. If you did not ask for it, ignore this mail: your password stays as it is.
+""",
+        html=_html("""
+<p>Hello $name,</p>
+<p>someone, hopefully you, asked to reset the password of your account.
+To choose a new password, open this link within $hours hours:</p>
+<p><a href="$link">Choose a new password</a></p>
+<p>The link works once. If you did not ask for it, ignore this mail: your password stays as it is.</p>
+"""),
+    ),
+    ("restore-password", "de"): MailTemplate(
+        subject="Passwort zurücksetzen",
+        text="""Hallo $name,
+
+jemand, hoffentlich Sie, möchte das Passwort Ihres Kontos zurücksetzen.
+Um ein neues Passwort zu wählen, öffnen Sie innerhalb von $hours Stunden diesen Link:
+
+$link
+
+Der Link funktioniert nur einmal. Falls Sie das nicht angefordert haben, ignorieren Sie diese
+E-Mail: Ihr Passwort bleibt unverändert.
+""",
+        html=_html("""
+<p>Hallo $name,</p>
+<p>jemand, hoffentlich Sie, möchte das Passwort Ihres Kontos zurücksetzen.
+Um ein neues Passwort zu wählen, öffnen Sie innerhalb von $hours Stunden diesen Link:</p>
+<p><a href="$link">Neues Passwort wählen</a></p>
+<p>Der Link funktioniert nur einmal. Falls Sie das nicht angefordert haben, ignorieren Sie diese
+E-Mail: Ihr Passwort bleibt unverändert.</p>
+"""),
+    ),
+    ("password-changed", "en"): MailTemplate(
+        subject="Your password was changed",
+        text="""Hello $name,
+
+the password of your account was changed on $when (UTC). Every other device has been signed out.
+
+If this was not you, reset your password at once with "Forgot password" and contact us.
+""",
+        html=_html("""
+<p>Hello $name,</p>
+<p>the password of your account was changed on $when (UTC). Every other device has been signed out.</p>
+<p>If this was not you, reset your password at once with “Forgot password” and contact us.</p>
+"""),
+    ),
+    ("password-changed", "de"): MailTemplate(
+        subject="Ihr Passwort wurde geändert",
+        text="""Hallo $name,
+
+das Passwort Ihres Kontos wurde am $when (UTC) geändert. Alle anderen Geräte wurden abgemeldet.
+
+Falls Sie das nicht waren, setzen Sie Ihr Passwort sofort über „Passwort vergessen“ zurück und
+kontaktieren Sie uns.
+""",
+        html=_html("""
+<p>Hallo $name,</p>
+<p>das Passwort Ihres Kontos wurde am $when (UTC) geändert. Alle anderen Geräte wurden abgemeldet.</p>
+<p>Falls Sie das nicht waren, setzen Sie Ihr Passwort sofort über „Passwort vergessen“ zurück und
+kontaktieren Sie uns.</p>
+"""),
+    ),
+    ("registration-confirmation", "en"): MailTemplate(
+        subject="Confirm your e-mail address",
+        text="""Hello $name,
+
+thank you for registering. Please confirm your e-mail address by opening this link:
+
+$link
+
+Until then you cannot log in. If you did not register, ignore this mail.
+""",
+        html=_html("""
+<p>Hello $name,</p>
+<p>thank you for registering. Please confirm your e-mail address by opening this link:</p>
+<p><a href="$link">Confirm my e-mail address</a></p>
+<p>Until then you cannot log in. If you did not register, ignore this mail.</p>
+"""),
+    ),
+    ("registration-confirmation", "de"): MailTemplate(
+        subject="Bestätigen Sie Ihre E-Mail-Adresse",
+        text="""Hallo $name,
+
+vielen Dank für Ihre Registrierung. Bitte bestätigen Sie Ihre E-Mail-Adresse mit diesem Link:
+
+$link
+
+Bis dahin ist keine Anmeldung möglich. Falls Sie sich nicht registriert haben, ignorieren Sie diese
+E-Mail.
+""",
+        html=_html("""
+<p>Hallo $name,</p>
+<p>vielen Dank für Ihre Registrierung. Bitte bestätigen Sie Ihre E-Mail-Adresse mit diesem Link:</p>
+<p><a href="$link">E-Mail-Adresse bestätigen</a></p>
+<p>Bis dahin ist keine Anmeldung möglich. Falls Sie sich nicht registriert haben, ignorieren Sie
+diese E-Mail.</p>
+"""),
+    ),
+}

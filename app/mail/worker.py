@@ -1,0 +1,158 @@
+"""The delivery worker: sends queued mail after commit, retries with backoff, marks each row sent once.
+
+It runs as a task of the app (unless ``GLUE_MAIL_WORKER_ENABLED=false``) and on its own:
+``python -m app.mail.worker`` (``--drain`` sends what is due and exits). Several workers may share
+one PostgreSQL outbox: rows are claimed with FOR UPDATE SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import uuid
+from datetime import timedelta
+
+from app.clock import utc_now
+from app.database import Database
+from app.mail.messages import build_message
+from app.mail.outbox import Outbox
+from app.mail.transports import Delivery, Transport, transport_for
+from app.queries import outbox as queries
+from app.settings import Settings
+
+__all__ = ["DeliveryWorker", "main"]
+
+logger = logging.getLogger("glue_customers.mail")
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        outbox: Outbox | None = None,
+        transport: Transport | None = None,
+        name: str | None = None,
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._outbox = outbox or Outbox(db, settings)
+        self.transport = transport or transport_for(settings)
+        self.name = name or f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # A claim outlives the slowest batch (connect plus one timeout per message) with room to spare,
+        # so it only lapses when its worker died; then another worker takes the rows over.
+        self._claim = timedelta(seconds=settings.smtp_timeout * (settings.mail_batch_size + 2) + 60)
+        self._stopping = asyncio.Event()
+
+    async def deliver_due(self) -> int:
+        """Claim one batch of due mail, send it, record each outcome; the number of rows handled."""
+        now = utc_now()
+        async with self._db.transaction():
+            batch = await queries.claim_due(
+                self._db, self.name, now, now + self._claim, self._settings.mail_batch_size
+            )
+        if not batch:
+            return 0
+        deliveries = [
+            Delivery(
+                kind=mail.kind,
+                created_at=mail.created_at,
+                message=build_message(
+                    sender=self._settings.mail_sender,
+                    recipient=mail.recipient,
+                    subject=mail.subject,
+                    text=mail.text_body,
+                    html_body=mail.html_body,
+                    message_id=mail.message_id,
+                    created_at=mail.created_at,
+                ),
+            )
+            for mail in batch
+        ]
+        try:
+            results = await self.transport.deliver(deliveries)
+        except Exception as error:  # a transport bug must not kill the worker; the rows are retried
+            logger.exception("mail transport failed")
+            results = [f"transport error: {error!r}" for _ in batch]
+        done = utc_now()
+        async with self._db.transaction():
+            for mail, failure in zip(batch, results, strict=True):
+                if failure is None:
+                    await queries.mark_sent(self._db, mail.id, self.name, done)
+                    continue
+                delay = self._retry_delay(mail.attempts + 1)
+                next_attempt_at = done + delay if delay is not None else None
+                await queries.mark_failed(self._db, mail.id, self.name, failure, next_attempt_at, done)
+                logger.warning(
+                    "mail %s (%s) not delivered, attempt %d%s: %s",
+                    mail.id,
+                    mail.kind,
+                    mail.attempts + 1,
+                    "" if delay is not None else ", giving up",
+                    failure,
+                )
+        return len(batch)
+
+    def _retry_delay(self, attempts: int) -> timedelta | None:
+        if attempts >= self._settings.mail_max_attempts:
+            return None
+        delay = min(
+            self._settings.mail_retry_base_seconds * 2 ** (attempts - 1),
+            self._settings.mail_retry_max_seconds,
+        )
+        return timedelta(seconds=delay)
+
+    async def drain(self) -> None:
+        """Deliver until nothing is due."""
+        while await self.deliver_due():
+            pass
+
+    async def run(self) -> None:
+        """Deliver until stopped: at once when woken after a commit, else every poll interval."""
+        while not self._stopping.is_set():
+            try:
+                handled = await self.deliver_due()
+            except Exception:  # the database may be away for a while; keep polling
+                logger.exception("mail delivery round failed")
+                handled = 0
+            if handled >= self._settings.mail_batch_size:
+                continue  # more may be due
+            await self._outbox.wait(self._settings.mail_poll_interval)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._outbox.wake()
+
+
+async def _main(drain: bool) -> None:
+    settings = Settings.from_environment()
+    db = Database(settings)
+    await db.connect()
+    worker = DeliveryWorker(db, settings)
+    try:
+        if drain:
+            await worker.drain()
+            return
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, worker.stop)
+        logger.info("mail delivery worker %s started", worker.name)
+        await worker.run()
+    finally:
+        await db.disconnect()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Deliver the mail outbox.")
+    parser.add_argument("--drain", action="store_true", help="send what is due, then exit")
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(_main(arguments.drain))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""SQL for the double opt-in: registration keys and the customer's confirmation flag."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.database import Database
+from app.tables import customers, registration_keys
+
+__all__ = ["insert_registration_key", "consume_registration_key", "mark_confirmed"]
+
+
+async def insert_registration_key(db: Database, digest: str, customer_id: int, now: datetime) -> None:
+    await db.execute(
+        registration_keys.insert().values(digest=digest, customer_id=customer_id, created_at=now)
+    )
+
+
+async def consume_registration_key(db: Database, digest: str, now: datetime) -> int | None:
+    """Spend a key at most once; its customer's id, else None."""
+    row = await db.fetch_one(
+        registration_keys.update()
+        .where(registration_keys.c.digest == digest, registration_keys.c.used_at.is_(None))
+        .values(used_at=now)
+        .returning(registration_keys.c.customer_id)
+    )
+    return int(row[0]) if row else None
+
+
+async def mark_confirmed(db: Database, customer_id: int, now: datetime) -> bool:
+    row = await db.fetch_one(
+        customers.update()
+        .where(customers.c.id == customer_id, customers.c.anonymized_at.is_(None))
+        .values(awaiting_confirmation=False, updated_at=now)
+        .returning(customers.c.id)
+    )
+    return row is not None
