@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -97,6 +97,8 @@ class EdgeMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except _BodyTooLarge:
             await respond(ApiError(catalogue.BODY_TOO_LARGE))
+        except ClientDisconnect:
+            logger.debug("client went away before the request was read (request %s)", request_id)
         except connection_errors as error:
             logger.warning("database unreachable (request %s): %r", request_id, error)
             await respond(

@@ -73,6 +73,11 @@ class Settings:
     login_limit_per_account: int = 5
     login_limit_per_address: int = 50
     login_limit_window: int = 900
+    # Forgotten-password requests per e-mail and per client address in a sliding window; over the
+    # limit the answer is still 204 but nothing is sent (mail flooding, without an enumeration oracle).
+    forgotten_password_limit_per_email: int = 3
+    forgotten_password_limit_per_address: int = 20
+    forgotten_password_limit_window: int = 3600
     # Where the limiter keeps its counts: empty = the database; a redis:// URL = Redis.
     redis_url: str = ""
     redis_key_prefix: str = "glue-customers:"
@@ -123,6 +128,9 @@ class Settings:
             "login_limit_per_account",
             "login_limit_per_address",
             "login_limit_window",
+            "forgotten_password_limit_per_email",
+            "forgotten_password_limit_per_address",
+            "forgotten_password_limit_window",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from app import jsonapi
 from app.auth import authenticate, require_owner, services
+from app.client_address import client_address
 from schemas.passwords import ForgottenPasswordSchema, PasswordChangeSchema, RestorePasswordSchema
 
 __all__ = ["change_password", "forgotten_password", "restore_password"]
@@ -34,7 +35,10 @@ async def forgotten_password(request: Request) -> Response:
     """Always 204 (after validation): whether the e-mail is known is never revealed."""
     attributes = await jsonapi.read_attributes(request, FORGOTTEN)
     loaded = jsonapi.load_attributes(ForgottenPasswordSchema(), FORGOTTEN, attributes)
-    await services(request).passwords.request_restore(loaded["email"], loaded.get("confirmation_base_url"))
+    address = client_address(request, services(request).settings.trusted_proxies)
+    await services(request).passwords.request_restore(
+        loaded["email"], loaded.get("confirmation_base_url"), address
+    )
     return jsonapi.empty_response()
 
 

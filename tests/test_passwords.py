@@ -264,6 +264,28 @@ class TestForgottenPassword:
                 )
             ]
 
+    async def test_requests_over_the_per_email_limit_answer_204_and_send_nothing(self, app_factory):
+        async with running_app(app_factory) as (app, client):
+            customer, _ = await registered_customer(client)
+            statuses = [(await forgot(client, customer["attributes"]["email"])).status_code for _ in range(5)]
+            assert statuses == [204] * 5
+            assert len(await rows(app, mail_outbox)) == 3  # GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_EMAIL
+
+    async def test_requests_over_the_per_address_limit_answer_204_and_send_nothing(self, app_factory):
+        async with running_app(app_factory, forgotten_password_limit_per_address=2) as (app, client):
+            emails = [(await registered_customer(client))[0]["attributes"]["email"] for _ in range(3)]
+            statuses = [(await forgot(client, email)).status_code for email in emails]
+            assert statuses == [204] * 3
+            assert [row["recipient"] for row in await rows(app, mail_outbox)] == emails[:2]
+
+    async def test_unknown_emails_use_up_the_limit_like_known_ones(self, app_factory):
+        """The limit counts requests, not customers: it cannot tell a caller which e-mails exist."""
+        async with running_app(app_factory, forgotten_password_limit_per_address=2) as (app, client):
+            customer, _ = await registered_customer(client)
+            for email in ("nobody@example.com", "ghost@example.com", customer["attributes"]["email"]):
+                assert (await forgot(client, email)).status_code == 204
+            assert await rows(app, mail_outbox) == []
+
     async def test_german_customer_gets_the_german_mail_and_others_the_english(self, app_factory, settings):
         async with running_app(app_factory) as (_, client):
             german = await register_in(client, "de-DE,de;q=0.9")

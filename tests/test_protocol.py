@@ -239,3 +239,35 @@ async def test_unreachable_database_is_503_018_with_retry_after():
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert response.json() == {"errors": [error(503, "018", "Service temporarily unavailable.")]}
+
+
+async def test_client_that_disconnects_mid_body_is_not_an_error(app, caplog):
+    """A client that goes away while sending its body gets no answer and leaves no error behind."""
+    messages = iter(
+        [{"type": "http.request", "body": b'{"data": ', "more_body": True}, {"type": "http.disconnect"}]
+    )
+    sent = []
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/customers",
+        "raw_path": b"/customers",
+        "query_string": b"",
+        "headers": [(b"content-type", JSON_API.encode())],
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1234),
+        "http_version": "1.1",
+        "root_path": "",
+    }
+    with caplog.at_level("ERROR"):
+        await app(scope, receive, send)
+    assert sent == []
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]

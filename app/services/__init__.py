@@ -52,6 +52,13 @@ def build_services(settings: Settings) -> Services:
         limiter=limiter,
         limiter_store=limiter_store,
         outbox=outbox,
-        passwords=PasswordService(db, settings, hasher, customers, outbox),
+        passwords=PasswordService(
+            db,
+            settings,
+            hasher,
+            customers,
+            outbox,
+            AttemptLimiter(limiter_store, settings.forgotten_password_limit_window),
+        ),
         confirmations=confirmations,
     )

@@ -17,6 +17,7 @@ from app.queries import passwords as queries
 from app.queries import sessions as session_queries
 from app.queries.passwords import Account
 from app.services.customers import CustomerService, email_key
+from app.services.limiter import AttemptLimiter, Limited
 from app.settings import Settings, link_origin
 from errors import ApiError, catalogue
 
@@ -44,7 +45,9 @@ class PasswordService:
         hasher: PasswordHasherService,
         customers: CustomerService,
         outbox: Outbox,
+        limiter: AttemptLimiter,
     ) -> None:
+        self._limiter = limiter
         self._db = db
         self._settings = settings
         self._hasher = hasher
@@ -78,15 +81,31 @@ class PasswordService:
             await self._outbox.enqueue(self._changed_notice(updated, now))
         self._outbox.wake()
 
-    async def request_restore(self, email: str, confirmation_base_url: str | None) -> None:
+    async def request_restore(
+        self, email: str, confirmation_base_url: str | None, client_address: str
+    ) -> None:
         """Mail a restore link to a known customer; the answer and its timing never tell which.
 
         Known and unknown e-mails do the same work (a key, its digest, a rendered mail) and the call
         lasts at least ``forgotten_password_min_seconds``, which covers the writes only known ones do.
+        Requests are limited per e-mail and per client address, known or not; over the limit
+        nothing is sent and the answer stays the same.
         """
         started = time.monotonic()
         try:
             link_base = self._link_base(confirmation_base_url)
+            try:
+                await self._limiter.begin(
+                    {
+                        "forgotten-email:"
+                        + key_digest(email_key(email)): self._settings.forgotten_password_limit_per_email,
+                        "forgotten-address:"
+                        + client_address: self._settings.forgotten_password_limit_per_address,
+                    }
+                )
+            except Limited:
+                logger.info("forgotten-password request over its limit: nothing sent")
+                return
             await self._issue_restore_key(email, link_base)
         finally:
             elapsed = time.monotonic() - started

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -10,6 +9,7 @@ from enum import Enum
 
 from app.clock import utc_now
 from app.database import Database
+from app.keys import key_digest
 from app.models import Principal, TokenPair
 from app.passwords import PasswordHasherService
 from app.queries import customers as customer_queries
@@ -36,10 +36,6 @@ class _RefreshOutcome(Enum):
     REFUSED = "refused"
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 class SessionService:
     def __init__(
         self,
@@ -60,7 +56,7 @@ class SessionService:
         (raises Limited); unknown e-mails cost one argon2 verification, as known ones do; so does an
         unconfirmed customer while double opt-in is on, refused like wrong credentials."""
         account = email_key(username)
-        account_key = "login-account:" + _digest(account)
+        account_key = "login-account:" + key_digest(account)
         attempt = await self._limiter.begin(
             {
                 account_key: self._settings.login_limit_per_account,
@@ -89,14 +85,14 @@ class SessionService:
                 now,
                 now + timedelta(seconds=self._settings.refresh_token_ttl),
             )
-            await queries.insert_refresh_token(self._db, _digest(refresh_token), session_id, now)
+            await queries.insert_refresh_token(self._db, key_digest(refresh_token), session_id, now)
         return self._token_pair(
             credentials.reference, session_id, refresh_token, self._settings.refresh_token_ttl
         )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: the presented token is spent; presenting a spent token again revokes the session."""
-        digest = _digest(refresh_token)
+        digest = key_digest(refresh_token)
         now = utc_now()
         new_refresh_token = secrets.token_urlsafe(32)
         async with self._db.transaction():
@@ -107,7 +103,7 @@ class SessionService:
                     await queries.revoke_session(self._db, state.session_id, now)  # reuse detected
                 else:
                     await queries.insert_refresh_token(
-                        self._db, _digest(new_refresh_token), state.session_id, now
+                        self._db, key_digest(new_refresh_token), state.session_id, now
                     )
                     outcome = _RefreshOutcome.ROTATED
         if outcome is not _RefreshOutcome.ROTATED or state is None:
@@ -118,7 +114,7 @@ class SessionService:
 
     async def revoke_refresh_token(self, refresh_token: str, customer_id: int | None = None) -> None:
         """End the session of ``refresh_token`` (only the caller's own, when ``customer_id`` is given)."""
-        session = await queries.session_of_refresh_token(self._db, _digest(refresh_token))
+        session = await queries.session_of_refresh_token(self._db, key_digest(refresh_token))
         if session is None or (customer_id is not None and session[1] != customer_id):
             return
         await queries.revoke_session(self._db, session[0], utc_now())
