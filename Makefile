@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 WORKERS ?= 1
 STAMP := $(VENV)/.installed
 
-.PHONY: install run migrate test check lint typecheck format bench clean
+.PHONY: install run migrate test check lint typecheck format fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: migrate
 # The whole suite on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set.
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# schemathesis (stateful links, negative data, every check) against a real uvicorn process; minutes.
+# FUZZ_EXAMPLES=1000 for a longer run, FUZZ_SCHEMA=path/or/url for another contract.
+fuzz: install
+	$(BIN)/python -m tests.fuzz
 
 lint: install
 	$(BIN)/ruff format --check .

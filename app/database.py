@@ -1,22 +1,28 @@
 """The database handle: encode/databases over asyncpg (PostgreSQL) or aiosqlite (embedded SQLite).
 
-Writes go through ``Database.transaction()``. SQLite allows one writer at a time and fails
-instead of waiting when two transactions upgrade to write together, so on SQLite the process
-serialises its write transactions; PostgreSQL runs them concurrently and relies on row locks.
+Writes go through ``Database.transaction()``. SQLite allows one writer at a time: a process
+serialises its own write transactions, and each begins IMMEDIATE so that writers in other worker
+processes queue on the file lock (for up to the busy timeout) instead of failing when a read
+transaction upgrades to write. PostgreSQL runs transactions concurrently and relies on row locks.
+
+Every wait is bounded by ``settings.database_timeout``: opening a connection, waiting for a free one
+in the pool, each statement. An unreachable or locked database raises an error for which
+``is_unavailable`` is true; the edge answers those with 503 (code 018).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import databases
 
 from app.settings import Settings
 
-__all__ = ["Database", "connection_errors"]
+__all__ = ["Database", "connection_errors", "is_unavailable"]
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
@@ -39,6 +45,18 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
 
 connection_errors = _connection_errors()
 
+# SQLITE_BUSY and SQLITE_LOCKED: another process held the write lock past the busy timeout.
+_SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or locked in time: worth a retry, not a bug."""
+    if isinstance(error, connection_errors):
+        return True
+    return isinstance(error, sqlite3.OperationalError) and (
+        (getattr(error, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_BUSY_CODES
+    )
+
 
 async def _keep_session_state(connection: Any) -> None:
     """Release a pooled connection without asyncpg's RESET ALL / UNLISTEN / CLOSE ALL round trip.
@@ -59,7 +77,9 @@ class Database:
         else:
             url = url.replace("postgresql+asyncpg://", "postgresql://")
             options = {
-                "min_size": 1,
+                # No connection floor: the service starts while the database is down (answering 503
+                # until it returns), and after an outage connections are opened again on demand.
+                "min_size": 0,
                 "max_size": settings.database_pool_size,
                 "timeout": settings.database_timeout,
                 "command_timeout": settings.database_timeout,
@@ -77,23 +97,43 @@ class Database:
         await self.raw.disconnect()
 
     @asynccontextmanager
+    async def connection(self) -> AsyncIterator[databases.core.Connection]:
+        """This task's connection; waiting for a free one in the pool is bounded by the timeout too."""
+        async with AsyncExitStack() as stack:
+            if self.is_sqlite:
+                connection = await stack.enter_async_context(self.raw.connection())
+            else:
+                async with asyncio.timeout(self.settings.database_timeout):
+                    connection = await stack.enter_async_context(self.raw.connection())
+            yield connection
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[databases.core.Connection]:
         """One transaction on this task's connection; committed on success, rolled back on error."""
         if self.is_sqlite:
-            async with self._sqlite_write_lock, self.raw.transaction():
-                yield self.raw.connection()
+            async with self._sqlite_write_lock, self.connection() as connection:
+                await connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield connection
+                except BaseException:
+                    await connection.execute("ROLLBACK")
+                    raise
+                await connection.execute("COMMIT")
         else:
-            async with self.raw.transaction():
-                yield self.raw.connection()
+            async with self.connection() as connection, connection.transaction():
+                yield connection
 
     async def fetch_one(self, query: Any) -> Any:
-        return await self.raw.fetch_one(query)
+        async with self.connection() as connection:
+            return await connection.fetch_one(query)
 
     async def fetch_all(self, query: Any) -> list[Any]:
-        return await self.raw.fetch_all(query)
+        async with self.connection() as connection:
+            return await connection.fetch_all(query)
 
     async def execute(self, query: Any) -> Any:
-        return await self.raw.execute(query)
+        async with self.connection() as connection:
+            return await connection.execute(query)
 
     async def is_ready(self) -> bool:
         try:

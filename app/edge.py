@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import jsonapi
-from app.database import connection_errors
+from app.database import is_unavailable
 from errors import ApiError, catalogue
 
 __all__ = ["EdgeMiddleware", "api_error_handler", "http_exception_handler", "is_api_path"]
@@ -99,14 +99,15 @@ class EdgeMiddleware:
             await respond(ApiError(catalogue.BODY_TOO_LARGE))
         except ClientDisconnect:
             logger.debug("client went away before the request was read (request %s)", request_id)
-        except connection_errors as error:
-            logger.warning("database unreachable (request %s): %r", request_id, error)
+        except Exception as error:
+            if not is_unavailable(error):
+                logger.exception("unhandled error (request %s)", request_id)
+                await respond(ApiError(catalogue.INTERNAL_ERROR))
+                return
+            logger.warning("database unavailable (request %s): %r", request_id, error)
             await respond(
                 ApiError(catalogue.SERVICE_UNAVAILABLE, headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS})
             )
-        except Exception:
-            logger.exception("unhandled error (request %s)", request_id)
-            await respond(ApiError(catalogue.INTERNAL_ERROR))
 
 
 def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:

@@ -6,6 +6,7 @@ Everything JSON:API-shaped lives here. Services receive plain values and never s
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):  # 1e999 would otherwise arrive as infinity
+        raise ValueError(f"{literal!r} is out of range")
+    return number
+
+
 def _refuse_unpaired_surrogates(text: str) -> str:
     # JSON escapes can spell a lone surrogate ("\\ud800"), which is no Unicode text: it cannot be stored.
     if _UNPAIRED_SURROGATE.search(text):
@@ -106,12 +114,18 @@ def _check_strings(value: Any) -> None:
 
 
 async def read_json_body(request: Request) -> Any:
-    """The parsed JSON body: strict UTF-8 and Unicode, no duplicate keys or NaN, bounded depth (else 013)."""
+    """The parsed JSON body: strict UTF-8 and Unicode, no duplicate keys, NaN or overflowing numbers,
+    bounded depth (else 013)."""
     _check_content_type(request)
     body = await request.body()  # the body-limit middleware answers 413 before this grows too large
     try:
         text = body.decode("utf-8")
-        document = json.loads(text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant)
+        document = json.loads(
+            text,
+            object_pairs_hook=_refuse_duplicate_keys,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+        )
         _check_strings(document)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(catalogue.INVALID_DOCUMENT) from None

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -24,12 +20,9 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.settings import Settings
 from app.tables import metadata
+from tests.servers import FAST_ARGON2, uvicorn_server
 
-PROJECT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
-
-# Cheap argon2 parameters keep the suite fast; production defaults are exercised by the benchmark.
-FAST_ARGON2 = {"argon2_memory_kib": 1024, "argon2_time_cost": 1, "argon2_parallelism": 1}
 
 
 async def _reset_postgres(url: str) -> None:
@@ -109,57 +102,15 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(database_url: str, key_path: str) -> Iterator[str]:
     """A real uvicorn process serving the app over a socket, on this backend's database."""
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "GLUE_DATABASE_URL": database_url,
-        "GLUE_JWT_PRIVATE_KEY_PATH": key_path,
+    settings = {
         # The tests' own apps deliver the outbox; a session-long server must not take their mail.
         "GLUE_MAIL_WORKER_ENABLED": "false",
         # Contract and fuzz runs send thousands of failed logins from one address; the limiter's
         # own tests use their own apps with the default limits.
         "GLUE_LOGIN_LIMIT_PER_ADDRESS": "1000000",
-        **{f"GLUE_{name.upper()}": str(value) for name, value in FAST_ARGON2.items()},
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=PROJECT,
-        env=environment,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not become ready")
-            time.sleep(0.1)
+    with uvicorn_server(database_url, key_path, settings=settings) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

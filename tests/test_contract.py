@@ -35,8 +35,8 @@ from schemathesis.generation import GenerationMode
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.openapi.checks import MissingHeaderNotRejected, RejectedPositiveData
 
-from tests.conftest import PROJECT
 from tests.helpers import JSON_API, PASSWORD, document, registration
+from tests.servers import PROJECT
 
 OPENAPI_PATH = PROJECT / "openapi.yaml"
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "60"))

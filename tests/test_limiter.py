@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 
 import httpx
 import pytest
 
-from tests.conftest import FAST_ARGON2, PROJECT, _free_port
 from tests.helpers import document, error, post, register
+from tests.servers import uvicorn_server
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 WINDOW_DETAIL = "Too many log in attempts from your address. Please wait 15 minutes before trying again."
@@ -131,55 +127,16 @@ def test_limit_holds_across_four_worker_processes(database_url, key_path, store)
         pytest.skip(
             "several worker processes share a PostgreSQL database (SQLite is the one-process default)"
         )
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "GLUE_DATABASE_URL": database_url,
-        "GLUE_JWT_PRIVATE_KEY_PATH": key_path,
-        "GLUE_LOGIN_LIMIT_PER_ADDRESS": "1000",
-        **{f"GLUE_{name.upper()}": str(value) for name, value in FAST_ARGON2.items()},
-    }
+    settings = {"GLUE_LOGIN_LIMIT_PER_ADDRESS": "1000"}
     if store == "redis":
-        environment.update(GLUE_REDIS_URL=REDIS_URL, GLUE_REDIS_KEY_PREFIX=f"glue-test-{uuid.uuid4().hex}:")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        cwd=PROJECT,
-        env=environment,
-    )
-    base = f"http://127.0.0.1:{port}"
+        settings.update(GLUE_REDIS_URL=REDIS_URL, GLUE_REDIS_KEY_PREFIX=f"glue-test-{uuid.uuid4().hex}:")
     email = f"target-{uuid.uuid4().hex[:8]}@example.com"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "workers did not start"
-            time.sleep(0.2)
-        body = document("access-tokens", {"username": email, "password": "Wrong-Password-1"})
-        codes = []
+    body = document("access-tokens", {"username": email, "password": "Wrong-Password-1"})
+    codes = []
+    with uvicorn_server(database_url, key_path, workers=4, settings=settings) as base:
         for _ in range(100):
             # A new connection per request, so the kernel spreads them over the workers.
             with httpx.Client(base_url=base, headers={"Content-Type": "application/vnd.api+json"}) as http:
                 codes.append(http.post("/access-tokens", json=body).json()["errors"][0]["code"])
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
     print(f"limiter across 4 workers ({store}): {codes.count('003')} x 003, {codes.count('4401')} x 4401")
     assert codes == ["003"] * 5 + ["4401"] * 95

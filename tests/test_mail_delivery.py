@@ -19,9 +19,9 @@ from app.database import Database
 from app.mail import MailKind, Outbox, render_mail
 from app.mail.worker import DeliveryWorker
 from app.tables import mail_outbox
-from tests.conftest import PROJECT
 from tests.helpers import PASSWORD, bearer, document, patch, post, registered_customer, registration
 from tests.mail_helpers import FAST_MAIL, SmtpServer, read_eml_files, running_app, text_of, token_of
+from tests.servers import PROJECT
 from tests.test_passwords import NEW_PASSWORD, forgot, login_status, restore_document
 
 

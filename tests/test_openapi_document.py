@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route
 
 from app.main import routes
 from errors.catalogue import CATALOGUE
-from tests.conftest import PROJECT
+from tests.servers import PROJECT
 
 HTTP_METHODS = {"get", "put", "post", "patch", "delete", "options", "head", "trace"}
 
