@@ -16,13 +16,23 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import databases
 
 from app.settings import Settings
 
-__all__ = ["Database", "connection_errors", "is_unavailable"]
+__all__ = ["Database", "PrecompiledSelect", "connection_errors", "is_unavailable"]
+
+
+@dataclass(frozen=True)
+class PrecompiledSelect:
+    """A fixed SELECT compiled once: PostgreSQL SQL with ``$n`` placeholders and their names in order."""
+
+    statement: Any
+    postgresql: str
+    parameter_order: tuple[str, ...]
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
@@ -126,6 +136,15 @@ class Database:
     async def fetch_one(self, query: Any) -> Any:
         async with self.connection() as connection:
             return await connection.fetch_one(query)
+
+    async def fetch_one_precompiled(self, query: PrecompiledSelect, **params: Any) -> Any:
+        """The hot path: on PostgreSQL straight to asyncpg (which keeps it as a prepared statement);
+        on SQLite the ordinary way. The row is a mapping either way."""
+        if self.is_sqlite:
+            return await self.fetch_one(query.statement.params(**params))
+        async with self.connection() as connection:
+            arguments = [params[name] for name in query.parameter_order]
+            return await connection.raw_connection.fetchrow(query.postgresql, *arguments)
 
     async def fetch_all(self, query: Any) -> list[Any]:
         async with self.connection() as connection:

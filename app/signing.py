@@ -6,6 +6,7 @@ import os
 import secrets
 import tempfile
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,13 @@ class AccessClaims:
     subject: str  # customer reference
     session_id: str
     expires_at: int
+    not_before: int
+
+
+# Verified tokens kept per process, so a client's repeated requests skip the RSA verification and
+# claim parsing. Only a token whose signature and claims were checked enters; its time claims are
+# checked again on every use, and revocation never depended on this (the session is looked up).
+_VERIFIED_CACHE_SIZE = 4096
 
 
 def load_or_create_private_key(path: str) -> RSAKey:
@@ -63,6 +71,7 @@ class TokenSigner:
         public.update({"kid": self.key_id, "use": "sig", "alg": ALGORITHM})
         self.jwks: dict[str, Any] = {"keys": [public]}
         self._header = {"alg": ALGORITHM, "kid": self.key_id, "typ": "JWT"}
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
         self._claims_registry = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": settings.jwt_issuer},
             aud={"essential": True, "value": settings.jwt_audience},
@@ -90,6 +99,20 @@ class TokenSigner:
         return jwt.encode(self._header, claims, self._key, algorithms=[ALGORITHM]), ttl
 
     def verify(self, token: str) -> AccessClaims:
+        cached = self._verified.get(token)
+        if cached is not None:
+            now = time.time()
+            if cached.not_before <= now < cached.expires_at:
+                self._verified.move_to_end(token)
+                return cached
+            del self._verified[token]
+        claims = self._verify_signature_and_claims(token)
+        self._verified[token] = claims
+        if len(self._verified) > _VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify_signature_and_claims(self, token: str) -> AccessClaims:
         try:
             decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
             if decoded.header.get("kid") not in (None, self.key_id):
@@ -100,4 +123,9 @@ class TokenSigner:
         claims = decoded.claims
         if not isinstance(claims.get("sid"), str) or not isinstance(claims.get("sub"), str):
             raise InvalidToken("claims")
-        return AccessClaims(subject=claims["sub"], session_id=claims["sid"], expires_at=int(claims["exp"]))
+        return AccessClaims(
+            subject=claims["sub"],
+            session_id=claims["sid"],
+            expires_at=int(claims["exp"]),
+            not_before=int(claims["nbf"]),
+        )

@@ -162,6 +162,7 @@ class TestRefreshTokens:
 class TestRevocation:
     async def test_delete_refresh_token_revokes_its_session_at_once(self, client):
         customer, tokens = await registered_customer(client)
+        assert (await client.get("/customers", headers=bearer(tokens["accessToken"]))).status_code == 200
         other = await login(client, customer["attributes"]["email"], customer["password"])
         response = await client.delete(
             f"/refresh-tokens/{tokens['refreshToken']}", headers=bearer(other["accessToken"])
@@ -236,6 +237,10 @@ class TestBearerAuthentication:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
                 _, tokens = await registered_customer(http)
+                # Used once while valid (so the verified token is cached), then again after expiry.
+                assert (
+                    await http.get("/customers", headers=bearer(tokens["accessToken"]))
+                ).status_code == 200
                 await asyncio.sleep(2.1)
                 response = await http.get("/customers", headers=bearer(tokens["accessToken"]))
         assert response.json()["errors"] == [error(401, "001", "Invalid access token.")]

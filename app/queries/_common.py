@@ -5,18 +5,27 @@ from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
+
+from app.database import PrecompiledSelect
 
 __all__ = ["is_unique_violation", "mapping", "precompiled"]
 
 
-def precompiled(statement: sa.Select[Any]) -> sa.TextualSelect:
-    """Compile a hot, fixed SELECT to SQL text once; each call then only binds its named parameters.
+def precompiled(statement: sa.Select[Any]) -> PrecompiledSelect:
+    """Compile a hot, fixed SELECT once, for ``Database.fetch_one_precompiled``.
 
     The databases library compiles every statement it runs; for the query behind every
-    authenticated request that compilation costs more than the rest of the lookup.
+    authenticated request that compilation costs more than the rest of the lookup. Parameters are
+    ``sa.bindparam(name)`` placeholders, bound by name on each call.
     """
-    sql = str(statement.compile(compile_kwargs={"render_postcompile": True}))
-    return sa.text(sql).columns(*statement.selected_columns)
+    dialect = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    return PrecompiledSelect(
+        statement=statement,
+        postgresql=compiled.string,
+        parameter_order=tuple(compiled.positiontup or ()),
+    )
 
 
 def is_unique_violation(error: BaseException) -> bool:
@@ -26,4 +35,5 @@ def is_unique_violation(error: BaseException) -> bool:
 
 
 def mapping(record: Any) -> dict[str, Any]:
-    return dict(record._mapping)
+    """A row as a dict, whether it came through databases (``_mapping``) or straight from asyncpg."""
+    return dict(getattr(record, "_mapping", record))

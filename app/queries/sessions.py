@@ -65,7 +65,7 @@ _LIVE_SESSION_CUSTOMER = precompiled(
 
 async def live_session_customer(db: Database, session_id: str, reference: str) -> Customer | None:
     """The customer of a session that is neither revoked nor belongs to an anonymised customer."""
-    row = await db.fetch_one(_LIVE_SESSION_CUSTOMER.bindparams(session_id=session_id, reference=reference))
+    row = await db.fetch_one_precompiled(_LIVE_SESSION_CUSTOMER, session_id=session_id, reference=reference)
     return customer_from_row(row) if row else None
 
 
