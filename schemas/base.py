@@ -54,12 +54,18 @@ def String(**kwargs: Any) -> fields.String:  # noqa: N802 - a field factory read
     )
 
 
+class _JsonBoolean(fields.Boolean):
+    """Only JSON ``true`` and ``false``: 0 and 1 equal False and True in Python, but are numbers."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def Boolean(**kwargs: Any) -> fields.Boolean:  # noqa: N802
-    return fields.Boolean(
-        truthy={True},
-        falsy={False},
-        error_messages={**messages, "invalid": "This value should be of type bool."},
-        **kwargs,
+    return _JsonBoolean(
+        error_messages={**messages, "invalid": "This value should be of type bool."}, **kwargs
     )
 
 

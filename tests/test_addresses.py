@@ -182,6 +182,23 @@ class TestCreate:
         ]
         assert await listing(client, customer, tokens["accessToken"]) == []
 
+    async def test_flags_must_be_json_booleans(self, client):
+        customer, tokens = await registered_customer(client)
+        for value in (0, 1, "true", None):
+            response = await post(
+                client,
+                f"/customers/{customer['id']}/addresses",
+                document("addresses", address(isDefaultShipping=value)),
+                headers=bearer(tokens["accessToken"]),
+            )
+            expected = (
+                "This value should not be blank." if value is None else "This value should be of type bool."
+            )
+            assert response.json()["errors"] == [
+                error(422, "901", f"isDefaultShipping => {expected}", "/data/attributes/isDefaultShipping")
+            ], value
+        assert await listing(client, customer, tokens["accessToken"]) == []
+
 
 class TestDefaultRules:
     async def test_absent_flags_mean_true_and_move_both_defaults(self, client):
