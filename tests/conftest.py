@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -115,20 +116,19 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(database_url: str, key_path: str) -> Iterator[str]:
-    """A real uvicorn process serving the app over a socket, on this backend's database."""
+@contextmanager
+def uvicorn_server(database_url: str, key_path: str, **settings: str) -> Iterator[str]:
+    """A real uvicorn process serving the app over a socket; ``settings`` are extra GLUE_* values."""
     port = _free_port()
     environment = {
         **os.environ,
         "GLUE_DATABASE_URL": database_url,
         "GLUE_JWT_PRIVATE_KEY_PATH": key_path,
-        # The tests' own apps deliver the outbox; a session-long server must not take their mail.
-        "GLUE_MAIL_WORKER_ENABLED": "false",
         # Contract and fuzz runs send thousands of failed logins from one address; the limiter's
         # own tests use their own apps with the default limits.
         "GLUE_LOGIN_LIMIT_PER_ADDRESS": "1000000",
         **{f"GLUE_{name.upper()}": str(value) for name, value in FAST_ARGON2.items()},
+        **{f"GLUE_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(
         [
@@ -163,3 +163,11 @@ def live_server(database_url: str, key_path: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, key_path: str) -> Iterator[str]:
+    """The app in a uvicorn process on this backend's database, for the whole session."""
+    # The tests' own apps deliver the outbox; a session-long server must not take their mail.
+    with uvicorn_server(database_url, key_path, mail_worker_enabled="false") as base:
+        yield base
