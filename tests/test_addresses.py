@@ -325,6 +325,22 @@ class TestReadUpdateDelete:
         assert body["data"][1]["attributes"]["country"] == "United States"
         assert all(set(item["attributes"]) == ATTRIBUTES for item in body["data"])
 
+    async def test_an_id_no_address_can_have_is_404_on_every_method(self, client):
+        # A NUL in the path reached PostgreSQL, which refuses it in text (500 instead of 404).
+        customer, tokens = await registered_customer(client)
+        await create(client, customer, tokens["accessToken"])
+        headers = {"Content-Type": JSON_API, **bearer(tokens["accessToken"])}
+        for address_id in ("%00", "a%00b", "not-a-uuid", str(uuid.uuid4()).upper()):
+            path = f"/customers/{customer['id']}/addresses/{address_id}"
+            answers = [
+                await client.get(path, headers=headers),
+                await client.patch(path, json=document("addresses", {"city": "Dresden"}), headers=headers),
+                await client.delete(path, headers=headers),
+            ]
+            for response in answers:
+                assert response.status_code == 404, (address_id, response.text)
+                assert response.json() == {"errors": [error(404, "404", "Address was not found.")]}
+
     async def test_empty_listing(self, client):
         customer, tokens = await registered_customer(client)
         assert await listing(client, customer, tokens["accessToken"]) == []

@@ -2,31 +2,43 @@
 uvicorn process (``live_server``, once per database backend) and every default check must pass.
 
 Positive and negative data are generated for every operation; the examples, coverage, fuzzing and
-stateful phases all run. Authenticated operations get a token of a freshly registered customer, and
-``/customers/{customerReference}`` gets that customer's own reference, so the happy paths are reached
-and not only the 401/403/404 answers.
+stateful phases all run. The server of this test mails through a real SMTP server and requires the
+double opt-in, so every mailed key can be used as a client would. Authenticated operations get a
+token of a registered, confirmed customer; valid paths get that customer's own reference and one of
+its addresses. The customer is signed up again whenever a case ends its sessions (anonymization,
+``DELETE /refresh-tokens/mine``). The run asserts that every operation with a success answer gave
+one, so the happy paths are reached and not only the 401/403/404 answers.
 
 A few rules of the contract cannot be written in JSON Schema: ``confirmPassword`` must equal
 ``password``, an e-mail must not be taken already, a birth date must lie in the past, a password
-must not be a common one. For *positive* cases only, ``_honour_cross_field_rules`` makes the
-generated body satisfy them, so a 422 for one of those reasons is never mistaken for a rejected
-valid request. Negative cases are sent exactly as generated.
+must not be a common one, the current password must be right, a restore or registration key must
+have been mailed, a link's origin must be on the allow-list, ``data.id`` must equal the path's id.
+For *positive* cases only, ``_honour_cross_field_rules`` makes the generated body satisfy them, so a
+4xx for one of those reasons is never mistaken for a rejected valid request. Negative cases are sent
+exactly as generated.
 
 ``SCHEMATHESIS_MAX_EXAMPLES`` and ``SCHEMATHESIS_SEED`` tune or reproduce a run.
 """
 
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import os
+import re
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
+import pytest
 import schemathesis
+import yaml
 from schemathesis.core.failures import format_failures
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.engine import events, from_schema
@@ -35,34 +47,185 @@ from schemathesis.generation import GenerationMode
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.openapi.checks import MissingHeaderNotRejected, RejectedPositiveData
 
-from tests.helpers import JSON_API, PASSWORD, document, registration
-from tests.servers import PROJECT
+from tests.helpers import JSON_API, PASSWORD, bearer, document, registration
+from tests.mail_helpers import TOKEN, SmtpServer, text_of
+from tests.servers import PROJECT, uvicorn_server
 
 OPENAPI_PATH = PROJECT / "openapi.yaml"
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "60"))
+# The links this test's server mails; their origins are the only ones on its allow-list.
+RESTORE_URL = "https://shop.example/password/restore"
+CONFIRMATION_URL = "https://shop.example/register/confirm"
+ADDRESS = {
+    "salutation": "Ms",
+    "firstName": "Jane",
+    "lastName": "Doe",
+    "address1": "11 Second Street",
+    "zipCode": "12312",
+    "city": "Berlin",
+    "iso2Code": "DE",
+}
 _unique = itertools.count(1)
+# Every other valid login or refresh uses credentials that exist, so both answers are exercised.
+_alternate = itertools.count()
+_LINK = re.compile(r"https?://\S+")
 
 
-@dataclass(frozen=True)
-class Credentials:
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def contract_server(database_url: str, key_path: str, mailbox: SmtpServer) -> Iterator[str]:
+    """The app with double opt-in and its mail delivered at once to ``mailbox``."""
+    settings = {
+        "GLUE_SMTP_URL": mailbox.url,
+        "GLUE_MAIL_POLL_INTERVAL": "0.05",
+        "GLUE_CONFIRMATION_REQUIRED": "true",
+        "GLUE_RESTORE_PASSWORD_URL": RESTORE_URL,
+        "GLUE_CONFIRMATION_URL": CONFIRMATION_URL,
+        # Its timing is tested with the default floor; here it would only slow every valid case down.
+        "GLUE_FORGOTTEN_PASSWORD_MIN_SECONDS": "0",
+        # Thousands of generated logins and reset requests come from one address; the limiters have
+        # their own tests, here they would only turn valid cases into 429s or unsent mail.
+        "GLUE_LOGIN_LIMIT_PER_ADDRESS": "1000000",
+        "GLUE_LOGIN_LIMIT_PER_ACCOUNT": "1000000",
+        "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_EMAIL": "1000000",
+        "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_ADDRESS": "1000000",
+    }
+    with uvicorn_server(database_url, key_path, settings=settings) as base:
+        yield base
+
+
+@dataclass
+class Customer:
     reference: str
+    email: str
+    password: str
     access_token: str
+    address_id: str | None = None
 
 
-def _sign_up(base_url: str) -> Credentials:
-    """Register and log in a new customer over HTTP, as any client would."""
-    headers = {"Content-Type": JSON_API}
-    attributes = registration(email=f"contract-{time.time_ns()}-{next(_unique)}@example.com")
-    with httpx.Client(base_url=base_url, timeout=10) as http:
-        created = http.post("/customers", json=document("customers", attributes), headers=headers)
+class Storefront:
+    """The contract server as a client sees it: HTTP calls, and the mail its SMTP server received."""
+
+    def __init__(self, base_url: str, mailbox: SmtpServer) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=10, headers={"Content-Type": JSON_API})
+        self.mailbox = mailbox
+        self.customer: Customer | None = None
+        self._forgetful: str | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def register(self) -> tuple[str, str]:
+        """A new customer's reference and e-mail address (unconfirmed: its key is in the mail)."""
+        email = f"contract-{time.time_ns()}-{next(_unique)}@example.com"
+        created = self.http.post("/customers", json=document("customers", registration(email=email)))
         assert created.status_code == 201, created.text
-        login = http.post(
+        return created.json()["data"]["id"], email
+
+    def mailed_key(self, email: str, link_base: str, after: int = 0) -> str:
+        """The key of the link to ``link_base`` mailed to ``email``, among the mails after ``after``."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for message in reversed(self.mailbox.messages[after:]):
+                key = _key_in(message, email, link_base)
+                if key is not None:
+                    return key
+            time.sleep(0.01)
+        raise AssertionError(f"no link to {link_base} was mailed to {email}")
+
+    def registration_key(self) -> str:
+        _, email = self.register()
+        return self.mailed_key(email, CONFIRMATION_URL)
+
+    def restore_key(self) -> str:
+        """A fresh restore key of a customer kept for this (restoring ends every session of its owner)."""
+        with self._lock:
+            if self._forgetful is None:
+                _, self._forgetful = self.register()
+            email = self._forgetful
+        mailed = len(self.mailbox.messages)
+        asked = self.http.post(
+            "/customer-forgotten-password", json=document("customer-forgotten-password", {"email": email})
+        )
+        assert asked.status_code == 204, asked.text
+        return self.mailed_key(email, RESTORE_URL, after=mailed)
+
+    def refresh_token(self) -> str:
+        """The refresh token of a new session of the signed-up customer."""
+        customer = self.signed_up()
+        login = self.http.post(
             "/access-tokens",
-            json=document("access-tokens", {"username": attributes["email"], "password": PASSWORD}),
-            headers=headers,
+            json=document("access-tokens", {"username": customer.email, "password": customer.password}),
         )
         assert login.status_code == 201, login.text
-    return Credentials(created.json()["data"]["id"], login.json()["data"]["attributes"]["accessToken"])
+        token: str = login.json()["data"]["attributes"]["refreshToken"]
+        return token
+
+    def signed_up(self) -> Customer:
+        """The customer the cases act as: registered, confirmed and logged in once until its sessions end."""
+        with self._lock:
+            if self.customer is None:
+                reference, email = self.register()
+                key = self.mailed_key(email, CONFIRMATION_URL)
+                confirmed = self.http.post(
+                    "/customer-confirmation",
+                    json=document("customer-confirmation", {"registrationKey": key}),
+                )
+                assert confirmed.status_code == 204, confirmed.text
+                login = self.http.post(
+                    "/access-tokens",
+                    json=document("access-tokens", {"username": email, "password": PASSWORD}),
+                )
+                assert login.status_code == 201, login.text
+                token = login.json()["data"]["attributes"]["accessToken"]
+                self.customer = Customer(reference, email, PASSWORD, token)
+            return self.customer
+
+    def address_of(self, customer: Customer) -> str:
+        """An address of ``customer``, created when it has none left."""
+        with self._lock:
+            if customer.address_id is None:
+                created = self.http.post(
+                    f"/customers/{customer.reference}/addresses",
+                    json=document("addresses", ADDRESS),
+                    headers=bearer(customer.access_token),
+                )
+                assert created.status_code == 201, created.text
+                customer.address_id = created.json()["data"]["id"]
+            return customer.address_id
+
+    def owner_of(self, case: schemathesis.Case) -> Customer | None:
+        """The signed-up customer when the case carries its token unchanged."""
+        customer = self.customer
+        authorization = (case.headers or {}).get("Authorization")
+        if customer is not None and authorization == f"Bearer {customer.access_token}":
+            return customer
+        return None
+
+    def sessions_ended(self, customer: Customer) -> None:
+        with self._lock:
+            if self.customer is customer:
+                self.customer = None
+
+
+def _key_in(message: EmailMessage, email: str, link_base: str) -> str | None:
+    if email not in str(message["To"]):
+        return None
+    for link in _LINK.findall(text_of(message)):
+        match = TOKEN.search(link)
+        if link.startswith(f"{link_base}?") and match:
+            return match.group(1)
+    return None
 
 
 def _is_positive(case: schemathesis.Case, location: ParameterLocation) -> bool:
@@ -89,7 +252,16 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "GET /customers/{customerReference}",
             "PATCH /customers/{customerReference}",
             "DELETE /customers/{customerReference}",
+            "GET /customers/{customerReference}/addresses",
+            "POST /customers/{customerReference}/addresses",
+            "PATCH /customers/{customerReference}/addresses",
+            "DELETE /customers/{customerReference}/addresses",
+            "GET /customers/{customerReference}/addresses/{addressId}",
+            "PATCH /customers/{customerReference}/addresses/{addressId}",
+            "DELETE /customers/{customerReference}/addresses/{addressId}",
             "DELETE /refresh-tokens/{token}",
+            "PATCH /customer-password",
+            "PATCH /customer-password/{customerReference}",
         )
     },
     # Paths kept for Glue's sake that refuse every request, however well-formed.
@@ -98,6 +270,12 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
     ],
     (RejectedPositiveData, "DELETE /customers"): [
         (400, _error_document(400, "405", "Customer reference is missing."))
+    ],
+    (RejectedPositiveData, "PATCH /customers/{customerReference}/addresses"): [
+        (400, _error_document(400, "412", "Address UUID is missing."))
+    ],
+    (RejectedPositiveData, "DELETE /customers/{customerReference}/addresses"): [
+        (400, _error_document(400, "412", "Address UUID is missing."))
     ],
     (RejectedPositiveData, "DELETE /refresh-tokens"): [
         (400, _error_document(400, "015", "Resource id is not specified."))
@@ -130,28 +308,113 @@ def _keep_unless_prescribed(
     return True
 
 
-def _honour_cross_field_rules(
-    context: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any
-) -> None:
-    """Positive customer bodies: fresh e-mail, matching confirmation, past birth date, rare password."""
-    if case.operation.path not in ("/customers", "/customers/{customerReference}"):
-        return
+_CUSTOMER_DOCUMENTS = ("/customers", "/customers/{customerReference}")
+_PASSWORD_CHANGES = ("/customer-password", "/customer-password/{customerReference}")
+_RESTORES = ("/customer-restore-password", "/customer-restore-password/{restorePasswordKey}")
+_PATH_IDS = {
+    "/customers/{customerReference}": "customerReference",
+    "/customers/{customerReference}/addresses/{addressId}": "addressId",
+    "/customer-password/{customerReference}": "customerReference",
+    "/customer-restore-password/{restorePasswordKey}": "restorePasswordKey",
+}
+
+
+def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -> None:
+    """Make a positive body satisfy the rules no schema can state (see the module docstring)."""
     if case.method.upper() not in ("POST", "PATCH") or not _is_positive(case, ParameterLocation.BODY):
+        return
+    if case.operation.path == "/token":
+        _known_grant(storefront, case)
         return
     body = copy.deepcopy(case.body)
     case.body = body
     data = body.get("data") if isinstance(body, dict) else None
     attributes = data.get("attributes") if isinstance(data, dict) else None
+    path = case.operation.path
+    id_parameter = _PATH_IDS.get(path)
+    if (
+        isinstance(data, dict)
+        and "id" in data
+        and id_parameter
+        and _is_positive(case, ParameterLocation.PATH)
+    ):
+        data["id"] = (case.path_parameters or {})[id_parameter]
     if not isinstance(attributes, dict):
         return
-    if isinstance(attributes.get("email"), str):
-        attributes["email"] = _fresh(attributes["email"])
-    born = _date_or_none(attributes.get("dateOfBirth"))
-    if born is not None and born >= date.today():
-        attributes["dateOfBirth"] = born.replace(year=1990, day=min(born.day, 28)).isoformat()
-    if isinstance(attributes.get("password"), str):
-        attributes["password"] = _rare(attributes["password"])
-        attributes["confirmPassword"] = attributes["password"]
+    if path in _CUSTOMER_DOCUMENTS:
+        if isinstance(attributes.get("email"), str):
+            attributes["email"] = _fresh(attributes["email"])
+        born = _date_or_none(attributes.get("dateOfBirth"))
+        if born is not None and born >= date.today():
+            attributes["dateOfBirth"] = born.replace(year=1990, day=min(born.day, 28)).isoformat()
+        _new_password(attributes, "password")
+    elif path in _PASSWORD_CHANGES:
+        owner = storefront.owner_of(case)
+        if owner is not None:
+            attributes["password"] = owner.password
+        _new_password(attributes, "newPassword")
+    elif path == "/customer-forgotten-password":
+        if isinstance(attributes.get("confirmationBaseUrl"), str):  # only allowed origins are taken
+            attributes["confirmationBaseUrl"] = RESTORE_URL
+    elif path in _RESTORES:
+        attributes["restorePasswordKey"] = storefront.restore_key()
+        _new_password(attributes, "password")
+    elif path == "/customer-confirmation":
+        attributes["registrationKey"] = storefront.registration_key()
+    elif path == "/access-tokens" and next(_alternate) % 2:
+        customer = storefront.signed_up()
+        attributes.update(username=customer.email, password=customer.password)
+    elif path == "/refresh-tokens" and next(_alternate) % 2:
+        attributes["refreshToken"] = storefront.refresh_token()
+
+
+def _known_grant(storefront: Storefront, case: schemathesis.Case) -> None:
+    """Every other valid ``/token`` request carries credentials or a refresh token that exist."""
+    form = case.body
+    if not isinstance(form, dict) or not next(_alternate) % 2:
+        return
+    form = dict(form)
+    case.body = form
+    if form.get("grant_type") == "password":
+        customer = storefront.signed_up()
+        form.update(username=customer.email, password=customer.password)
+    elif form.get("grant_type") == "refresh_token":
+        form["refresh_token"] = storefront.refresh_token()
+
+
+def _new_password(attributes: dict[str, Any], name: str) -> None:
+    if isinstance(attributes.get(name), str):
+        attributes[name] = _rare(attributes[name])
+        attributes["confirmPassword"] = attributes[name]
+
+
+def _follow_the_account(storefront: Storefront, case: schemathesis.Case, response: Any) -> None:
+    """Keep the signed-up customer's password, address and sessions in step with what a case did."""
+    owner = storefront.owner_of(case)
+    if owner is None:
+        return
+    label = case.operation.label
+    path_parameters = case.path_parameters or {}
+    if response.status_code == 204 and case.operation.path in _PASSWORD_CHANGES:
+        owner.password = case.body["data"]["attributes"]["newPassword"]
+    elif (
+        response.status_code == 204 and label == "DELETE /customers/{customerReference}/addresses/{addressId}"
+    ):
+        if path_parameters.get("addressId") == owner.address_id:
+            owner.address_id = None
+    elif (
+        _is_invalid_access_token(response)
+        or (response.status_code == 204 and label == "DELETE /customers/{customerReference}")
+        or (response.status_code == 204 and path_parameters.get("token") == "mine")
+    ):
+        storefront.sessions_ended(owner)
+
+
+def _is_invalid_access_token(response: Any) -> bool:
+    if response.status_code != 401:
+        return False
+    errors = response.json().get("errors") or [{}]
+    return bool(errors[0].get("code") == "001")
 
 
 def _fresh(email: str) -> str:
@@ -172,7 +435,21 @@ def _date_or_none(value: Any) -> date | None:
 def _rare(password: str) -> str:
     """A password of the same length class that is neither one repeated character nor a common one."""
     suffix = f"~{next(_unique)}Qz"
-    return password if len(set(password)) > 1 and len(password) >= 12 else (password + suffix)[:128]
+    if len(set(password)) > 1 and len(password) >= 12:
+        return password
+    return password[: 128 - len(suffix)] + suffix
+
+
+def _operations_with_a_success_answer() -> set[str]:
+    document_ = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    return {
+        f"{method.upper()} {path}"
+        for path, item in document_["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict)
+        and "responses" in operation
+        and any(status.startswith("2") for status in operation["responses"])
+    }
 
 
 def _failure_report(statistic: Statistic) -> str:
@@ -191,35 +468,50 @@ def _failure_report(statistic: Statistic) -> str:
     return "\n\n".join(blocks)
 
 
-def test_every_operation_honours_the_contract(live_server: str, database_url: str) -> None:
+def test_every_operation_honours_the_contract(
+    contract_server: str, mailbox: SmtpServer, database_url: str
+) -> None:
     seed = int(os.environ.get("SCHEMATHESIS_SEED", str(time.time_ns() % 2**32)))
     config = schemathesis.Config.from_dict(
         {
             "seed": seed,
-            "base-url": live_server,
+            "base-url": contract_server,
             "generation": {"mode": "all", "max-examples": MAX_EXAMPLES},
             "request-timeout": 10,
             "warnings": False,
         }
     )
     schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=config)
+    storefront = Storefront(contract_server, mailbox)
+    successes: collections.Counter[str] = collections.Counter()
 
-    @schema.auth()
-    class FreshCustomer:
-        def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> Credentials:
-            return _sign_up(live_server)
+    @schema.auth(refresh_interval=None)  # the storefront keeps the customer while its sessions last
+    class SignedUpCustomer:
+        def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> Customer:
+            return storefront.signed_up()
 
-        def set(self, case: schemathesis.Case, data: Credentials, context: schemathesis.AuthContext) -> None:
+        def set(self, case: schemathesis.Case, data: Customer, context: schemathesis.AuthContext) -> None:
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data.access_token}"}
             path_parameters = case.path_parameters
-            if (
-                path_parameters is not None
-                and "customerReference" in path_parameters
-                and _is_positive(case, ParameterLocation.PATH)
-            ):
+            if path_parameters is None or not _is_positive(case, ParameterLocation.PATH):
+                return
+            if "customerReference" in path_parameters:
                 path_parameters["customerReference"] = data.reference
+            if "addressId" in path_parameters:
+                path_parameters["addressId"] = storefront.address_of(data)
 
-    GLOBAL_HOOK_DISPATCHER.register_hook_with_name(_honour_cross_field_rules, "before_call")
+    def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any) -> None:
+        _honour_cross_field_rules(storefront, case)
+
+    def after_call(
+        context: schemathesis.HookContext, case: schemathesis.Case, response: schemathesis.Response
+    ) -> None:
+        if 200 <= response.status_code < 300:
+            successes[case.operation.label] += 1
+        _follow_the_account(storefront, case, response)
+
+    GLOBAL_HOOK_DISPATCHER.register_hook_with_name(before_call, "before_call")
+    GLOBAL_HOOK_DISPATCHER.register_hook_with_name(after_call, "after_call")
     GLOBAL_HOOK_DISPATCHER.register_hook_with_name(_keep_unless_prescribed, "filter_failure")
     statistic = Statistic()
     problems: list[str] = []
@@ -233,8 +525,10 @@ def test_every_operation_honours_the_contract(live_server: str, database_url: st
             elif isinstance(event, events.FatalError):
                 problems.append(f"fatal: {event.exception!r}")
     finally:
-        GLOBAL_HOOK_DISPATCHER.unregister(_honour_cross_field_rules)
+        GLOBAL_HOOK_DISPATCHER.unregister(before_call)
+        GLOBAL_HOOK_DISPATCHER.unregister(after_call)
         GLOBAL_HOOK_DISPATCHER.unregister(_keep_unless_prescribed)
+        storefront.close()
     elapsed = time.monotonic() - started
 
     backend = "postgresql" if database_url.startswith("postgres") else "sqlite"
@@ -245,3 +539,4 @@ def test_every_operation_honours_the_contract(live_server: str, database_url: st
     assert not problems and statistic.total_failures == 0, "\n".join(problems) + _failure_report(statistic)
     assert statistic.tested_operations == {operation.ok().label for operation in schema.get_all_operations()}
     assert statistic.total_cases >= 10 * len(statistic.tested_operations)
+    assert _operations_with_a_success_answer() - set(successes) == set(), successes

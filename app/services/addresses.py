@@ -10,6 +10,7 @@ are derived from them, so at most one address shows each. Rules (spec §4):
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -21,6 +22,10 @@ from app.queries import addresses as queries
 from errors import ApiError, catalogue
 
 __all__ = ["AddressService"]
+
+# Ids are ``str(uuid.uuid4())``; anything else names no address, and is not sent to the database
+# (PostgreSQL refuses a NUL character in text outright).
+_ADDRESS_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _next_defaults(
@@ -44,7 +49,11 @@ class AddressService:
 
     async def get(self, customer_id: int, address_id: str) -> Address:
         """An address of this customer; someone else's or an unknown id is 404."""
-        address = await queries.find_address(self._db, customer_id, address_id)
+        address = (
+            await queries.find_address(self._db, customer_id, address_id)
+            if _ADDRESS_ID.fullmatch(address_id)
+            else None
+        )
         if address is None:
             raise ApiError(catalogue.ADDRESS_NOT_FOUND)
         return address
@@ -88,7 +97,9 @@ class AddressService:
         return queries.with_defaults(stored, defaults)
 
     async def delete(self, customer_id: int, address_id: str) -> None:
-        """Deleting a default address clears that pointer."""
+        """Deleting a default address clears that pointer; an unknown id is 404."""
+        if not _ADDRESS_ID.fullmatch(address_id):
+            raise ApiError(catalogue.ADDRESS_NOT_FOUND)
         async with self._db.transaction():
             current = await queries.lock_default_addresses(self._db, customer_id)
             if current is None or not await queries.delete_address(self._db, customer_id, address_id):
