@@ -118,7 +118,8 @@ async def _insert(settings: Settings, count: int) -> list[str]:
     try:
         async with connection.transaction():
             for table, rows in ((tables.customers, customer_rows), (tables.sessions, session_rows)):
-                columns = [column.name for column in table.columns]
+                # The columns the seed sets; the rest take their defaults (NULL or the server default).
+                columns = list(rows[0])
                 await connection.copy_records_to_table(
                     table.name,
                     records=[tuple(row[name] for name in columns) for row in rows],
