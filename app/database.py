@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +23,80 @@ import databases
 
 from app.settings import Settings
 
-__all__ = ["Database", "PrecompiledSelect", "connection_errors", "is_unavailable"]
+__all__ = ["Database", "PrecompiledSelect", "Row", "connection_errors", "is_unavailable"]
+
+
+class Row:
+    """A PostgreSQL row read straight from asyncpg, shaped like the rows databases returns."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, record: Any) -> None:
+        self._mapping = record  # asyncpg.Record: by name and position, keys(), items()
+
+    def __getitem__(self, key: int | str) -> Any:
+        return self._mapping[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._mapping.values())
+
+    def __len__(self) -> int:
+        return len(self._mapping)
+
+
+@dataclass(frozen=True)
+class _CompiledStatement:
+    compiled: Any
+    sql: str
+    parameter_order: tuple[str, ...]
+    processors: dict[str, Any]
+
+
+class _StatementCache:
+    """Compiled SQL per statement shape, as SQLAlchemy's engine keeps it (the databases library
+    compiles every statement anew, which costs more than a round trip to PostgreSQL).
+
+    The key is SQLAlchemy's cache key of the statement; each call binds its own literal values.
+    Statements without a cache key, or with lists expanded at execution (``IN``), are not cached.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
+
+        self._dialect = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
+        self._entries: dict[Any, _CompiledStatement | None] = {}
+        self._size = size
+
+    def prepare(self, statement: Any) -> tuple[str, list[Any]] | None:
+        """SQL with $n placeholders and its arguments, or None when the statement is not cacheable."""
+        generate = getattr(statement, "_generate_cache_key", None)
+        cache_key = generate() if generate else None
+        if cache_key is None:
+            return None
+        entry = self._entries.get(cache_key.key, ...)
+        if entry is ...:
+            entry = self._compile(statement, cache_key)
+            if len(self._entries) < self._size:
+                self._entries[cache_key.key] = entry
+        if entry is None:
+            return None
+        values = entry.compiled.construct_params(extracted_parameters=cache_key[1])
+        arguments = []
+        for name in entry.parameter_order:
+            processor = entry.processors.get(name)
+            arguments.append(processor(values[name]) if processor else values[name])
+        return entry.sql, arguments
+
+    def _compile(self, statement: Any, cache_key: Any) -> _CompiledStatement | None:
+        compiled = self._dialect.statement_compiler(self._dialect, statement, cache_key=cache_key)
+        if "POSTCOMPILE" in compiled.string:
+            return None
+        return _CompiledStatement(
+            compiled=compiled,
+            sql=compiled.string,
+            parameter_order=tuple(compiled.positiontup or ()),
+            processors=dict(compiled._bind_processors),
+        )
 
 
 @dataclass(frozen=True)
@@ -97,6 +170,7 @@ class Database:
             }
         self.raw = databases.Database(url, **options)
         self._sqlite_write_lock = asyncio.Lock()
+        self._statements = None if self.is_sqlite else _StatementCache()
 
     async def connect(self) -> None:
         await self.raw.connect()
@@ -135,7 +209,11 @@ class Database:
 
     async def fetch_one(self, query: Any) -> Any:
         async with self.connection() as connection:
-            return await connection.fetch_one(query)
+            prepared = self._statements.prepare(query) if self._statements else None
+            if prepared is None:
+                return await connection.fetch_one(query)
+            record = await connection.raw_connection.fetchrow(prepared[0], *prepared[1])
+            return Row(record) if record is not None else None
 
     async def fetch_one_precompiled(self, query: PrecompiledSelect, **params: Any) -> Any:
         """The hot path: on PostgreSQL straight to asyncpg (which keeps it as a prepared statement);
@@ -148,11 +226,19 @@ class Database:
 
     async def fetch_all(self, query: Any) -> list[Any]:
         async with self.connection() as connection:
-            return await connection.fetch_all(query)
+            prepared = self._statements.prepare(query) if self._statements else None
+            if prepared is None:
+                return await connection.fetch_all(query)
+            return [
+                Row(record) for record in await connection.raw_connection.fetch(prepared[0], *prepared[1])
+            ]
 
     async def execute(self, query: Any) -> Any:
         async with self.connection() as connection:
-            return await connection.execute(query)
+            prepared = self._statements.prepare(query) if self._statements else None
+            if prepared is None:
+                return await connection.execute(query)
+            return await connection.raw_connection.fetchval(prepared[0], *prepared[1])
 
     async def is_ready(self) -> bool:
         try:

@@ -67,7 +67,7 @@ class DatabaseAttemptStore:
         return await queries.window_counts(self._db, keys, now, window)
 
     async def forget_attempt(self, keys: list[str], attempt_id: str) -> None:
-        await queries.forget_attempt(self._db, keys, attempt_id)
+        await queries.forget_attempt(self._db, attempt_id)
 
     async def forget_key(self, key: str) -> None:
         await queries.forget_key(self._db, key)
