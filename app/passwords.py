@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import os
+import re
 from functools import lru_cache
+from pathlib import Path
 
 import anyio.to_thread
 from anyio import CapacityLimiter
@@ -64,12 +68,28 @@ class PasswordHasherService:
             return False
 
 
+_PASSWORDS_LINE = re.compile(r'^\s*"passwords":\s*"([^"]*)"', re.MULTILINE)
+
+
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
-    # zxcvbn ships the 30,000 most common passwords of leaked password sets.
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+    """The 30,000 most common passwords of leaked password sets, as zxcvbn ships them.
 
-    return frozenset(FREQUENCY_LISTS["passwords"])
+    zxcvbn's package holds five more word lists (names, English words) and importing it costs each
+    worker about 14 MB for good. The passwords are one string literal in its frequency_lists module,
+    read from the file without importing the package; the import is the fallback should the file
+    ever change shape.
+    """
+    spec = importlib.util.find_spec("zxcvbn")
+    package_directory = Path(spec.origin).parent if spec and spec.origin else None
+    if package_directory is not None:
+        source = (package_directory / "frequency_lists.py").read_text(encoding="utf-8")
+        match = _PASSWORDS_LINE.search(source)
+        if match is not None:
+            return frozenset(ast.literal_eval(f'"{match.group(1)}"').split(","))
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # pragma: no cover - another zxcvbn release
+
+    return frozenset(FREQUENCY_LISTS["passwords"])  # pragma: no cover
 
 
 def password_policy_violations(password: str, min_length: int) -> list[str]:
