@@ -153,16 +153,28 @@ async def read_attributes(
 
 
 def load_attributes(
-    schema: Any, resource_type: str, attributes: Mapping[str, Any], *, partial: bool = False
+    schema_class: type[Any], resource_type: str, attributes: Mapping[str, Any], *, partial: bool = False
 ) -> dict[str, Any]:
     """Validate ``attributes`` with a marshmallow-jsonapi schema; failures become 901 errors."""
     try:
-        loaded: dict[str, Any] = schema.load(
+        loaded: dict[str, Any] = _loader(schema_class).load(
             {"data": {"type": resource_type, "attributes": dict(attributes)}}, partial=partial
         )
     except ValidationError as error:
         raise ApiError.of(_validation_problems(error.messages)) from None
     return loaded
+
+
+_LOADERS: dict[type[Any], Any] = {}
+
+
+def _loader(schema_class: type[Any]) -> Any:
+    """One schema instance per class: building one costs more than loading a document with it,
+    and a load keeps no state between calls."""
+    loader = _LOADERS.get(schema_class)
+    if loader is None:
+        loader = _LOADERS[schema_class] = schema_class()
+    return loader
 
 
 def _validation_problems(messages: Any) -> list[Problem]:

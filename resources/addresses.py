@@ -79,8 +79,7 @@ async def get_address(request: Request) -> Response:
 async def create_address(request: Request) -> Response:
     principal = await _owner(request)
     attributes = await jsonapi.read_attributes(request, TYPE)
-    schema = AddressSchema()
-    fields = schema.normalize(jsonapi.load_attributes(schema, TYPE, attributes))
+    fields = jsonapi.load_attributes(AddressSchema, TYPE, attributes)
     address = await services(request).addresses.create(principal.customer.id, fields)
     reference = principal.customer.reference
     location = (
@@ -93,8 +92,7 @@ async def update_address(request: Request) -> Response:
     principal = await _owner(request)
     address_id = request.path_params["address_id"]
     attributes = await jsonapi.read_attributes(request, TYPE, address_id)
-    schema = AddressSchema()
-    fields = schema.normalize(jsonapi.load_attributes(schema, TYPE, attributes, partial=True))
+    fields = jsonapi.load_attributes(AddressSchema, TYPE, attributes, partial=True)
     address = await services(request).addresses.update(principal.customer.id, address_id, fields)
     return _respond(request, principal.customer.reference, address)
 

@@ -16,6 +16,6 @@ TYPE = "customer-confirmation"
 
 async def confirm_customer(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, TYPE)
-    loaded = jsonapi.load_attributes(ConfirmationSchema(), TYPE, attributes)
+    loaded = jsonapi.load_attributes(ConfirmationSchema, TYPE, attributes)
     await services(request).confirmations.confirm(loaded["registration_key"])
     return jsonapi.empty_response()

@@ -66,7 +66,7 @@ async def _render(
 
 async def create_customer(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, TYPE)
-    loaded = jsonapi.load_attributes(CustomerSchema(), TYPE, attributes)
+    loaded = jsonapi.load_attributes(CustomerSchema, TYPE, attributes)
     customer = await services(request).customers.register(
         Registration(
             salutation=loaded["salutation"],
@@ -101,7 +101,7 @@ async def update_customer(request: Request) -> Response:
     reference = request.path_params["reference"]
     require_owner(principal, reference)
     attributes = await jsonapi.read_attributes(request, TYPE, reference)
-    loaded = jsonapi.load_attributes(CustomerSchema(), TYPE, attributes, partial=True)
+    loaded = jsonapi.load_attributes(CustomerSchema, TYPE, attributes, partial=True)
     changes = {name: value for name, value in loaded.items() if name in CUSTOMER_EDITABLE}
     customer = await services(request).customers.update(principal.customer, changes)
     return await _render(request, customer)

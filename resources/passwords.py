@@ -24,7 +24,7 @@ async def change_password(request: Request) -> Response:
     if reference is not None:
         require_owner(principal, reference)
     attributes = await jsonapi.read_attributes(request, CHANGE, reference)
-    loaded = jsonapi.load_attributes(PasswordChangeSchema(), CHANGE, attributes)
+    loaded = jsonapi.load_attributes(PasswordChangeSchema, CHANGE, attributes)
     await services(request).passwords.change(
         principal, loaded["password"], loaded["new_password"], loaded["confirm_password"]
     )
@@ -34,7 +34,7 @@ async def change_password(request: Request) -> Response:
 async def forgotten_password(request: Request) -> Response:
     """Always 204 (after validation): whether the e-mail is known is never revealed."""
     attributes = await jsonapi.read_attributes(request, FORGOTTEN)
-    loaded = jsonapi.load_attributes(ForgottenPasswordSchema(), FORGOTTEN, attributes)
+    loaded = jsonapi.load_attributes(ForgottenPasswordSchema, FORGOTTEN, attributes)
     address = client_address(request, services(request).settings.trusted_proxies)
     await services(request).passwords.request_restore(
         loaded["email"], loaded.get("confirmation_base_url"), address
@@ -45,7 +45,7 @@ async def forgotten_password(request: Request) -> Response:
 async def restore_password(request: Request) -> Response:
     """The path's id, if any, is not the key (Glue ignores it); a document id must match it (016)."""
     attributes = await jsonapi.read_attributes(request, RESTORE, request.path_params.get("key"))
-    loaded = jsonapi.load_attributes(RestorePasswordSchema(), RESTORE, attributes)
+    loaded = jsonapi.load_attributes(RestorePasswordSchema, RESTORE, attributes)
     await services(request).passwords.restore(
         loaded["restore_password_key"], loaded["password"], loaded["confirm_password"]
     )

@@ -21,7 +21,7 @@ MINE = "mine"
 
 async def create_access_token(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, "access-tokens")
-    loaded = jsonapi.load_attributes(AccessTokenSchema(), "access-tokens", attributes)
+    loaded = jsonapi.load_attributes(AccessTokenSchema, "access-tokens", attributes)
     address = client_address(request, services(request).settings.trusted_proxies)
     try:
         tokens = await services(request).sessions.login(loaded["username"], loaded["password"], address)
@@ -38,7 +38,7 @@ async def create_access_token(request: Request) -> Response:
 
 async def create_refresh_token(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, "refresh-tokens")
-    loaded = jsonapi.load_attributes(RefreshTokenSchema(), "refresh-tokens", attributes)
+    loaded = jsonapi.load_attributes(RefreshTokenSchema, "refresh-tokens", attributes)
     try:
         tokens = await services(request).sessions.refresh(loaded["refresh_token"])
     except RefreshFailed:

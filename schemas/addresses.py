@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pycountry
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, post_load, validate
 
 from app.services.customers import SALUTATIONS
 from schemas.base import Boolean, Length, NotBlank, OneOf, ResourceSchema, String
@@ -74,7 +74,8 @@ class AddressSchema(ResourceSchema):
             return {"self": self.collection_url()}
         return {"self": data.get("links", {}).get("self") if data else None}
 
-    def normalize(self, loaded: dict[str, Any]) -> dict[str, Any]:
+    @post_load
+    def upper_case_country_code(self, loaded: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """Upper-case country codes, so ``de`` and ``DE`` are the same country."""
         if loaded.get("iso2_code"):
             loaded["iso2_code"] = loaded["iso2_code"].upper()

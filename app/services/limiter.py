@@ -8,6 +8,7 @@ Refused attempts are not counted, so a client that keeps trying is not locked ou
 from __future__ import annotations
 
 import math
+import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -51,26 +52,28 @@ class AttemptStore(Protocol):
     ) -> dict[str, tuple[int, float]]:
         """Add the attempt to each key's window; per key the count and the oldest entry afterwards."""
 
-    async def forget_attempt(self, keys: list[str], attempt_id: str) -> None: ...
-
-    async def forget_key(self, key: str) -> None: ...
+    async def forget(self, keys: list[str], attempt_id: str, reset_keys: tuple[str, ...] = ()) -> None:
+        """Uncount the attempt in each key's window, and clear ``reset_keys`` entirely."""
 
 
 class DatabaseAttemptStore:
+    # Expired entries are not counted (the count looks at the window only); deleting them on one
+    # attempt in this many keeps the table small without a third statement on every login.
+    EXPIRED_CLEANUP_EVERY = 16
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def record(
         self, keys: list[str], attempt_id: str, now: float, window: float
     ) -> dict[str, tuple[int, float]]:
-        await queries.record_attempt(self._db, keys, attempt_id, now, window)
+        if random.randrange(self.EXPIRED_CLEANUP_EVERY) == 0:
+            await queries.drop_expired(self._db, keys, now, window)
+        await queries.record_attempt(self._db, keys, attempt_id, now)
         return await queries.window_counts(self._db, keys, now, window)
 
-    async def forget_attempt(self, keys: list[str], attempt_id: str) -> None:
-        await queries.forget_attempt(self._db, attempt_id)
-
-    async def forget_key(self, key: str) -> None:
-        await queries.forget_key(self._db, key)
+    async def forget(self, keys: list[str], attempt_id: str, reset_keys: tuple[str, ...] = ()) -> None:
+        await queries.forget(self._db, attempt_id, reset_keys)
 
 
 class RedisAttemptStore:
@@ -100,14 +103,13 @@ class RedisAttemptStore:
             counts[key] = (int(count), float(oldest[0][1]) if oldest else now)
         return counts
 
-    async def forget_attempt(self, keys: list[str], attempt_id: str) -> None:
+    async def forget(self, keys: list[str], attempt_id: str, reset_keys: tuple[str, ...] = ()) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
             for key in keys:
                 pipe.zrem(self._prefix + key, attempt_id)
+            for key in reset_keys:
+                pipe.delete(self._prefix + key)
             await pipe.execute()
-
-    async def forget_key(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -125,15 +127,13 @@ class AttemptLimiter:
         counts = await self._store.record(list(limits), attempt.attempt_id, now, self._window)
         over = [counts[key][1] for key, limit in limits.items() if counts.get(key, (0, now))[0] > limit]
         if over:
-            await self._store.forget_attempt(list(limits), attempt.attempt_id)
+            await self._store.forget(list(limits), attempt.attempt_id)
             raise Limited(max(1, math.ceil(max(oldest + self._window - now for oldest in over))))
         return attempt
 
     async def succeeded(self, attempt: Attempt, reset_keys: tuple[str, ...] = ()) -> None:
         """The attempt was not a failure: uncount it, and clear ``reset_keys`` entirely."""
-        await self._store.forget_attempt(list(attempt.keys), attempt.attempt_id)
-        for key in reset_keys:
-            await self._store.forget_key(key)
+        await self._store.forget(list(attempt.keys), attempt.attempt_id, reset_keys)
 
 
 def build_limiter(settings: Settings, db: Database) -> tuple[AttemptLimiter, AttemptStore]:
