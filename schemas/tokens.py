@@ -11,7 +11,7 @@ from marshmallow import fields
 
 from schemas.base import NotBlank, ResourceSchema, String
 
-__all__ = ["AccessTokenRequestSchema", "RefreshTokenRequestSchema", "AccessTokenSchema", "RefreshTokenSchema"]
+__all__ = ["AccessTokenSchema", "RefreshTokenSchema"]
 
 
 class _TokenSchema(ResourceSchema):
@@ -36,7 +36,3 @@ class RefreshTokenSchema(_TokenSchema):
 
     class Meta(ResourceSchema.Meta):
         type_ = "refresh-tokens"
-
-
-AccessTokenRequestSchema = AccessTokenSchema
-RefreshTokenRequestSchema = RefreshTokenSchema
