@@ -115,6 +115,8 @@ login_attempts = sa.Table(
     sa.Column("attempt_id", sa.String(36), nullable=False),
     sa.Column("occurred_at", sa.Float, nullable=False),
     sa.Index("ix_login_attempts_key_occurred_at", "key", "occurred_at"),
+    # A successful login deletes its own attempt by id.
+    sa.Index("ix_login_attempts_attempt_id", "attempt_id"),
 )
 
 # Restore-password keys: only the SHA-256 digest of the mailed key is stored. A key is usable while
