@@ -11,86 +11,25 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from app.edge import EdgeMiddleware, api_error_handler, http_exception_handler
 from app.mail.worker import DeliveryWorker
-from app.routing import resource_route
 from app.services import build_services
 from app.services.limiter import RedisAttemptStore
 from app.settings import Settings
 from errors import ApiError
 from errors.oauth import OAuthError
-from resources import addresses, confirmations, customers, oauth, passwords, service, tokens
+from resources import service
+from resources.storefront import oauth
+from resources.storefront.routes import routes as storefront_routes
 
 __all__ = ["create_app", "routes"]
 
 
 def routes() -> list[BaseRoute]:
-    return [
-        resource_route(
-            "/customers",
-            {
-                "GET": customers.list_customers,
-                "POST": customers.create_customer,
-                "PATCH": customers.reference_missing,
-                "DELETE": customers.reference_missing,
-            },
-        ),
-        resource_route(
-            "/customers/{reference}",
-            {
-                "GET": customers.get_customer,
-                "PATCH": customers.update_customer,
-                "DELETE": customers.delete_customer,
-            },
-        ),
-        resource_route(
-            "/customers/{reference}/addresses",
-            {
-                "GET": addresses.list_addresses,
-                "POST": addresses.create_address,
-                "PATCH": addresses.address_id_missing,
-                "DELETE": addresses.address_id_missing,
-            },
-        ),
-        resource_route(
-            "/customers/{reference}/addresses/{address_id}",
-            {
-                "GET": addresses.get_address,
-                "PATCH": addresses.update_address,
-                "DELETE": addresses.delete_address,
-            },
-        ),
-        resource_route("/access-tokens", {"POST": tokens.create_access_token}),
-        resource_route(
-            "/refresh-tokens",
-            {
-                "POST": tokens.create_refresh_token,
-                "DELETE": tokens.resource_id_missing,
-            },
-        ),
-        resource_route("/refresh-tokens/{token}", {"DELETE": tokens.revoke_refresh_token}),
-        resource_route("/customer-password", {"PATCH": passwords.change_password}),
-        resource_route("/customer-password/{reference}", {"PATCH": passwords.change_password}),
-        resource_route("/customer-forgotten-password", {"POST": passwords.forgotten_password}),
-        resource_route("/customer-restore-password", {"PATCH": passwords.restore_password}),
-        resource_route("/customer-restore-password/{key}", {"PATCH": passwords.restore_password}),
-        resource_route("/customer-confirmation", {"POST": confirmations.confirm_customer}),
-        Route("/token", oauth.token, methods=["POST"]),
-        Route("/token/revoke", oauth.revoke, methods=["POST"]),
-        Route(
-            "/.well-known/oauth-authorization-server", oauth.authorization_server_metadata, methods=["GET"]
-        ),
-        Route("/.well-known/jwks.json", oauth.jwks, methods=["GET"]),
-        Route("/health/live", service.live, methods=["GET"]),
-        Route("/health/ready", service.ready, methods=["GET"]),
-        Route("/openapi.yaml", service.openapi_document, methods=["GET"]),
-        Route("/docs", service.docs_page, methods=["GET"]),
-        Route("/docs/assets/docs-init.js", service.docs_init_script, methods=["GET"]),
-        Mount("/docs/assets", StaticFiles(directory=service.SWAGGER_UI_ASSETS)),
-    ]
+    """Every face's route table, then the service endpoints."""
+    return [*storefront_routes(), *service.routes()]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

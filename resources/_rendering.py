@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 
 from app import jsonapi
-from app.auth import services
+from app.access import services
 
 __all__ = ["schema_for", "wire_fields", "only_fields"]
 

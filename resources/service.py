@@ -6,10 +6,12 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from app.auth import services
+from app.access import services
 
-__all__ = ["live", "ready", "openapi_document", "docs_page", "OPENAPI_PATH", "SWAGGER_UI_ASSETS"]
+__all__ = ["routes", "live", "ready", "openapi_document", "docs_page", "OPENAPI_PATH", "SWAGGER_UI_ASSETS"]
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
@@ -60,3 +62,15 @@ async def docs_init_script(request: Request) -> Response:
     # Served as a file of our own: the page needs no inline script, so a strict CSP can apply.
     script = 'window.ui = SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#swagger-ui"});\n'
     return Response(script, media_type="application/javascript")
+
+
+def routes() -> list[BaseRoute]:
+    """Served whatever faces are on: health, the contract and its reference page."""
+    return [
+        Route("/health/live", live, methods=["GET"]),
+        Route("/health/ready", ready, methods=["GET"]),
+        Route("/openapi.yaml", openapi_document, methods=["GET"]),
+        Route("/docs", docs_page, methods=["GET"]),
+        Route("/docs/assets/docs-init.js", docs_init_script, methods=["GET"]),
+        Mount("/docs/assets", StaticFiles(directory=SWAGGER_UI_ASSETS)),
+    ]

@@ -22,7 +22,7 @@ from app.tables import mail_outbox
 from tests.helpers import PASSWORD, bearer, document, patch, post, registered_customer, registration
 from tests.mail_helpers import FAST_MAIL, SmtpServer, read_eml_files, running_app, text_of, token_of
 from tests.servers import PROJECT
-from tests.test_passwords import NEW_PASSWORD, forgot, login_status, restore_document
+from tests.storefront.test_passwords import NEW_PASSWORD, forgot, login_status, restore_document
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.auth import authenticate, services
+from app.access import principal, services
 from app.client_address import client_address
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
@@ -48,13 +48,13 @@ async def create_refresh_token(request: Request) -> Response:
 
 async def revoke_refresh_token(request: Request) -> Response:
     """Always 204: revoking an unknown or foreign token reveals nothing about it."""
-    principal = await authenticate(request)
+    customer = principal(request).customer
     token = request.path_params["token"]
     sessions = services(request).sessions
     if token == MINE:
-        await sessions.revoke_all(principal.customer.id)
+        await sessions.revoke_all(customer.id)
     else:
-        await sessions.revoke_refresh_token(token, principal.customer.id)
+        await sessions.revoke_refresh_token(token, customer.id)
     return jsonapi.empty_response()
 
 

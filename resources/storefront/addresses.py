@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.auth import authenticate, require_owner, services
-from app.models import Address, Principal
+from app.access import principal, services
+from app.models import Address
 from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
 from schemas.addresses import AddressSchema
@@ -25,13 +25,6 @@ __all__ = [
 
 TYPE = "addresses"
 ADDRESS_FIELDS = wire_fields(AddressSchema)
-
-
-async def _owner(request: Request) -> Principal:
-    """Authenticate, then refuse any reference but the caller's own with 411 (before reading a body)."""
-    principal = await authenticate(request)
-    require_owner(principal, request.path_params["reference"])
-    return principal
 
 
 def render_addresses(
@@ -65,23 +58,23 @@ def _respond(
 
 
 async def list_addresses(request: Request) -> Response:
-    principal = await _owner(request)
-    found = await services(request).addresses.list_of(principal.customer.id)
-    return _respond(request, principal.customer.reference, found)
+    customer = principal(request).customer
+    found = await services(request).addresses.list_of(customer.id)
+    return _respond(request, customer.reference, found)
 
 
 async def get_address(request: Request) -> Response:
-    principal = await _owner(request)
-    address = await services(request).addresses.get(principal.customer.id, request.path_params["address_id"])
-    return _respond(request, principal.customer.reference, address)
+    customer = principal(request).customer
+    address = await services(request).addresses.get(customer.id, request.path_params["address_id"])
+    return _respond(request, customer.reference, address)
 
 
 async def create_address(request: Request) -> Response:
-    principal = await _owner(request)
+    customer = principal(request).customer
     attributes = await jsonapi.read_attributes(request, TYPE)
     fields = jsonapi.load_attributes(AddressSchema, TYPE, attributes)
-    address = await services(request).addresses.create(principal.customer.id, fields)
-    reference = principal.customer.reference
+    address = await services(request).addresses.create(customer.id, fields)
+    reference = customer.reference
     location = (
         f"{schema_for(request, AddressSchema, customer_reference=reference).collection_url()}/{address.id}"
     )
@@ -89,20 +82,19 @@ async def create_address(request: Request) -> Response:
 
 
 async def update_address(request: Request) -> Response:
-    principal = await _owner(request)
+    customer = principal(request).customer
     address_id = request.path_params["address_id"]
     attributes = await jsonapi.read_attributes(request, TYPE, address_id)
     fields = jsonapi.load_attributes(AddressSchema, TYPE, attributes, partial=True)
-    address = await services(request).addresses.update(principal.customer.id, address_id, fields)
-    return _respond(request, principal.customer.reference, address)
+    address = await services(request).addresses.update(customer.id, address_id, fields)
+    return _respond(request, customer.reference, address)
 
 
 async def delete_address(request: Request) -> Response:
-    principal = await _owner(request)
-    await services(request).addresses.delete(principal.customer.id, request.path_params["address_id"])
+    customer = principal(request).customer
+    await services(request).addresses.delete(customer.id, request.path_params["address_id"])
     return jsonapi.empty_response()
 
 
 async def address_id_missing(request: Request) -> Response:
-    await _owner(request)
     raise ApiError(catalogue.ADDRESS_ID_MISSING)

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.auth import services
+from app.access import services
 from schemas.confirmations import ConfirmationSchema
 
 __all__ = ["confirm_customer"]

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.auth import authenticate, require_owner, services
+from app.access import principal, services
 from app.models import Customer
 from app.services.customers import Registration
 from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
-from resources.addresses import ADDRESS_FIELDS, render_addresses
+from resources.storefront.addresses import ADDRESS_FIELDS, render_addresses
 from schemas.customers import CUSTOMER_EDITABLE, CustomerSchema
 
 __all__ = [
@@ -86,31 +86,24 @@ async def create_customer(request: Request) -> Response:
 
 
 async def list_customers(request: Request) -> Response:
-    principal = await authenticate(request)
-    return await _render(request, [principal.customer])
+    return await _render(request, [principal(request).customer])
 
 
 async def get_customer(request: Request) -> Response:
-    principal = await authenticate(request)
-    require_owner(principal, request.path_params["reference"], catalogue.CUSTOMER_NOT_FOUND)
-    return await _render(request, principal.customer)
+    return await _render(request, principal(request).customer)
 
 
 async def update_customer(request: Request) -> Response:
-    principal = await authenticate(request)
     reference = request.path_params["reference"]
-    require_owner(principal, reference)
     attributes = await jsonapi.read_attributes(request, TYPE, reference)
     loaded = jsonapi.load_attributes(CustomerSchema, TYPE, attributes, partial=True)
     changes = {name: value for name, value in loaded.items() if name in CUSTOMER_EDITABLE}
-    customer = await services(request).customers.update(principal.customer, changes)
+    customer = await services(request).customers.update(principal(request).customer, changes)
     return await _render(request, customer)
 
 
 async def delete_customer(request: Request) -> Response:
-    principal = await authenticate(request)
-    require_owner(principal, request.path_params["reference"])
-    await services(request).customers.anonymize(principal.customer)
+    await services(request).customers.anonymize(principal(request).customer)
     return jsonapi.empty_response()
 
 

@@ -6,7 +6,7 @@ import httpx
 
 from tests.helpers import PASSWORD, document, error, post, register
 from tests.mail_helpers import link_of, running_app, text_of, token_of, wait_for_files
-from tests.test_passwords import forgot, login_status, restore_document
+from tests.storefront.test_passwords import forgot, login_status, restore_document
 
 CODE_INVALID = error(422, "423", "This email confirmation code is invalid or has been already used.")
 

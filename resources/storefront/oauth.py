@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.auth import services
+from app.access import services
 from app.client_address import client_address
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed

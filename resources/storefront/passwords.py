@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.auth import authenticate, require_owner, services
+from app.access import principal, services
 from app.client_address import client_address
 from schemas.passwords import ForgottenPasswordSchema, PasswordChangeSchema, RestorePasswordSchema
 
@@ -19,14 +19,11 @@ RESTORE = "customer-restore-password"
 
 async def change_password(request: Request) -> Response:
     """``/customer-password`` is the caller's; ``/customer-password/{reference}`` must be (else 411)."""
-    principal = await authenticate(request)
     reference = request.path_params.get("reference")
-    if reference is not None:
-        require_owner(principal, reference)
     attributes = await jsonapi.read_attributes(request, CHANGE, reference)
     loaded = jsonapi.load_attributes(PasswordChangeSchema, CHANGE, attributes)
     await services(request).passwords.change(
-        principal, loaded["password"], loaded["new_password"], loaded["confirm_password"]
+        principal(request), loaded["password"], loaded["new_password"], loaded["confirm_password"]
     )
     return jsonapi.empty_response()
 

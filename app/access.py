@@ -1,0 +1,97 @@
+"""Who may call a route. Every route of a face's table declares one access rule per method; the
+dispatcher checks it before the endpoint runs, so no body is read for a caller who may not touch
+the resource, and an endpoint finds its caller with ``principal(request)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from app.models import Principal
+from app.services import Services
+from errors import ApiError, CatalogueEntry, catalogue
+
+__all__ = [
+    "Access",
+    "Public",
+    "CustomerToken",
+    "Owner",
+    "PUBLIC",
+    "CUSTOMER",
+    "OWNER",
+    "OWNER_OR_NOT_FOUND",
+    "services",
+    "principal",
+    "bearer_token",
+]
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def principal(request: Request) -> Principal:
+    """The caller the route's access rule authenticated (a route without one has no caller)."""
+    found: Principal = request.state.principal
+    return found
+
+
+def bearer_token(request: Request) -> str:
+    """The token of ``Authorization: Bearer …``: 002 without a header, 001 for another scheme."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise ApiError(catalogue.MISSING_ACCESS_TOKEN)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(catalogue.INVALID_ACCESS_TOKEN)
+    return token.strip()
+
+
+class Access:
+    """An access rule: ``check`` refuses with a catalogued error or returns the caller (None: public)."""
+
+    async def check(self, request: Request) -> Principal | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Public(Access):
+    """Anyone; the endpoint authenticates nobody."""
+
+    async def check(self, request: Request) -> Principal | None:
+        return None
+
+
+@dataclass(frozen=True)
+class CustomerToken(Access):
+    """Any live customer access token."""
+
+    async def check(self, request: Request) -> Principal | None:
+        return await services(request).sessions.authenticate(bearer_token(request))
+
+
+@dataclass(frozen=True)
+class Owner(Access):
+    """A customer token whose customer is the path's ``{reference}`` (when the path has one).
+
+    The refusal is 411, except where Glue answers a foreign reference with 402 (GET customer).
+    """
+
+    refusal: CatalogueEntry = catalogue.UNAUTHORIZED_REQUEST
+    parameter: str = "reference"
+
+    async def check(self, request: Request) -> Principal | None:
+        caller = await CUSTOMER.check(request)
+        assert caller is not None
+        reference = request.path_params.get(self.parameter)
+        if reference is not None and caller.customer.reference != reference:
+            raise ApiError(self.refusal)
+        return caller
+
+
+PUBLIC = Public()
+CUSTOMER = CustomerToken()
+OWNER = Owner()
+OWNER_OR_NOT_FOUND = Owner(refusal=catalogue.CUSTOMER_NOT_FOUND)

@@ -1,0 +1,1 @@
+"""The storefront face: what headless shops and mobile apps call (Spryker Glue's customer API)."""
