@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 __all__ = [
     "metadata",
@@ -11,6 +12,7 @@ __all__ = [
     "sessions",
     "refresh_tokens",
     "customer_events",
+    "login_windows",
     "restore_password_keys",
     "registration_keys",
     "mail_outbox",
@@ -106,17 +108,17 @@ customer_events = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
 )
 
-# The limiter's sliding windows when no Redis is configured: one row per counted attempt.
-login_attempts = sa.Table(
-    "login_attempts",
+# The limiter's sliding windows when no Redis is configured: one row per key, holding the attempts
+# counted in its window as a JSON list of [occurred_at, attempt_id], oldest first. One row per key is
+# what makes check-and-count one statement on PostgreSQL: concurrent attempts on a key queue on its
+# row lock and each sees the others' entries, so a burst can never slip past the limit.
+# expires_at (the newest entry's time + the window) lets a sweep drop windows nobody uses any more.
+login_windows = sa.Table(
+    "login_windows",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("key", sa.String(320), nullable=False),
-    sa.Column("attempt_id", sa.String(36), nullable=False),
-    sa.Column("occurred_at", sa.Float, nullable=False),
-    sa.Index("ix_login_attempts_key_occurred_at", "key", "occurred_at"),
-    # A successful login deletes its own attempt by id.
-    sa.Index("ix_login_attempts_attempt_id", "attempt_id"),
+    sa.Column("key", sa.String(320), primary_key=True),
+    sa.Column("entries", sa.Text().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
 )
 
 # Restore-password keys: only the SHA-256 digest of the mailed key is stored. A key is usable while

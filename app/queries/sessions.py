@@ -38,11 +38,28 @@ class RefreshTokenState:
 
 
 async def insert_session(
-    db: Database, session_id: str, customer_id: int, now: datetime, expires_at: datetime
+    db: Database, session_id: str, customer_id: int, now: datetime, expires_at: datetime, refresh_digest: str
 ) -> None:
+    """A new session with its first refresh token: one statement on PostgreSQL (a data-modifying CTE,
+    atomic without a transaction of its own); on SQLite, which has no such CTE, two inserts in one
+    transaction."""
+    session = sessions.insert().values(
+        id=session_id, customer_id=customer_id, created_at=now, expires_at=expires_at
+    )
+    if db.is_sqlite:
+        async with db.transaction():
+            await db.execute(session)
+            await insert_refresh_token(db, refresh_digest, session_id, now)
+        return
+    inserted = session.returning(sessions.c.id).cte("inserted_session")
     await db.execute(
-        sessions.insert().values(
-            id=session_id, customer_id=customer_id, created_at=now, expires_at=expires_at
+        refresh_tokens.insert().from_select(
+            ["digest", "session_id", "created_at"],
+            sa.select(
+                sa.literal(refresh_digest, sa.String),
+                inserted.c.id,
+                sa.literal(now, refresh_tokens.c.created_at.type),
+            ),
         )
     )
 

@@ -77,15 +77,14 @@ class SessionService:
         now = utc_now()
         session_id = str(uuid.uuid4())
         refresh_token = secrets.token_urlsafe(32)
-        async with self._db.transaction():
-            await queries.insert_session(
-                self._db,
-                session_id,
-                credentials.customer_id,
-                now,
-                now + timedelta(seconds=self._settings.refresh_token_ttl),
-            )
-            await queries.insert_refresh_token(self._db, key_digest(refresh_token), session_id, now)
+        await queries.insert_session(
+            self._db,
+            session_id,
+            credentials.customer_id,
+            now,
+            now + timedelta(seconds=self._settings.refresh_token_ttl),
+            key_digest(refresh_token),
+        )
         return self._token_pair(
             credentials.reference, session_id, refresh_token, self._settings.refresh_token_ttl
         )
