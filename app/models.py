@@ -11,6 +11,7 @@ __all__ = ["Customer", "Credentials", "TokenPair", "Principal", "Address", "Defa
 @dataclass(frozen=True)
 class Customer:
     id: int
+    store: str  # read with the session on every authenticated request: a store check costs no statement
     reference: str
     email: str
     salutation: str | None

@@ -35,6 +35,7 @@ def customer_from_row(row: Any) -> Customer:
     values = mapping(row) if not isinstance(row, dict) else row
     return Customer(
         id=values["id"],
+        store=values["store"],
         reference=values["reference"],
         email=values["email"],
         salutation=values["salutation"],
@@ -51,6 +52,7 @@ CUSTOMER_COLUMNS = [
     customers.c[name]
     for name in (
         "id",
+        "store",
         "reference",
         "email",
         "salutation",
