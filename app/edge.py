@@ -14,9 +14,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import jsonapi
 from app.database import is_unavailable
+from app.passwords import HashingOverloaded
 from errors import ApiError, catalogue
 
-__all__ = ["EdgeMiddleware", "api_error_handler", "http_exception_handler", "is_api_path"]
+__all__ = [
+    "EdgeMiddleware",
+    "api_error_handler",
+    "hashing_overloaded_handler",
+    "http_exception_handler",
+    "is_api_path",
+]
 
 logger = logging.getLogger("glue_customers")
 
@@ -129,3 +136,12 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return jsonapi.error_response(ApiError(catalogue.NOT_FOUND))
     return jsonapi.error_response(ApiError(catalogue.INVALID_DOCUMENT))
+
+
+async def hashing_overloaded_handler(request: Request, exc: Exception) -> Response:
+    """Every argon2 thread is busy and the queue is full: 503, with how long the queue takes to drain."""
+    assert isinstance(exc, HashingOverloaded)
+    logger.warning("argon2 queue full; refused with Retry-After %s", exc.retry_after)
+    return jsonapi.error_response(
+        ApiError(catalogue.SERVICE_UNAVAILABLE, headers={"Retry-After": str(exc.retry_after)})
+    )

@@ -13,8 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from app.edge import EdgeMiddleware, api_error_handler, http_exception_handler
+from app.edge import EdgeMiddleware, api_error_handler, hashing_overloaded_handler, http_exception_handler
 from app.mail.worker import DeliveryWorker
+from app.passwords import HashingOverloaded
 from app.services import build_services
 from app.services.limiter import RedisAttemptStore
 from app.settings import Settings
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     with contextlib.suppress(asyncio.CancelledError):
                         await delivery
             await services.db.disconnect()
+            services.hasher.close()
             if isinstance(services.limiter_store, RedisAttemptStore):
                 await services.limiter_store.close()
 
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ApiError: api_error_handler,
             OAuthError: oauth.oauth_error_handler,
             HTTPException: http_exception_handler,
+            HashingOverloaded: hashing_overloaded_handler,
         },
         lifespan=lifespan,
     )

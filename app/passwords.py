@@ -1,24 +1,49 @@
-"""Password hashing (argon2id, always off the event loop) and the password policy."""
+"""Password hashing (argon2id, always off the event loop) and the password policy.
+
+argon2 runs on a few dedicated threads fed by one bounded FIFO per process (``Argon2Queue``):
+computations start in arrival order, at most ``argon2_max_concurrent`` at once, and when
+``argon2_queue_limit`` are already waiting a new one is refused at once (``HashingOverloaded``,
+answered 503 with ``Retry-After``) instead of waiting ever longer. The threads run at a lower OS
+priority (``argon2_nice``), so under a burst of logins the event loop, and with it every other
+request, still gets the CPU first.
+"""
 
 from __future__ import annotations
 
 import ast
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import importlib.util
+import math
 import os
+import queue
 import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-import anyio.to_thread
-from anyio import CapacityLimiter
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.settings import Settings
 
-__all__ = ["PasswordHasherService", "password_policy_violations", "MAX_PASSWORD_LENGTH"]
+__all__ = [
+    "PasswordHasherService",
+    "Argon2Queue",
+    "HashingOverloaded",
+    "password_policy_violations",
+    "MAX_PASSWORD_LENGTH",
+]
 
 MAX_PASSWORD_LENGTH = 128
+
+Result = TypeVar("Result")
 
 
 def _available_cores() -> int:
@@ -28,8 +53,157 @@ def _available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, which returns free memory of every malloc arena to the OS."""
+    library = ctypes.util.find_library("c")
+    if library is None:
+        return None
+    trim = getattr(ctypes.CDLL(library), "malloc_trim", None)
+    return trim if callable(trim) else None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def _release_free_memory() -> None:
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+class HashingOverloaded(Exception):
+    """The argon2 queue is full; ``retry_after`` seconds is about how long it takes to drain."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Job(Generic[Result]):
+    function: Callable[..., Result]
+    arguments: tuple[Any, ...]
+    future: asyncio.Future[Result]
+    loop: asyncio.AbstractEventLoop
+    enqueued_at: float = field(default_factory=time.monotonic)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # the caller was cancelled meanwhile
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class Argon2Queue:
+    """A bounded FIFO in front of ``threads`` dedicated threads (started on first use).
+
+    One FIFO for every caller is what makes the order fair: a thread takes the oldest job as soon as
+    it is free, without a round through the event loop, so no core idles while jobs wait.
+    """
+
+    # Assumed duration of one computation until one has been timed (for Retry-After only).
+    _INITIAL_SECONDS = 0.05
+    # A thread idle this long hands its free memory back (see _next_job).
+    _IDLE_SECONDS = 1.0
+
+    def __init__(self, threads: int, limit: int, nice: int) -> None:
+        self._thread_count = threads
+        self._limit = limit
+        self._nice = nice
+        self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._start_lock = threading.Lock()
+        self._waiting = 0  # submitted, not yet started (changed under _count_lock)
+        self._running = 0
+        self._count_lock = threading.Lock()
+        self._mean_seconds = self._INITIAL_SECONDS
+
+    @property
+    def waiting(self) -> int:
+        """Computations queued and not yet started."""
+        return self._waiting
+
+    @property
+    def running(self) -> int:
+        """Computations on a thread right now."""
+        return self._running
+
+    async def run(self, function: Callable[..., Result], *arguments: Any) -> Result:
+        """``function(*arguments)`` on an argon2 thread, after every job submitted before it."""
+        with self._count_lock:
+            if self._waiting >= self._limit:
+                drain = (self._waiting + self._running) * self._mean_seconds / self._thread_count
+                raise HashingOverloaded(max(1, math.ceil(drain)))
+            self._waiting += 1
+        self._ensure_threads()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        job = _Job(function, arguments, future, loop)
+        self._jobs.put(job)
+        try:
+            return await job.future
+        finally:
+            if not job.future.done():  # cancelled while queued: the thread will skip it
+                job.future.cancel()
+
+    def close(self) -> None:
+        """Let the threads finish the jobs queued so far and exit (a later ``run`` starts new ones)."""
+        with self._start_lock:
+            threads, self._threads = self._threads, []
+            for _ in threads:
+                self._jobs.put(None)
+        for thread in threads:
+            thread.join()
+
+    def _ensure_threads(self) -> None:
+        if self._threads:
+            return
+        with self._start_lock:
+            while len(self._threads) < self._thread_count:
+                thread = threading.Thread(target=self._work, name="argon2", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _next_job(self) -> _Job[Any] | None:
+        try:
+            return self._jobs.get(timeout=self._IDLE_SECONDS)
+        except queue.Empty:
+            # Idle: give the argon2 memory this thread's malloc arena kept back to the OS, once per
+            # idle spell. Under load the queue is never empty for this long, so no computation pays
+            # for the pages it would fault in again.
+            _release_free_memory()
+            return self._jobs.get()
+
+    def _work(self) -> None:
+        if self._nice and hasattr(os, "setpriority"):
+            # Linux gives each thread its own nice value: only this thread yields to the event loop.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._nice)
+        while (job := self._next_job()) is not None:
+            with self._count_lock:
+                self._waiting -= 1
+                if job.future.cancelled():
+                    continue
+                self._running += 1
+            # Queue wait of this job: time.monotonic() - job.enqueued_at (where a histogram observes it).
+            started = time.monotonic()
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = job.function(*job.arguments)
+            except BaseException as raised:  # handed to the caller, whatever it is
+                error = raised
+            elapsed = time.monotonic() - started
+            with self._count_lock:
+                self._running -= 1
+                self._mean_seconds += (elapsed - self._mean_seconds) / 8
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for this result
+                job.loop.call_soon_threadsafe(_settle, job.future, result, error)
+
+
 class PasswordHasherService:
-    """argon2id with the configured cost; every call runs in a worker thread."""
+    """argon2id with the configured cost; every computation goes through the process's queue."""
 
     def __init__(self, settings: Settings) -> None:
         self._hasher = PasswordHasher(
@@ -44,20 +218,27 @@ class PasswordHasherService:
         # unknown e-mail takes as long as a login with a wrong password.
         self._decoy_hash = self._hasher.hash("decoy password that never matches")
         # One argon2id computation keeps one core busy for its whole duration and holds
-        # argon2_memory_kib of memory, which each worker thread's malloc arena keeps afterwards.
-        # More at once than there are cores finishes none sooner; on the default thread pool (40
-        # threads) a burst of logins only multiplies that memory and starves the event loop.
-        self._limiter = CapacityLimiter(settings.argon2_max_concurrent or _available_cores())
+        # argon2_memory_kib of memory, which each thread's malloc arena keeps afterwards: a few
+        # long-lived threads cost that memory once each, and more at once than there are cores
+        # finishes none sooner.
+        self.queue = Argon2Queue(
+            threads=settings.argon2_max_concurrent or _available_cores(),
+            limit=settings.argon2_queue_limit,
+            nice=settings.argon2_nice,
+        )
 
     async def hash_password(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self._limiter)
+        return await self.queue.run(self._hasher.hash, password)
 
     async def verify_password(self, password_hash: str | None, password: str) -> bool:
         """Constant-cost check: an absent hash is verified against the decoy and fails."""
-        return await anyio.to_thread.run_sync(self._verify, password_hash, password, limiter=self._limiter)
+        return await self.queue.run(self._verify, password_hash, password)
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
+
+    def close(self) -> None:
+        self.queue.close()
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
         try:

@@ -23,6 +23,7 @@ __all__ = ["Services", "build_services"]
 class Services:
     settings: Settings
     db: Database
+    hasher: PasswordHasherService
     signer: TokenSigner
     customers: CustomerService
     sessions: SessionService
@@ -45,6 +46,7 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         db=db,
+        hasher=hasher,
         signer=signer,
         customers=customers,
         sessions=SessionService(db, settings, hasher, signer, limiter),

@@ -132,6 +132,10 @@ class AttemptLimiter:
             raise Limited(max(1, math.ceil(max(oldest + self._window - now for oldest in over))))
         return attempt
 
+    async def cancel(self, attempt: Attempt) -> None:
+        """The guarded work never ran (the service was overloaded): uncount the attempt."""
+        await self._store.forget(list(attempt.keys), attempt.attempt_id)
+
     async def succeeded(self, attempt: Attempt, reset_keys: tuple[str, ...] = ()) -> None:
         """The attempt was not a failure: uncount it, and clear ``reset_keys`` entirely."""
         await self._store.forget(list(attempt.keys), attempt.attempt_id, reset_keys)

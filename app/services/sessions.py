@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -11,7 +12,7 @@ from app.clock import utc_now
 from app.database import Database
 from app.keys import key_digest
 from app.models import Principal, TokenPair
-from app.passwords import PasswordHasherService
+from app.passwords import HashingOverloaded, PasswordHasherService
 from app.queries import customers as customer_queries
 from app.queries import sessions as queries
 from app.services.customers import email_key
@@ -65,15 +66,22 @@ class SessionService:
         )
         credentials = await customer_queries.credentials_by_email(self._db, self._settings.store, account)
         password_hash = credentials.password_hash if credentials else None
-        if not await self._hasher.verify_password(password_hash, password) or credentials is None:
+        try:
+            verified = await self._hasher.verify_password(password_hash, password)
+        except HashingOverloaded:
+            await self._limiter.cancel(attempt)  # never checked: it must not count as a failure
+            raise
+        if not verified or credentials is None:
             raise LoginFailed  # the attempt stays counted
         if credentials.awaiting_confirmation and self._settings.confirmation_required:
             raise LoginFailed
         await self._limiter.succeeded(attempt, reset_keys=(account_key,))
         if password_hash and self._hasher.needs_rehash(password_hash):
-            await customer_queries.set_password_hash(
-                self._db, credentials.customer_id, await self._hasher.hash_password(password)
-            )
+            # The upgrade waits for a quieter moment (the next login) rather than failing this one.
+            with contextlib.suppress(HashingOverloaded):
+                await customer_queries.set_password_hash(
+                    self._db, credentials.customer_id, await self._hasher.hash_password(password)
+                )
         now = utc_now()
         session_id = str(uuid.uuid4())
         refresh_token = secrets.token_urlsafe(32)

@@ -6,10 +6,16 @@ import asyncio
 import base64
 import json
 import time
+from dataclasses import replace
 
+import httpx
+import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from app.main import create_app
+from app.settings import Settings, SettingsError
+from tests.conftest import empty_tables
 from tests.helpers import bearer, document, error, login, post, register, registered_customer
 
 
@@ -385,3 +391,58 @@ class TestMetadata:
         assert len(keys) == 1
         assert keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and keys[0]["use"] == "sig"
         assert not {"d", "p", "q", "dp", "dq", "qi"} & set(keys[0])
+
+
+class TestES256Signing:
+    """GLUE_JWT_ALGORITHM=ES256: an EC P-256 key, published in the JWKS, verifiable with it alone."""
+
+    @pytest.fixture
+    async def es256_client(self, app_factory, tmp_path):
+        app = app_factory(jwt_algorithm="ES256", jwt_private_key_path=str(tmp_path / "es256.pem"))
+        async with app.router.lifespan_context(app):
+            await empty_tables(app)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                yield http
+
+    async def test_jwks_publishes_the_public_ec_key_only(self, es256_client):
+        keys = (await es256_client.get("/.well-known/jwks.json")).json()["keys"]
+        assert len(keys) == 1
+        assert (keys[0]["kty"], keys[0]["crv"], keys[0]["alg"], keys[0]["use"]) == (
+            "EC",
+            "P-256",
+            "ES256",
+            "sig",
+        )
+        assert "d" not in keys[0]
+
+    async def test_token_is_es256_verifiable_with_the_jwks_alone_and_accepted(self, es256_client, settings):
+        customer, tokens = await registered_customer(es256_client)
+        keys = KeySet.import_key_set((await es256_client.get("/.well-known/jwks.json")).json())
+        decoded = jwt.decode(tokens["accessToken"], keys, algorithms=["ES256"])
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": settings.jwt_issuer},
+            aud={"essential": True, "value": settings.jwt_audience},
+        ).validate(decoded.claims)
+        assert decoded.header["alg"] == "ES256" and decoded.header["kid"] == keys.keys[0].kid
+        response = await es256_client.get(
+            f"/customers/{customer['id']}", headers=bearer(tokens["accessToken"])
+        )
+        assert response.status_code == 200
+
+    async def test_an_rs256_token_is_refused_with_001(self, es256_client, client):
+        customer, tokens = await registered_customer(client)  # signed by the default RS256 app
+        response = await es256_client.get(
+            f"/customers/{customer['id']}", headers=bearer(tokens["accessToken"])
+        )
+        assert response.json()["errors"] == [error(401, "001", "Invalid access token.")]
+
+    def test_an_rsa_key_file_with_es256_stops_the_start_naming_both_settings(self, settings):
+        with pytest.raises(SettingsError) as raised:
+            create_app(replace(settings, jwt_algorithm="ES256"))  # the suite's key file is RSA
+        assert "GLUE_JWT_PRIVATE_KEY_PATH" in str(raised.value)
+        assert "GLUE_JWT_ALGORITHM=ES256" in str(raised.value)
+
+    def test_an_unknown_algorithm_is_a_settings_error(self):
+        with pytest.raises(SettingsError, match="GLUE_JWT_ALGORITHM must be one of RS256, ES256"):
+            Settings.from_environment({"GLUE_JWT_ALGORITHM": "HS256"})

@@ -1,0 +1,129 @@
+"""The argon2 queue: arrival order, a bound answered with 503 (code 018), threads that yield the CPU."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+
+import httpx
+import pytest
+
+from app.passwords import Argon2Queue
+from tests.conftest import empty_tables
+from tests.helpers import document, error, post, register, registration
+
+UNAVAILABLE = error(503, "018", "Service temporarily unavailable.")
+
+
+async def test_computations_start_in_arrival_order():
+    queue = Argon2Queue(threads=1, limit=100, nice=0)
+    started: list[int] = []
+    try:
+        results = await asyncio.gather(*(queue.run(started.append, index) for index in range(50)))
+    finally:
+        queue.close()
+    assert started == list(range(50))
+    assert results == [None] * 50
+
+
+async def test_an_error_in_a_computation_reaches_its_caller_only():
+    queue = Argon2Queue(threads=1, limit=10, nice=0)
+    try:
+        failing = queue.run(int, "not a number")
+        passing = queue.run(int, "42")
+        outcomes = await asyncio.gather(failing, passing, return_exceptions=True)
+    finally:
+        queue.close()
+    assert isinstance(outcomes[0], ValueError)
+    assert outcomes[1] == 42
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+async def test_argon2_threads_run_at_the_configured_nice_value():
+    queue = Argon2Queue(threads=2, limit=10, nice=7)
+    try:
+        thread_nice = await queue.run(os.getpriority, os.PRIO_PROCESS, 0)
+    finally:
+        queue.close()
+    assert thread_nice == 7
+    assert os.getpriority(os.PRIO_PROCESS, 0) == 0  # the event loop's thread keeps its priority
+
+
+@pytest.fixture
+async def one_slot_app(app_factory):
+    """An app with one argon2 thread and room for one waiting computation, and a way to hold it."""
+    app = app_factory(argon2_max_concurrent=1, argon2_queue_limit=1)
+    async with app.router.lifespan_context(app):
+        await empty_tables(app)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield app, http
+
+
+async def _fill_the_queue(app) -> tuple[threading.Event, list[asyncio.Task[object]]]:
+    """Occupy the only thread and the only waiting place with computations we release later."""
+    queue = app.state.services.hasher.queue
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        holding.set()
+        release.wait()
+
+    held = [asyncio.create_task(queue.run(hold))]
+    assert await asyncio.to_thread(holding.wait, 10)
+    held.append(asyncio.create_task(queue.run(lambda: None)))
+    await asyncio.sleep(0)
+    assert queue.waiting == 1
+    return release, held
+
+
+async def test_a_login_when_the_queue_is_full_is_503_018_and_is_not_counted(one_slot_app):
+    app, client = one_slot_app
+    customer = await register(client)
+    email = customer["attributes"]["email"]
+    body = document("access-tokens", {"username": email, "password": "Wrong-Password-1"})
+    release, held = await _fill_the_queue(app)
+    try:
+        refused = [await post(client, "/access-tokens", body) for _ in range(6)]
+    finally:
+        release.set()
+        await asyncio.gather(*held)
+    for response in refused:
+        assert response.status_code == 503
+        assert response.json()["errors"] == [UNAVAILABLE]
+        assert int(response.headers["retry-after"]) >= 1
+    # None of the six refused attempts counted against the account's limit of five failures.
+    statuses = [(await post(client, "/access-tokens", body)).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+
+
+async def test_a_registration_when_the_queue_is_full_is_503_018_and_writes_nothing(one_slot_app):
+    app, client = one_slot_app
+    attributes = registration()
+    release, held = await _fill_the_queue(app)
+    try:
+        response = await post(client, "/customers", document("customers", attributes))
+    finally:
+        release.set()
+        await asyncio.gather(*held)
+    assert response.status_code == 503
+    assert response.json()["errors"] == [UNAVAILABLE]
+    assert int(response.headers["retry-after"]) >= 1
+    retried = await post(client, "/customers", document("customers", attributes))
+    assert retried.status_code == 201  # the e-mail was not taken by a half-done registration
+
+
+async def test_the_token_endpoint_when_the_queue_is_full_is_503_018(one_slot_app):
+    app, client = one_slot_app
+    form = {"grant_type": "password", "username": "someone@example.com", "password": "Whatever-123"}
+    release, held = await _fill_the_queue(app)
+    try:
+        response = await client.post("/token", data=form)
+    finally:
+        release.set()
+        await asyncio.gather(*held)
+    assert response.status_code == 503
+    assert response.json()["errors"] == [UNAVAILABLE]
+    assert int(response.headers["retry-after"]) >= 1
