@@ -9,21 +9,29 @@
    (d) PATCH profile, (e) 90 % GET + 10 % login.
 4. Measure the ceilings in the same run: (B) a bare Starlette endpoint doing one primary-key read
    with asyncpg under the same server settings, (C) raw argon2id hash and verify on every core.
-5. Print one table with the ratios against the targets and write it to ``bench/results/``.
+5. Measure the peer in the same run, each scenario right after the service's: fastapi-users 15
+   (``bench/peer/``) with the same argon2 parameters and uvicorn settings, in its own virtualenv
+   ``bench/.peer-venv`` (created from ``bench/peer/requirements.txt`` when missing or stale) on its
+   own database (the bench database's name + ``_peer``).
+6. Print one table with the ratios against the targets and write it to ``bench/results/``.
 
 Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/bench),
+BENCH_PEER_DATABASE_URL (default: BENCH_DATABASE_URL's database name + ``_peer``), BENCH_PEER=0 to skip
+the peer,
 BENCH_SECONDS (12), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (16), BENCH_CUSTOMERS (10000),
-BENCH_PORT (8765; the ceiling app uses the next port), BENCH_PROFILE (comma-separated scenario
-keys, e.g. ``a,e``: record every worker with py-spy during those scenarios into
+BENCH_PORT (8765; the ceiling app and the peer use the next two ports), BENCH_PROFILE
+(comma-separated scenario keys, e.g. ``a,e``: record every worker with py-spy during those scenarios into
 ``bench/results/profile-*.txt``; needs ``pip install py-spy``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import platform
+import secrets
 import shutil
 import signal
 import subprocess
@@ -50,16 +58,26 @@ WARMUP_SECONDS = int(os.environ.get("BENCH_WARMUP_SECONDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "10000"))
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
+PEER = os.environ.get("BENCH_PEER", "1") != "0"
+PEER_DATABASE_URL = os.environ.get("BENCH_PEER_DATABASE_URL", DATABASE_URL.split("?", 1)[0] + "_peer")
+PEER_VENV = ROOT / "bench" / ".peer-venv"
+PEER_REQUIREMENTS = ROOT / "bench" / "peer" / "requirements.txt"
 PROFILE = {key.strip() for key in os.environ.get("BENCH_PROFILE", "").split(",") if key.strip()}
 WORKERS = len(os.sched_getaffinity(0))
 # Each worker's pool; PostgreSQL's default max_connections (100) leaves room for the rest.
 POOL_SIZE = 10
 CEILING_PORT = PORT + 1
+PEER_PORT = PORT + 2
 
-TARGET_READ_SHARE = 0.50
-TARGET_ARGON_SHARE = 0.90
-TARGET_MIXED_P99_FACTOR = 3.0
-TARGET_WORKER_RSS_MB = 120.0
+# The targets of issue 10, as ratios measured in one run.
+TARGET_READ_SHARE = 0.75  # (a) / (B)
+TARGET_LOGIN_SHARE = 0.85  # (b) / (C verify)
+TARGET_REGISTER_SHARE = 0.90  # (c) / (C hash)
+TARGET_LOGIN_VS_PEER = 1.10  # (b) / peer (b)
+TARGET_LOGIN_P99_VS_PEER = 1.0  # (b) p99 / peer (b) p99
+TARGET_LOGIN_TAIL = 1.5  # (b) p99 / (b) p50: the argon2 queue is fair
+TARGET_MIXED_P99_FACTOR = 2.0  # (e) GET p99 / (a1) idle single-connection GET p99
+TARGET_WORKER_RSS_MB = 100.0
 
 
 def log(message: str) -> None:
@@ -113,6 +131,8 @@ class Server:
 
     app_spec: str
     port: int
+    python: str = sys.executable
+    environment: dict[str, str] | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -121,7 +141,7 @@ class Server:
 
     def start(self) -> None:
         command = [
-            sys.executable,
+            self.python,
             "-m",
             "uvicorn",
             "--factory",
@@ -140,7 +160,8 @@ class Server:
             "warning",
             "--no-access-log",
         ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=service_environment(), start_new_session=True)
+        environment = self.environment if self.environment is not None else service_environment()
+        self.process = subprocess.Popen(command, cwd=ROOT, env=environment, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -176,6 +197,10 @@ class Server:
     def worker_peak_rss_mb(self) -> list[float]:
         return [_status_kib(pid, "VmHWM") / 1024 for pid in self.worker_pids()]
 
+    def worker_cpu_ticks(self) -> int:
+        ticks = _cpu_ticks()
+        return sum(ticks[pid][0] for pid in self.worker_pids() if pid in ticks)
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -190,19 +215,23 @@ class Server:
 # --- the load generator ----------------------------------------------------------------------
 
 
-def wrk(script: str, url: str, seconds: int) -> dict[str, Any]:
+def wrk(
+    script: str, url: str, seconds: int, flavour: str = "service", connections: int = CONNECTIONS
+) -> dict[str, Any]:
     """Run one wrk scenario; one connection per wrk thread (see lua/common.lua)."""
+    customers = STATE / ("peer-customers.txt" if flavour == "peer" else "customers.txt")
     command = [
         "wrk",
-        f"--threads={CONNECTIONS}",
-        f"--connections={CONNECTIONS}",
+        f"--threads={connections}",
+        f"--connections={connections}",
         f"--duration={seconds}s",
         "--timeout=10s",
         f"--script={LUA / script}",
         url,
         "--",
-        str(STATE / "customers.txt"),
-        str(CONNECTIONS),
+        str(customers),
+        str(connections),
+        flavour,
     ]
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     for line in completed.stdout.splitlines():
@@ -269,6 +298,7 @@ class Row:
     errors: int | None
     rss_mb: float | None
     other_load: float = 0.0
+    cpu_ms: float | None = None  # server CPU (all workers) per request
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -290,13 +320,23 @@ def _profile(server: Server, key: str, seconds: int) -> list[subprocess.Popen[by
     return recorders
 
 
-def scenario(server: Server, key: str, label: str, script: str, kinds: list[str]) -> list[Row]:
+def scenario(
+    server: Server,
+    key: str,
+    label: str,
+    script: str,
+    kinds: list[str],
+    flavour: str = "service",
+    connections: int = CONNECTIONS,
+) -> list[Row]:
     log(f"({key}) {label}: warm-up {WARMUP_SECONDS}s, then {SECONDS}s")
     if WARMUP_SECONDS:
-        wrk(script, server.url, WARMUP_SECONDS)
+        wrk(script, server.url, WARMUP_SECONDS, flavour, connections)
     recorders = _profile(server, key, SECONDS)
+    ticks_before = server.worker_cpu_ticks()
     with OtherLoad() as other_load:
-        report = wrk(script, server.url, SECONDS)
+        report = wrk(script, server.url, SECONDS, flavour, connections)
+    server_ms = (server.worker_cpu_ticks() - ticks_before) * 1000 / os.sysconf("SC_CLK_TCK")
     for recorder in recorders:
         recorder.wait()
     rss = max(server.worker_rss_mb())
@@ -321,6 +361,7 @@ def scenario(server: Server, key: str, label: str, script: str, kinds: list[str]
                 errors=errors,
                 rss_mb=rss,
                 other_load=other_load.percent,
+                cpu_ms=server_ms / report["requests"] if report["requests"] else None,
                 extra={"wrk": report},
             )
         )
@@ -330,8 +371,22 @@ def scenario(server: Server, key: str, label: str, script: str, kinds: list[str]
 # --- the report ------------------------------------------------------------------------------
 
 
+def peer_key(key: str) -> str:
+    """The peer's row for one of ours: "b" -> "b peer", "e get" -> "e peer get"."""
+    scenario_key, _, kind = key.partition(" ")
+    return f"{scenario_key} peer" + (f" {kind}" if kind else "")
+
+
 def _verdict(met: bool) -> str:
     return "met" if met else "NOT MET"
+
+
+def _ratio_line(name: str, value: float | None, target: str, met: bool | None, percent: bool = False) -> str:
+    if value is None:
+        return f"{name:<44} {'-':>8}   {target:<9} (no peer run)"
+    shown = f"{value:.0%}" if percent else f"{value:.2f}x"
+    verdict = "" if met is None else _verdict(met)
+    return f"{name:<44} {shown:>8}   {target:<9} {verdict}".rstrip()
 
 
 def render(
@@ -339,15 +394,16 @@ def render(
 ) -> str:
     by_key = {row.key: row for row in rows}
     header = (
-        f"{'':<8} {'scenario':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'RSS MB':>7}"
-        f" {'other CPU':>9}"
+        f"{'':<10} {'scenario':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'RSS MB':>7}"
+        f" {'CPU ms':>7} {'other CPU':>9}"
     )
     lines = [
         f"glue-customers benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC, commit {_commit()}",
         f"{WORKERS} cores ({platform.processor() or platform.machine()}), Python {platform.python_version()},"
         f" {WORKERS} uvicorn workers (uvloop, httptools), pool {POOL_SIZE}/worker,"
         f" argon2 m={settings.argon2_memory_kib} KiB t={settings.argon2_time_cost}"
-        f" p={settings.argon2_parallelism}, {settings.argon2_max_concurrent} at once/worker,",
+        f" p={settings.argon2_parallelism}, {settings.argon2_max_concurrent} thread(s)/worker"
+        f" at nice {settings.argon2_nice}, JWT {settings.jwt_algorithm},",
         f"{CUSTOMERS} customers, wrk {CONNECTIONS} connections (one per thread),"
         f" {SECONDS}s per scenario after {WARMUP_SECONDS}s warm-up",
         "",
@@ -357,36 +413,112 @@ def render(
     for row in rows:
         errors = "-" if row.errors is None else str(row.errors)
         rss = "-" if row.rss_mb is None else f"{row.rss_mb:.0f}"
+        cpu = "-" if row.cpu_ms is None else f"{row.cpu_ms:.1f}"
         lines.append(
-            f"{row.key:<8} {row.label:<44} {row.rate:>9.1f} {row.p50_ms:>9.2f} {row.p99_ms:>9.2f}"
-            f" {errors:>7} {rss:>7} {row.other_load:>8.0f}%"
+            f"{row.key:<10} {row.label:<44} {row.rate:>9.1f} {row.p50_ms:>9.2f} {row.p99_ms:>9.2f}"
+            f" {errors:>7} {rss:>7} {cpu:>7} {row.other_load:>8.0f}%"
         )
     lines += [
         "",
         "RSS MB: the largest worker's resident set after the scenario. C: operations/s on all cores.",
+        "CPU ms: CPU time of all the server's workers per request (PostgreSQL's share not included).",
         "other CPU: share of the machine used meanwhile by processes outside this benchmark",
         "(PostgreSQL excluded); when it is not near 0 % the machine was shared and the numbers are low.",
         "Each ratio's two sides are measured back to back to keep such drift out of the ratios.",
         "",
     ]
 
+    def rate(key: str) -> float | None:
+        row = by_key.get(key)
+        return row.rate if row else None
+
+    def versus(key: str, attribute: str = "rate") -> float | None:
+        ours, peer = by_key.get(key), by_key.get(peer_key(key))
+        if ours is None or peer is None:
+            return None
+        return float(getattr(ours, attribute)) / float(getattr(peer, attribute))
+
+    mixed_ours = (rate("e get") or 0) + (rate("e login") or 0)
+    mixed_peer = (rate("e peer get") or 0) + (rate("e peer login") or 0)
+    lines += [f"{'this service / peer (fastapi-users 15)':<44} {'value':>8}", "-" * 44]
+    for label, value in (
+        ("(a) GET own profile req/s", versus("a")),
+        ("(b) login req/s", versus("b")),
+        ("(c) registration req/s", versus("c")),
+        ("(d) PATCH own profile req/s", versus("d")),
+        ("(e) mixed req/s (GET + login)", mixed_ours / mixed_peer if mixed_peer else None),
+        ("(e) mixed GET p99", versus("e get", "p99_ms")),
+        ("(b) server CPU per login", versus("b", "cpu_ms")),
+    ):
+        lines.append(_ratio_line(label, value, "", None))
+
     read_share = by_key["a"].rate / by_key["B"].rate
     login_share = by_key["b"].rate / by_key["C verify"].rate
     register_share = by_key["c"].rate / by_key["C hash"].rate
-    mixed_factor = by_key["e get"].p99_ms / by_key["a"].p99_ms
+    login_tail = by_key["b"].p99_ms / by_key["b"].p50_ms
+    mixed_factor = by_key["e get"].p99_ms / by_key["a1"].p99_ms
+    login_vs_peer = versus("b")
+    login_p99_vs_peer = versus("b", "p99_ms")
     worst_rss = max(final_rss)
+    rss_target = f"<= {TARGET_WORKER_RSS_MB:.0f}"
     lines += [
-        "ratio                                   value    target   verdict",
-        f"(a) / (B)           req/s            {read_share:>8.0%}   >= {TARGET_READ_SHARE:.0%}    "
-        + _verdict(read_share >= TARGET_READ_SHARE),
-        f"(b) / (C verify)    req/s            {login_share:>8.0%}   >= {TARGET_ARGON_SHARE:.0%}    "
-        + _verdict(login_share >= TARGET_ARGON_SHARE),
-        f"(c) / (C hash)      req/s            {register_share:>8.0%}   >= {TARGET_ARGON_SHARE:.0%}    "
-        + _verdict(register_share >= TARGET_ARGON_SHARE),
-        f"(e) GET p99 / (a) GET p99            {mixed_factor:>7.2f}x   <= {TARGET_MIXED_P99_FACTOR:.0f}x     "
-        + _verdict(mixed_factor <= TARGET_MIXED_P99_FACTOR),
-        f"worker RSS after the run (MB)        {worst_rss:>8.0f}   <= {TARGET_WORKER_RSS_MB:.0f}    "
+        "",
+        f"{'target (issue 10)':<44} {'value':>8}   {'target':<9} verdict",
+        "-" * 72,
+        _ratio_line(
+            "(b) login / peer login, req/s",
+            login_vs_peer,
+            f">= {TARGET_LOGIN_VS_PEER:.2f}x",
+            None if login_vs_peer is None else login_vs_peer >= TARGET_LOGIN_VS_PEER,
+        ),
+        _ratio_line(
+            "(b) / (C verify) req/s",
+            login_share,
+            f">= {TARGET_LOGIN_SHARE:.0%}",
+            login_share >= TARGET_LOGIN_SHARE,
+            percent=True,
+        ),
+        _ratio_line(
+            "(b) login p99 / peer login p99",
+            login_p99_vs_peer,
+            f"<= {TARGET_LOGIN_P99_VS_PEER:.2f}x",
+            None if login_p99_vs_peer is None else login_p99_vs_peer <= TARGET_LOGIN_P99_VS_PEER,
+        ),
+        _ratio_line(
+            "(b) login p99 / login p50",
+            login_tail,
+            f"<= {TARGET_LOGIN_TAIL:.2f}x",
+            login_tail <= TARGET_LOGIN_TAIL,
+        ),
+        _ratio_line(
+            "(c) / (C hash) req/s",
+            register_share,
+            f">= {TARGET_REGISTER_SHARE:.0%}",
+            register_share >= TARGET_REGISTER_SHARE,
+            percent=True,
+        ),
+        _ratio_line(
+            "(e) GET p99 / (a1) idle GET p99",
+            mixed_factor,
+            f"<= {TARGET_MIXED_P99_FACTOR:.2f}x",
+            mixed_factor <= TARGET_MIXED_P99_FACTOR,
+        ),
+        _ratio_line(
+            "(a) / (B) req/s",
+            read_share,
+            f">= {TARGET_READ_SHARE:.0%}",
+            read_share >= TARGET_READ_SHARE,
+            percent=True,
+        ),
+        f"{'worker RSS after the run (MB)':<44} {worst_rss:>8.0f}   {rss_target:<9} "
         + _verdict(worst_rss <= TARGET_WORKER_RSS_MB),
+    ]
+    if "e peer get" in by_key and "a1 peer" in by_key:
+        peer_factor = by_key["e peer get"].p99_ms / by_key["a1 peer"].p99_ms
+        lines.append(
+            _ratio_line("peer: (e) GET p99 / (a1) idle GET p99", peer_factor, "(for comparison)", None)
+        )
+    lines += [
         "",
         "worker RSS after the run: " + ", ".join(f"{value:.0f}" for value in final_rss) + " MB;"
         " peak during the run: " + ", ".join(f"{value:.0f}" for value in peak_rss) + " MB",
@@ -421,6 +553,45 @@ def argon2_ceiling(settings: Settings, operation: str) -> Row:
     )
 
 
+def ensure_peer_venv() -> str:
+    """bench/.peer-venv with bench/peer/requirements.txt installed; rebuilt when they change."""
+    digest = hashlib.sha256(PEER_REQUIREMENTS.read_bytes()).hexdigest()
+    stamp = PEER_VENV / ".requirements-sha256"
+    python = str(PEER_VENV / "bin" / "python")
+    if stamp.exists() and stamp.read_text() == digest:
+        return python
+    log(f"creating the peer's virtualenv {PEER_VENV.relative_to(ROOT)} (fastapi-users 15)")
+    shutil.rmtree(PEER_VENV, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "-r", str(PEER_REQUIREMENTS)], check=True)
+    stamp.write_text(digest)
+    return python
+
+
+def peer_server(python: str) -> Server:
+    """The peer under the same uvicorn settings, seeded with as many users as the service."""
+    if asyncio.run(seed.ensure_database(PEER_DATABASE_URL)):
+        log(f"created database {seed.database_name(PEER_DATABASE_URL)}")
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(PREFIX)}
+    environment.update(
+        {
+            "PEER_DATABASE_URL": PEER_DATABASE_URL.replace("postgresql://", "postgresql+asyncpg://", 1),
+            "PEER_JWT_SECRET": secrets.token_urlsafe(32),
+            "PEER_POOL_SIZE": str(POOL_SIZE),
+        }
+    )
+    log("seeding the peer")
+    subprocess.run(
+        [python, "-m", "bench.peer.seed", environment["PEER_DATABASE_URL"], str(CUSTOMERS)]
+        + [str(STATE / "peer-customers.txt")],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+    )
+    return Server("bench.peer.app:app", PEER_PORT, python=python, environment=environment)
+
+
 def main() -> int:
     started = time.monotonic()
     if shutil.which("wrk") is None:
@@ -429,6 +600,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     STATE.mkdir(parents=True, exist_ok=True)
     settings = Settings.from_environment(service_environment())
+    peer_python = ensure_peer_venv() if PEER else None
     if asyncio.run(seed.ensure_database(DATABASE_URL)):
         log(f"created database {seed.database_name(DATABASE_URL)}")
     log("migrating and seeding")
@@ -437,27 +609,42 @@ def main() -> int:
     log(f"seeded {CUSTOMERS} customers with sessions in {time.monotonic() - started:.0f}s")
 
     rows: list[Row] = []
-    # Both servers run throughout (the idle one costs nothing) so that each scenario is measured
-    # right next to its ceiling.
+    # Every server runs throughout (an idle one costs nothing) so that each scenario is measured
+    # right next to its ceiling and to the peer's run of it.
     service = Server("app.main:app", PORT)
     ceiling = Server("bench.ceiling_app:app", CEILING_PORT)
+    peer = peer_server(peer_python) if peer_python else None
+
+    def both(key: str, label: str, script: str, kinds: list[str], connections: int = CONNECTIONS) -> None:
+        rows.extend(scenario(service, key, label, script, kinds, connections=connections))
+        if peer is not None:
+            rows.extend(scenario(peer, f"{key} peer", f"peer: {label}", script, kinds, "peer", connections))
+
     try:
         service.start()
         ceiling.start()
-        rows += scenario(service, "a", "GET own profile", "get_profile.lua", ["get"])
+        if peer is not None:
+            peer.start()
+        both("a1", "GET own profile, one idle connection", "get_profile.lua", ["get"], connections=1)
+        both("a", "GET own profile", "get_profile.lua", ["get"])
         label = "ceiling: bare Starlette + asyncpg PK read"
         rows += scenario(ceiling, "B", label, "ceiling_read.lua", ["get"])
-        rows += scenario(service, "b", "login POST /access-tokens", "login.lua", ["login"])
+        both("b", "login POST /access-tokens", "login.lua", ["login"])
         rows.append(argon2_ceiling(settings, "verify"))
-        rows += scenario(service, "c", "registration POST /customers", "register.lua", ["register"])
+        both("c", "registration POST /customers", "register.lua", ["register"])
         rows.append(argon2_ceiling(settings, "hash"))
-        rows += scenario(service, "d", "PATCH own profile", "patch_profile.lua", ["patch"])
-        rows += scenario(service, "e", "90 % GET + 10 % login", "mixed.lua", ["get", "login"])
+        both("d", "PATCH own profile", "patch_profile.lua", ["patch"])
+        both("e", "90 % GET + 10 % login", "mixed.lua", ["get", "login"])
+        # "After the run" is once the workers are idle: an argon2 thread idle for a second hands the
+        # memory its computations used back to the OS (app/passwords.py).
+        time.sleep(2)
         final_rss = service.worker_rss_mb()
         peak_rss = service.worker_peak_rss_mb()
     finally:
         service.stop()
         ceiling.stop()
+        if peer is not None:
+            peer.stop()
 
     table = render(settings, rows, final_rss, peak_rss, started)
     print()

@@ -96,7 +96,22 @@ end
 
 -- Request builders shared by the scenarios.
 
+-- The flavour (third script argument) picks the wire format: "service" (this service's JSON:API)
+-- or "peer" (fastapi-users: /users/me, a form login, /auth/register).
+common.flavour = "service"
+
+function common.set_flavour(args)
+  common.flavour = args[3] or "service"
+  assert(common.flavour == "service" or common.flavour == "peer", "unknown flavour " .. common.flavour)
+end
+
 function common.get_profile(customer)
+  if common.flavour == "peer" then
+    return common.timed(
+      "get",
+      wrk.format("GET", "/users/me", { ["Authorization"] = "Bearer " .. customer.token })
+    )
+  end
   return common.timed(
     "get",
     wrk.format("GET", "/customers/" .. customer.reference, {
@@ -106,7 +121,22 @@ function common.get_profile(customer)
   )
 end
 
+local function form_escape(text)
+  return (text:gsub("[^%w%-%._~]", function(char)
+    return string.format("%%%02X", string.byte(char))
+  end))
+end
+
 function common.login(customer)
+  if common.flavour == "peer" then
+    local form = "username=" .. form_escape(customer.email) .. "&password=" .. form_escape(common.PASSWORD)
+    return common.timed(
+      "login",
+      wrk.format("POST", "/auth/jwt/login", {
+        ["Content-Type"] = "application/x-www-form-urlencoded",
+      }, form)
+    )
+  end
   local body = '{"data":{"type":"access-tokens","attributes":{"username":"'
     .. customer.email
     .. '","password":"'
@@ -115,6 +145,51 @@ function common.login(customer)
   return common.timed(
     "login",
     wrk.format("POST", "/access-tokens", {
+      ["Content-Type"] = common.JSON_API,
+      ["Accept"] = common.JSON_API,
+    }, body)
+  )
+end
+
+function common.register(email)
+  if common.flavour == "peer" then
+    local body = '{"email":"' .. email .. '","password":"' .. common.PASSWORD .. '",'
+      .. '"first_name":"Bench","last_name":"Registration"}'
+    return common.timed(
+      "register",
+      wrk.format("POST", "/auth/register", { ["Content-Type"] = "application/json" }, body)
+    )
+  end
+  local body = '{"data":{"type":"customers","attributes":{'
+    .. '"salutation":"Ms","firstName":"Bench","lastName":"Registration",'
+    .. '"email":"' .. email .. '",'
+    .. '"password":"' .. common.PASSWORD .. '","confirmPassword":"' .. common.PASSWORD .. '",'
+    .. '"acceptedTerms":true}}}'
+  return common.timed(
+    "register",
+    wrk.format("POST", "/customers", {
+      ["Content-Type"] = common.JSON_API,
+      ["Accept"] = common.JSON_API,
+    }, body)
+  )
+end
+
+function common.patch_profile(customer, first_name)
+  if common.flavour == "peer" then
+    return common.timed(
+      "patch",
+      wrk.format("PATCH", "/users/me", {
+        ["Authorization"] = "Bearer " .. customer.token,
+        ["Content-Type"] = "application/json",
+      }, '{"first_name":"' .. first_name .. '"}')
+    )
+  end
+  local body = '{"data":{"type":"customers","id":"' .. customer.reference .. '",'
+    .. '"attributes":{"firstName":"' .. first_name .. '"}}}'
+  return common.timed(
+    "patch",
+    wrk.format("PATCH", "/customers/" .. customer.reference, {
+      ["Authorization"] = "Bearer " .. customer.token,
       ["Content-Type"] = common.JSON_API,
       ["Accept"] = common.JSON_API,
     }, body)

@@ -5,6 +5,7 @@ local customers
 
 function init(args)
   common.seed_random()
+  common.set_flavour(args)
   customers = common.load_customers(args[1], tonumber(args[2]))
 end
 

@@ -7,6 +7,7 @@ local LOGIN_SHARE = 0.10
 
 function init(args)
   common.seed_random()
+  common.set_flavour(args)
   customers = common.load_customers(args[1], tonumber(args[2]))
 end
 

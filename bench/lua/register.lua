@@ -7,22 +7,11 @@ local run_tag
 
 function init(args)
   common.seed_random()
+  common.set_flavour(args)
   run_tag = string.format("%08x", math.random(0, 0x7fffffff))
 end
 
 function request()
   counter = counter + 1
-  local email = string.format("bench-%s-t%d-%d@example.com", run_tag, thread_id, counter)
-  local body = '{"data":{"type":"customers","attributes":{'
-    .. '"salutation":"Ms","firstName":"Bench","lastName":"Registration",'
-    .. '"email":"' .. email .. '",'
-    .. '"password":"' .. common.PASSWORD .. '","confirmPassword":"' .. common.PASSWORD .. '",'
-    .. '"acceptedTerms":true}}}'
-  return common.timed(
-    "register",
-    wrk.format("POST", "/customers", {
-      ["Content-Type"] = common.JSON_API,
-      ["Accept"] = common.JSON_API,
-    }, body)
-  )
+  return common.register(string.format("bench-%s-t%d-%d@example.com", run_tag, thread_id, counter))
 end
