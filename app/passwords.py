@@ -53,21 +53,35 @@ def _available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim, which returns free memory of every malloc arena to the OS."""
+def _glibc() -> ctypes.CDLL | None:
     library = ctypes.util.find_library("c")
     if library is None:
         return None
-    trim = getattr(ctypes.CDLL(library), "malloc_trim", None)
-    return trim if callable(trim) else None
+    libc = ctypes.CDLL(library)
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
 
 
-_MALLOC_TRIM = _malloc_trim()
+_GLIBC = _glibc()
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number
+
+
+def _share_one_malloc_arena() -> None:
+    """Make every thread allocate from glibc's main arena.
+
+    By default each thread gets an arena of its own, and an arena's top chunk (where an argon2
+    computation's memory lands when it is freed) is given back to the OS neither on free (the
+    trim threshold grows with the allocation) nor by malloc_trim. In the main arena malloc_trim
+    does give it back, so an idle process drops the argon2 memory. The threads share one arena
+    lock, which argon2 takes twice per computation (its one allocation and its free).
+    """
+    if _GLIBC is not None:
+        _GLIBC.mallopt(_M_ARENA_MAX, 1)
 
 
 def _release_free_memory() -> None:
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
+    """Return the free memory of the malloc arena to the OS (glibc's malloc_trim)."""
+    if _GLIBC is not None:
+        _GLIBC.malloc_trim(0)
 
 
 class HashingOverloaded(Exception):
@@ -97,7 +111,8 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 
 
 class Argon2Queue:
-    """A bounded FIFO in front of ``threads`` dedicated threads (started on first use).
+    """A bounded FIFO in front of ``threads`` dedicated threads (started on first use); a thread
+    idle for ``idle_seconds`` hands the memory of its computations back to the OS.
 
     One FIFO for every caller is what makes the order fair: a thread takes the oldest job as soon as
     it is free, without a round through the event loop, so no core idles while jobs wait.
@@ -105,11 +120,10 @@ class Argon2Queue:
 
     # Assumed duration of one computation until one has been timed (for Retry-After only).
     _INITIAL_SECONDS = 0.05
-    # A thread idle this long hands its free memory back (see _next_job).
-    _IDLE_SECONDS = 1.0
 
-    def __init__(self, threads: int, limit: int, nice: int) -> None:
+    def __init__(self, threads: int, limit: int, nice: int, idle_seconds: float = 1.0) -> None:
         self._thread_count = threads
+        self._idle_seconds = idle_seconds
         self._limit = limit
         self._nice = nice
         self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
@@ -119,6 +133,8 @@ class Argon2Queue:
         self._running = 0
         self._count_lock = threading.Lock()
         self._mean_seconds = self._INITIAL_SECONDS
+        # Before any thread of this process has made an arena of its own (the app is built first).
+        _share_one_malloc_arena()
 
     @property
     def waiting(self) -> int:
@@ -168,7 +184,7 @@ class Argon2Queue:
 
     def _next_job(self) -> _Job[Any] | None:
         try:
-            return self._jobs.get(timeout=self._IDLE_SECONDS)
+            return self._jobs.get(timeout=self._idle_seconds)
         except queue.Empty:
             # Idle: give the argon2 memory this thread's malloc arena kept back to the OS, once per
             # idle spell. Under load the queue is never empty for this long, so no computation pays
