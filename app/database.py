@@ -101,7 +101,8 @@ class _StatementCache:
 
 @dataclass(frozen=True)
 class PrecompiledSelect:
-    """A fixed SELECT compiled once: PostgreSQL SQL with ``$n`` placeholders and their names in order."""
+    """A fixed statement compiled once: PostgreSQL SQL with ``$n`` placeholders and their names in
+    order (a SELECT, or a write whose rows, if any, come from RETURNING)."""
 
     statement: Any
     postgresql: str
@@ -223,6 +224,23 @@ class Database:
         async with self.connection() as connection:
             arguments = [params[name] for name in query.parameter_order]
             return await connection.raw_connection.fetchrow(query.postgresql, *arguments)
+
+    async def fetch_all_precompiled(self, query: PrecompiledSelect, **params: Any) -> list[Any]:
+        """As ``fetch_one_precompiled``, every row."""
+        if self.is_sqlite:
+            return await self.fetch_all(query.statement.params(**params))
+        async with self.connection() as connection:
+            arguments = [params[name] for name in query.parameter_order]
+            return list(await connection.raw_connection.fetch(query.postgresql, *arguments))
+
+    async def execute_precompiled(self, query: PrecompiledSelect, **params: Any) -> None:
+        """As ``fetch_one_precompiled``, for a statement whose rows are not wanted."""
+        if self.is_sqlite:
+            await self.execute(query.statement.params(**params))
+            return
+        async with self.connection() as connection:
+            arguments = [params[name] for name in query.parameter_order]
+            await connection.raw_connection.execute(query.postgresql, *arguments)
 
     async def fetch_all(self, query: Any) -> list[Any]:
         async with self.connection() as connection:

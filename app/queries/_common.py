@@ -12,15 +12,15 @@ from app.database import PrecompiledSelect
 __all__ = ["is_unique_violation", "mapping", "precompiled"]
 
 
-def precompiled(statement: sa.Select[Any]) -> PrecompiledSelect:
-    """Compile a hot, fixed SELECT once, for ``Database.fetch_one_precompiled``.
+def precompiled(statement: sa.Executable) -> PrecompiledSelect:
+    """Compile a hot, fixed statement once, for ``Database.fetch_one_precompiled`` and its siblings.
 
     The databases library compiles every statement it runs; for the query behind every
     authenticated request that compilation costs more than the rest of the lookup. Parameters are
     ``sa.bindparam(name)`` placeholders, bound by name on each call.
     """
     dialect = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})  # type: ignore[attr-defined]
     return PrecompiledSelect(
         statement=statement,
         postgresql=compiled.string,

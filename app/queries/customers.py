@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.clock import as_utc
 from app.database import Database
 from app.models import Credentials, Customer
-from app.queries._common import is_unique_violation, mapping
+from app.queries._common import is_unique_violation, mapping, precompiled
 from app.tables import customer_events, customer_reference_sequences, customers
 
 __all__ = [
@@ -98,19 +98,22 @@ async def customer_by_id(db: Database, customer_id: int) -> Customer | None:
     return customer_from_row(row) if row else None
 
 
-async def credentials_by_email(db: Database, store: str, email_key: str) -> Credentials | None:
-    row = await db.fetch_one(
-        sa.select(
-            customers.c.id,
-            customers.c.reference,
-            customers.c.password_hash,
-            customers.c.awaiting_confirmation,
-        ).where(
-            customers.c.store == store,
-            customers.c.email_key == email_key,
-            customers.c.anonymized_at.is_(None),
-        )
+_CREDENTIALS_BY_EMAIL = precompiled(
+    sa.select(
+        customers.c.id,
+        customers.c.reference,
+        customers.c.password_hash,
+        customers.c.awaiting_confirmation,
+    ).where(
+        customers.c.store == sa.bindparam("store"),
+        customers.c.email_key == sa.bindparam("email_key"),
+        customers.c.anonymized_at.is_(None),
     )
+)
+
+
+async def credentials_by_email(db: Database, store: str, email_key: str) -> Credentials | None:
+    row = await db.fetch_one_precompiled(_CREDENTIALS_BY_EMAIL, store=store, email_key=email_key)
     if row is None:
         return None
     return Credentials(

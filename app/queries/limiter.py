@@ -9,14 +9,18 @@ version; SQLite has one writer at a time). Keys are locked in sorted order, so t
 keys cannot deadlock.
 
 PostgreSQL keeps the entries as ``jsonb``, SQLite as JSON text: the statements differ only in the
-JSON functions they call.
+JSON functions they call. Each shape (per number of keys) is compiled once: on every login these
+statements go straight to asyncpg.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 
-from app.database import Database
+from app.database import Database, PrecompiledSelect
+from app.queries._common import precompiled
 from app.tables import login_windows
 
 __all__ = ["record_attempt", "drop_expired", "forget"]
@@ -77,9 +81,27 @@ ON CONFLICT (key) DO UPDATE SET entries = CASE WHEN {reset} THEN '[]' ELSE (
 _SQLITE_EMPTY = "'[]'"
 
 
-def _key_parameters(prefix: str, keys: list[str]) -> tuple[list[str], dict[str, str]]:
-    names = [f"{prefix}{index}" for index in range(len(keys))]
-    return names, dict(zip(names, keys, strict=True))
+def _names(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}{index}" for index in range(count)]
+
+
+@lru_cache(maxsize=32)
+def _record_statement(is_sqlite: bool, key_count: int) -> PrecompiledSelect:
+    new_entries = _SQLITE_NEW_ENTRIES if is_sqlite else _POSTGRESQL_NEW_ENTRIES
+    expires = ":expires_at" if is_sqlite else "CAST(:expires_at AS float8)"
+    values = ", ".join(f"(:{name}, {new_entries}, {expires})" for name in _names("key_", key_count))
+    template = _SQLITE_RECORD if is_sqlite else _POSTGRESQL_RECORD
+    return precompiled(sa.text(template.format(values=values)))
+
+
+@lru_cache(maxsize=32)
+def _forget_statement(is_sqlite: bool, key_count: int, reset_count: int) -> PrecompiledSelect:
+    reset = " OR ".join(f"stored.key = :{name}" for name in _names("reset_", reset_count)) or "false"
+    empty = _SQLITE_EMPTY if is_sqlite else _POSTGRESQL_EMPTY
+    # A window that is not there (swept meanwhile) is created empty and already expired.
+    values = ", ".join(f"(:{name}, {empty}, 0)" for name in _names("key_", key_count))
+    template = _SQLITE_FORGET if is_sqlite else _POSTGRESQL_FORGET
+    return precompiled(sa.text(template.format(values=values, reset=reset)))
 
 
 async def record_attempt(
@@ -88,15 +110,14 @@ async def record_attempt(
     """Count one attempt against every key; per key the attempts in its window and the oldest one's
     time, this attempt included. One statement, committed on its own."""
     ordered = sorted(keys)
-    names, parameters = _key_parameters("key_", ordered)
-    new_entries = _SQLITE_NEW_ENTRIES if db.is_sqlite else _POSTGRESQL_NEW_ENTRIES
-    expires = "CAST(:expires_at AS float8)" if not db.is_sqlite else ":expires_at"
-    values = ", ".join(f"(:{name}, {new_entries}, {expires})" for name in names)
-    template = _SQLITE_RECORD if db.is_sqlite else _POSTGRESQL_RECORD
-    statement = sa.text(template.format(values=values)).bindparams(
-        attempt_id=attempt_id, now=now, cutoff=now - window, expires_at=now + window, **parameters
+    rows = await db.fetch_all_precompiled(
+        _record_statement(db.is_sqlite, len(ordered)),
+        attempt_id=attempt_id,
+        now=now,
+        cutoff=now - window,
+        expires_at=now + window,
+        **dict(zip(_names("key_", len(ordered)), ordered, strict=True)),
     )
-    rows = await db.fetch_all(statement)
     return {row[0]: (int(row[1]), float(row[2])) for row in rows}
 
 
@@ -107,14 +128,11 @@ async def drop_expired(db: Database, now: float) -> None:
 
 async def forget(db: Database, keys: list[str], attempt_id: str, reset_keys: tuple[str, ...] = ()) -> None:
     """Uncount one attempt from ``keys``, and empty the windows of ``reset_keys``, in one statement."""
-    names, parameters = _key_parameters("key_", sorted(set(keys) | set(reset_keys)))
-    reset_names, reset_parameters = _key_parameters("reset_", sorted(set(reset_keys)))
-    reset = " OR ".join(f"stored.key = :{name}" for name in reset_names) or "false"
-    empty = _SQLITE_EMPTY if db.is_sqlite else _POSTGRESQL_EMPTY
-    # A window that is not there (swept meanwhile) is created empty and already expired.
-    values = ", ".join(f"(:{name}, {empty}, 0)" for name in names)
-    template = _SQLITE_FORGET if db.is_sqlite else _POSTGRESQL_FORGET
-    statement = sa.text(template.format(values=values, reset=reset)).bindparams(
-        attempt_id=attempt_id, **parameters, **reset_parameters
+    ordered = sorted(set(keys) | set(reset_keys))
+    resets = sorted(set(reset_keys))
+    await db.execute_precompiled(
+        _forget_statement(db.is_sqlite, len(ordered), len(resets)),
+        attempt_id=attempt_id,
+        **dict(zip(_names("key_", len(ordered)), ordered, strict=True)),
+        **dict(zip(_names("reset_", len(resets)), resets, strict=True)),
     )
-    await db.execute(statement)

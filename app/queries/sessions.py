@@ -37,30 +37,51 @@ class RefreshTokenState:
     expires_at: datetime
 
 
+_INSERTED_SESSION = (
+    sessions.insert()
+    .values(
+        id=sa.bindparam("session_id"),
+        customer_id=sa.bindparam("customer_id"),
+        created_at=sa.bindparam("now", type_=sessions.c.created_at.type),
+        expires_at=sa.bindparam("expires_at", type_=sessions.c.expires_at.type),
+    )
+    .returning(sessions.c.id)
+    .cte("inserted_session")
+)
+_INSERT_SESSION_WITH_REFRESH_TOKEN = precompiled(
+    refresh_tokens.insert().from_select(
+        ["digest", "session_id", "created_at"],
+        sa.select(
+            sa.bindparam("refresh_digest", type_=refresh_tokens.c.digest.type),
+            _INSERTED_SESSION.c.id,
+            sa.bindparam("now", type_=refresh_tokens.c.created_at.type),
+        ),
+    )
+)
+
+
 async def insert_session(
     db: Database, session_id: str, customer_id: int, now: datetime, expires_at: datetime, refresh_digest: str
 ) -> None:
     """A new session with its first refresh token: one statement on PostgreSQL (a data-modifying CTE,
     atomic without a transaction of its own); on SQLite, which has no such CTE, two inserts in one
     transaction."""
-    session = sessions.insert().values(
-        id=session_id, customer_id=customer_id, created_at=now, expires_at=expires_at
-    )
     if db.is_sqlite:
         async with db.transaction():
-            await db.execute(session)
+            await db.execute(
+                sessions.insert().values(
+                    id=session_id, customer_id=customer_id, created_at=now, expires_at=expires_at
+                )
+            )
             await insert_refresh_token(db, refresh_digest, session_id, now)
         return
-    inserted = session.returning(sessions.c.id).cte("inserted_session")
-    await db.execute(
-        refresh_tokens.insert().from_select(
-            ["digest", "session_id", "created_at"],
-            sa.select(
-                sa.literal(refresh_digest, sa.String),
-                inserted.c.id,
-                sa.literal(now, refresh_tokens.c.created_at.type),
-            ),
-        )
+    await db.execute_precompiled(
+        _INSERT_SESSION_WITH_REFRESH_TOKEN,
+        session_id=session_id,
+        customer_id=customer_id,
+        now=now,
+        expires_at=expires_at,
+        refresh_digest=refresh_digest,
     )
 
 
