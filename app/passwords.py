@@ -20,6 +20,7 @@ import math
 import os
 import queue
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -193,9 +194,11 @@ class Argon2Queue:
             return self._jobs.get()
 
     def _work(self) -> None:
-        if self._nice and hasattr(os, "setpriority"):
+        if self._nice and sys.platform == "linux":
             # Linux gives each thread its own nice value: only this thread yields to the event loop.
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._nice)
+            # (Elsewhere the call would reprioritise the whole process, so it is left alone.)
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._nice)
         while (job := self._next_job()) is not None:
             with self._count_lock:
                 self._waiting -= 1

@@ -36,6 +36,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -97,6 +98,8 @@ def service_environment() -> dict[str, str]:
             ),
         }
     )
+    if "BENCH_ARGON2_NICE" in os.environ:  # to measure what the lower priority buys (0 = none)
+        environment[f"{PREFIX}ARGON2_NICE"] = os.environ["BENCH_ARGON2_NICE"]
     return environment
 
 
@@ -196,6 +199,32 @@ class Server:
 
     def worker_peak_rss_mb(self) -> list[float]:
         return [_status_kib(pid, "VmHWM") / 1024 for pid in self.worker_pids()]
+
+    def connections_per_worker(self) -> list[int]:
+        """Established client connections each worker holds (from /proc: sockets on our port)."""
+        established = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == self.port and fields[3] == "01":  # 01: ESTABLISHED
+                    established.add(fields[9])  # the socket's inode
+        counts = []
+        for pid in self.worker_pids():
+            held = 0
+            try:
+                for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+                    target = os.readlink(descriptor)
+                    if target.startswith("socket:[") and target[8:-1] in established:
+                        held += 1
+            except OSError:
+                pass
+            counts.append(held)
+        return counts
 
     def worker_cpu_ticks(self) -> int:
         ticks = _cpu_ticks()
@@ -334,8 +363,14 @@ def scenario(
         wrk(script, server.url, WARMUP_SECONDS, flavour, connections)
     recorders = _profile(server, key, SECONDS)
     ticks_before = server.worker_cpu_ticks()
+    split: list[int] = []
+    # Halfway through, how the kernel spread wrk's connections over the workers: each worker
+    # has its own argon2 queue, so an uneven split shows in the login latencies.
+    sampler = threading.Timer(SECONDS / 2, lambda: split.extend(server.connections_per_worker()))
+    sampler.start()
     with OtherLoad() as other_load:
         report = wrk(script, server.url, SECONDS, flavour, connections)
+    sampler.join()
     server_ms = (server.worker_cpu_ticks() - ticks_before) * 1000 / os.sysconf("SC_CLK_TCK")
     for recorder in recorders:
         recorder.wait()
@@ -362,7 +397,7 @@ def scenario(
                 rss_mb=rss,
                 other_load=other_load.percent,
                 cpu_ms=server_ms / report["requests"] if report["requests"] else None,
-                extra={"wrk": report},
+                extra={"wrk": report, "connections_per_worker": split},
             )
         )
     return rows
@@ -518,6 +553,10 @@ def render(
         lines.append(
             _ratio_line("peer: (e) GET p99 / (a1) idle GET p99", peer_factor, "(for comparison)", None)
         )
+    for key in ("b", "b peer"):
+        if key in by_key and by_key[key].extra.get("connections_per_worker"):
+            split = " / ".join(str(count) for count in by_key[key].extra["connections_per_worker"])
+            lines.append(f"({key}) connections per worker halfway through: {split}")
     lines += [
         "",
         "worker RSS after the run: " + ", ".join(f"{value:.0f}" for value in final_rss) + " MB;"
