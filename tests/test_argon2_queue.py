@@ -64,8 +64,8 @@ async def one_slot_app(app_factory):
             yield app, http
 
 
-async def _fill_the_queue(app) -> tuple[threading.Event, list[asyncio.Task[object]]]:
-    """Occupy the only thread and the only waiting place with computations we release later."""
+async def _while_the_queue_is_full(app, send):
+    """``await send()`` while the only argon2 thread and the only waiting place are taken."""
     queue = app.state.services.hasher.queue
     holding, release = threading.Event(), threading.Event()
 
@@ -74,11 +74,21 @@ async def _fill_the_queue(app) -> tuple[threading.Event, list[asyncio.Task[objec
         release.wait()
 
     held = [asyncio.create_task(queue.run(hold))]
-    assert await asyncio.to_thread(holding.wait, 10)
-    held.append(asyncio.create_task(queue.run(lambda: None)))
-    await asyncio.sleep(0)
-    assert queue.waiting == 1
-    return release, held
+    try:
+        assert await asyncio.to_thread(holding.wait, 10)
+        held.append(asyncio.create_task(queue.run(lambda: None)))
+        await asyncio.sleep(0)
+        assert queue.waiting == 1
+        return await send()
+    finally:
+        release.set()
+        await asyncio.gather(*held)
+
+
+def _assert_unavailable(response) -> None:
+    assert response.status_code == 503
+    assert response.json()["errors"] == [UNAVAILABLE]
+    assert int(response.headers["retry-after"]) >= 1
 
 
 async def test_a_login_when_the_queue_is_full_is_503_018_and_is_not_counted(one_slot_app):
@@ -86,16 +96,12 @@ async def test_a_login_when_the_queue_is_full_is_503_018_and_is_not_counted(one_
     customer = await register(client)
     email = customer["attributes"]["email"]
     body = document("access-tokens", {"username": email, "password": "Wrong-Password-1"})
-    release, held = await _fill_the_queue(app)
-    try:
-        refused = [await post(client, "/access-tokens", body) for _ in range(6)]
-    finally:
-        release.set()
-        await asyncio.gather(*held)
-    for response in refused:
-        assert response.status_code == 503
-        assert response.json()["errors"] == [UNAVAILABLE]
-        assert int(response.headers["retry-after"]) >= 1
+
+    async def six_logins():
+        return [await post(client, "/access-tokens", body) for _ in range(6)]
+
+    for response in await _while_the_queue_is_full(app, six_logins):
+        _assert_unavailable(response)
     # None of the six refused attempts counted against the account's limit of five failures.
     statuses = [(await post(client, "/access-tokens", body)).status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
@@ -104,31 +110,22 @@ async def test_a_login_when_the_queue_is_full_is_503_018_and_is_not_counted(one_
 async def test_a_registration_when_the_queue_is_full_is_503_018_and_writes_nothing(one_slot_app):
     app, client = one_slot_app
     attributes = registration()
-    release, held = await _fill_the_queue(app)
-    try:
-        response = await post(client, "/customers", document("customers", attributes))
-    finally:
-        release.set()
-        await asyncio.gather(*held)
-    assert response.status_code == 503
-    assert response.json()["errors"] == [UNAVAILABLE]
-    assert int(response.headers["retry-after"]) >= 1
-    retried = await post(client, "/customers", document("customers", attributes))
-    assert retried.status_code == 201  # the e-mail was not taken by a half-done registration
+
+    async def register_once():
+        return await post(client, "/customers", document("customers", attributes))
+
+    _assert_unavailable(await _while_the_queue_is_full(app, register_once))
+    assert (await register_once()).status_code == 201  # the e-mail was not taken by a half-done one
 
 
 async def test_the_token_endpoint_when_the_queue_is_full_is_503_018(one_slot_app):
     app, client = one_slot_app
     form = {"grant_type": "password", "username": "someone@example.com", "password": "Whatever-123"}
-    release, held = await _fill_the_queue(app)
-    try:
-        response = await client.post("/token", data=form)
-    finally:
-        release.set()
-        await asyncio.gather(*held)
-    assert response.status_code == 503
-    assert response.json()["errors"] == [UNAVAILABLE]
-    assert int(response.headers["retry-after"]) >= 1
+
+    async def password_grant():
+        return await client.post("/token", data=form)
+
+    _assert_unavailable(await _while_the_queue_is_full(app, password_grant))
 
 
 # Run in a process of its own, as a uvicorn worker builds its app before any other thread exists:
