@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["Settings", "SettingsError", "PREFIX", "SMTP_SCHEMES", "link_origin"]
+__all__ = ["Settings", "SettingsError", "PREFIX", "SMTP_SCHEMES", "JWT_ALGORITHMS", "link_origin"]
 
 PREFIX = "GLUE_"
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
