@@ -37,8 +37,9 @@ class CustomerSchema(ResourceSchema):
     # Glue answers an unknown gender with its own code (414), so the service checks the value.
     gender = String(allow_none=True)
     date_of_birth = PastDate(allow_none=True)
-    password = String(required=True, load_only=True)
-    confirm_password = String(required=True, load_only=True)
+    # Blank passwords are 901 here; the policy and the confirmation (406) are the service's.
+    password = String(required=True, load_only=True, validate=NotBlank())
+    confirm_password = String(required=True, load_only=True, validate=NotBlank())
     # Glue answers missing, null or false terms with its own code (422): checked by the service.
     accepted_terms = fields.Raw(load_only=True, allow_none=True, error_messages=messages)
     created_at = fields.DateTime(dump_only=True)

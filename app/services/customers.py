@@ -9,6 +9,7 @@ from typing import Any
 
 from app.clock import utc_now
 from app.database import Database
+from app.emails import email_key, normalise_email
 from app.models import Customer
 from app.passwords import PasswordHasherService, password_policy_violations
 from app.queries import addresses as address_queries
@@ -18,7 +19,7 @@ from app.services.confirmations import ConfirmationService
 from app.settings import Settings
 from errors import ApiError, Problem, catalogue
 
-__all__ = ["CustomerService", "Registration", "GENDERS", "SALUTATIONS"]
+__all__ = ["CustomerService", "Registration", "GENDERS", "SALUTATIONS", "email_key"]
 
 GENDERS = ("Male", "Female")
 SALUTATIONS = ("Mr", "Mrs", "Ms", "Dr")
@@ -36,10 +37,6 @@ class Registration:
     gender: str | None = None
     date_of_birth: date | None = None
     locale: str | None = None
-
-
-def email_key(email: str) -> str:
-    return email.strip().lower()
 
 
 class CustomerService:
@@ -90,7 +87,7 @@ class CustomerService:
                     {
                         "store": store,
                         "reference": f"{store}--{number}",
-                        "email": registration.email.strip(),
+                        "email": normalise_email(registration.email),
                         "email_key": email_key(registration.email),
                         "password_hash": password_hash,
                         "salutation": registration.salutation,
@@ -120,7 +117,7 @@ class CustomerService:
             return customer
         values = dict(changes)
         if "email" in values:
-            values["email"] = values["email"].strip()
+            values["email"] = normalise_email(values["email"])
             values["email_key"] = email_key(values["email"])
         values["updated_at"] = utc_now()
         try:

@@ -9,7 +9,6 @@ from app import jsonapi
 from app.access import principal, services
 from app.models import Customer
 from app.services.customers import Registration
-from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
 from resources.storefront.addresses import ADDRESS_FIELDS, render_addresses
 from schemas.customers import CUSTOMER_EDITABLE, CustomerSchema
@@ -20,7 +19,6 @@ __all__ = [
     "get_customer",
     "update_customer",
     "delete_customer",
-    "reference_missing",
 ]
 
 TYPE = "customers"
@@ -105,7 +103,3 @@ async def update_customer(request: Request) -> Response:
 async def delete_customer(request: Request) -> Response:
     await services(request).customers.anonymize(principal(request).customer)
     return jsonapi.empty_response()
-
-
-async def reference_missing(request: Request) -> Response:
-    raise ApiError(catalogue.CUSTOMER_REFERENCE_MISSING)
