@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from app import jsonapi
 from app.models import Principal
 from app.services import Services
 from errors import ApiError, CatalogueEntry, catalogue
@@ -24,6 +25,7 @@ __all__ = [
     "services",
     "principal",
     "bearer_token",
+    "token_issuer",
 ]
 
 
@@ -36,6 +38,16 @@ def principal(request: Request) -> Principal:
     """The caller the route's access rule authenticated (a route without one has no caller)."""
     found: Principal = request.state.principal
     return found
+
+
+def token_issuer(request: Request) -> str:
+    """The OAuth issuer this request speaks to: ``iss`` of the tokens it issues and accepts.
+
+    ``GLUE_JWT_ISSUER``, else ``GLUE_PUBLIC_BASE_URL``, else the request's own base URL, so the RFC
+    8414 metadata a client discovers at a base URL names the issuer its tokens carry.
+    """
+    settings = services(request).settings
+    return settings.jwt_issuer or jsonapi.base_url(request, settings.public_base_url)
 
 
 def bearer_token(request: Request) -> str:
@@ -69,7 +81,7 @@ class CustomerToken(Access):
     """Any live customer access token."""
 
     async def check(self, request: Request) -> Principal | None:
-        return await services(request).sessions.authenticate(bearer_token(request))
+        return await services(request).sessions.authenticate(bearer_token(request), token_issuer(request))
 
 
 @dataclass(frozen=True)

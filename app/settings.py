@@ -37,6 +37,24 @@ def link_origin(url: str) -> str | None:
     return origin if port in (None, _DEFAULT_PORTS[scheme]) else f"{origin}:{port}"
 
 
+def _is_base_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        return False
+    return (
+        parts.scheme in _DEFAULT_PORTS
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not parts.query
+        and not parts.fragment
+        and "?" not in url
+        and "#" not in url
+        and url == url.strip()
+    )
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -54,10 +72,16 @@ class Settings:
     access_token_ttl: int = 28800
     refresh_token_ttl: int = 30 * 24 * 3600
     jwt_private_key_path: str = "var/jwt-private.pem"
-    jwt_issuer: str = "glue-customers"
+    # The OAuth issuer (RFC 8414 metadata ``issuer`` = the tokens' ``iss``): an http(s) URL without
+    # query or fragment. Empty = the public base URL, else the base URL each request was sent to.
+    jwt_issuer: str = ""
     jwt_audience: str = "glue-storefront"
     # OAuth client ids accepted by /token; empty = any public client (client_id is optional).
     oauth_client_ids: tuple[str, ...] = ()
+    # The access tokens' ``client_id`` claim (RFC 9068) when the client names none (/access-tokens).
+    oauth_default_client_id: str = "storefront"
+    # Browser origins (scheme://host[:port]) allowed to call the API cross-origin; empty = no CORS.
+    cors_origins: tuple[str, ...] = ()
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
@@ -142,8 +166,24 @@ class Settings:
             raise SettingsError(f"{PREFIX}PASSWORD_MIN_LENGTH must be between 1 and 128")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL must be a redis://, rediss:// or unix:// URL")
-        if self.public_base_url and not self.public_base_url.startswith(("http://", "https://")):
-            raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must be an http(s) URL")
+        for name in ("public_base_url", "jwt_issuer"):
+            if getattr(self, name) and not _is_base_url(getattr(self, name)):
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()} must be an http(s) URL with a host and without query or "
+                    f"fragment, such as https://shop.example, got {getattr(self, name)!r}"
+                )
+        if (
+            not self.oauth_default_client_id
+            or not self.oauth_default_client_id.isprintable()
+            or any(character.isspace() for character in self.oauth_default_client_id)
+        ):
+            raise SettingsError(f"{PREFIX}OAUTH_DEFAULT_CLIENT_ID must be a client id without spaces")
+        for origin in self.cors_origins:
+            if origin == "*" or link_origin(origin) != origin.lower():
+                raise SettingsError(
+                    f"{PREFIX}CORS_ORIGINS must list exact origins such as https://shop.example "
+                    f"(scheme, host and port only, no trailing slash), got {origin!r}"
+                )
         self._check_mail()
 
     def _check_mail(self) -> None:

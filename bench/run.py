@@ -433,7 +433,7 @@ def main() -> int:
         log(f"created database {seed.database_name(DATABASE_URL)}")
     log("migrating and seeding")
     seed.reset_schema(settings)
-    seed.seed(settings, CUSTOMERS, STATE / "customers.txt")
+    seed.seed(settings, CUSTOMERS, STATE / "customers.txt", f"http://127.0.0.1:{PORT}")
     log(f"seeded {CUSTOMERS} customers with sessions in {time.monotonic() - started:.0f}s")
 
     rows: list[Row] = []

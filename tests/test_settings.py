@@ -17,6 +17,20 @@ def test_defaults_are_the_documented_ones():
     )
     assert settings.password_min_length == 8 and settings.body_limit == 1024 * 1024
     assert settings.uses_sqlite and settings.database_url.endswith("var/glue-customers.sqlite3")
+    # The issuer follows the public base URL (or the request's own) unless set; CORS is off.
+    assert settings.jwt_issuer == "" and settings.cors_origins == ()
+    assert settings.oauth_default_client_id == "storefront"
+
+
+def test_issuer_and_cors_origins_are_read():
+    settings = Settings.from_environment(
+        {
+            "GLUE_JWT_ISSUER": "https://shop.example/api",
+            "GLUE_CORS_ORIGINS": "https://shop.example, http://localhost:3000",
+        }
+    )
+    assert settings.jwt_issuer == "https://shop.example/api"
+    assert settings.cors_origins == ("https://shop.example", "http://localhost:3000")
 
 
 def test_values_are_parsed_by_type():
@@ -43,6 +57,16 @@ def test_values_are_parsed_by_type():
         ("GLUE_PASSWORD_MIN_LENGTH", "200"),
         ("GLUE_NO_SUCH_SETTING", "1"),
         ("GLUE_PUBLIC_BASE_URL", "shop.example"),
+        ("GLUE_PUBLIC_BASE_URL", "https://shop.example/?store=de"),
+        ("GLUE_JWT_ISSUER", "glue-customers"),
+        ("GLUE_JWT_ISSUER", "https://shop.example#tokens"),
+        ("GLUE_JWT_ISSUER", "ftp://shop.example"),
+        ("GLUE_OAUTH_DEFAULT_CLIENT_ID", "my shop"),
+        ("GLUE_CORS_ORIGINS", "*"),
+        ("GLUE_CORS_ORIGINS", "https://shop.example/"),
+        ("GLUE_CORS_ORIGINS", "https://shop.example/checkout"),
+        ("GLUE_CORS_ORIGINS", "shop.example"),
+        ("GLUE_CORS_ORIGINS", "https://shop.example:443"),
     ],
 )
 def test_bad_setting_names_the_variable(variable, value):

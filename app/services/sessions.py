@@ -51,8 +51,12 @@ class SessionService:
         self._hasher = hasher
         self._signer = signer
 
-    async def login(self, username: str, password: str, client_address: str) -> TokenPair:
-        """One login = one session. Failed logins are limited per account and per client address
+    async def login(
+        self, username: str, password: str, client_address: str, *, issuer: str, client_id: str
+    ) -> TokenPair:
+        """One login = one session; its access token names ``issuer`` and the OAuth ``client_id``.
+
+        Failed logins are limited per account and per client address
         (raises Limited); unknown e-mails cost one argon2 verification, as known ones do; so does an
         unconfirmed customer while double opt-in is on, refused like wrong credentials."""
         account = email_key(username)
@@ -87,10 +91,15 @@ class SessionService:
             )
             await queries.insert_refresh_token(self._db, key_digest(refresh_token), session_id, now)
         return self._token_pair(
-            credentials.reference, session_id, refresh_token, self._settings.refresh_token_ttl
+            credentials.reference,
+            session_id,
+            refresh_token,
+            self._settings.refresh_token_ttl,
+            issuer=issuer,
+            client_id=client_id,
         )
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def refresh(self, refresh_token: str, *, issuer: str, client_id: str) -> TokenPair:
         """Rotate: the presented token is spent; presenting a spent token again revokes the session."""
         digest = key_digest(refresh_token)
         now = utc_now()
@@ -110,7 +119,14 @@ class SessionService:
             raise RefreshFailed
         # The session's lifetime is fixed at login: rotation does not extend it.
         remaining = int((state.expires_at - now).total_seconds())
-        return self._token_pair(state.customer_reference, state.session_id, new_refresh_token, remaining)
+        return self._token_pair(
+            state.customer_reference,
+            state.session_id,
+            new_refresh_token,
+            remaining,
+            issuer=issuer,
+            client_id=client_id,
+        )
 
     async def revoke_refresh_token(self, refresh_token: str, customer_id: int | None = None) -> None:
         """End the session of ``refresh_token`` (only the caller's own, when ``customer_id`` is given)."""
@@ -122,19 +138,19 @@ class SessionService:
     async def revoke_all(self, customer_id: int) -> None:
         await queries.revoke_customer_sessions(self._db, customer_id, utc_now())
 
-    async def revoke_access_token(self, access_token: str) -> bool:
+    async def revoke_access_token(self, access_token: str, issuer: str) -> bool:
         """End the session an access token belongs to; False when it is not a valid token of ours."""
         try:
-            claims = self._signer.verify(access_token)
+            claims = self._signer.verify(access_token, issuer)
         except InvalidToken:
             return False
         await queries.revoke_session(self._db, claims.session_id, utc_now())
         return True
 
-    async def authenticate(self, access_token: str) -> Principal:
+    async def authenticate(self, access_token: str, issuer: str) -> Principal:
         """A valid signature is not enough: the session must be live and the customer active (else 001)."""
         try:
-            claims = self._signer.verify(access_token)
+            claims = self._signer.verify(access_token, issuer)
         except InvalidToken:
             raise ApiError(catalogue.INVALID_ACCESS_TOKEN) from None
         customer = await queries.live_session_customer(self._db, claims.session_id, claims.subject)
@@ -143,9 +159,18 @@ class SessionService:
         return Principal(customer=customer, session_id=claims.session_id)
 
     def _token_pair(
-        self, reference: str, session_id: str, refresh_token: str, refresh_expires_in: int
+        self,
+        reference: str,
+        session_id: str,
+        refresh_token: str,
+        refresh_expires_in: int,
+        *,
+        issuer: str,
+        client_id: str,
     ) -> TokenPair:
-        access_token, expires_in = self._signer.issue(reference, session_id)
+        access_token, expires_in = self._signer.issue(
+            reference, session_id, issuer=issuer, client_id=client_id
+        )
         return TokenPair(
             session_id=session_id,
             access_token=access_token,
