@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from app.cors import CorsMiddleware
 from app.edge import EdgeMiddleware, api_error_handler, http_exception_handler
 from app.mail.worker import DeliveryWorker
 from app.services import build_services
@@ -56,9 +57,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if isinstance(services.limiter_store, RedisAttemptStore):
                 await services.limiter_store.close()
 
+    table = routes()
+    middleware = [Middleware(EdgeMiddleware, body_limit=settings.body_limit)]
+    if settings.cors_origins:
+        middleware.insert(0, Middleware(CorsMiddleware, origins=settings.cors_origins, routes=table))
     app = Starlette(
-        routes=routes(),
-        middleware=[Middleware(EdgeMiddleware, body_limit=settings.body_limit)],
+        routes=table,
+        middleware=middleware,
         exception_handlers={
             ApiError: api_error_handler,
             OAuthError: oauth.oauth_error_handler,
