@@ -7,8 +7,11 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 WORKERS ?= 1
 STAMP := $(VENV)/.installed
+# Node tools of the tests and the linter (oauth4webapi, Redocly CLI), pinned by tests/package-lock.json.
+NODE_STAMP := tests/node_modules/.installed
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true tests/node_modules/.bin/redocly
 
-.PHONY: install run migrate test check lint typecheck format fuzz bench clean
+.PHONY: install node-install run migrate test check lint typecheck format fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +21,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(NODE_STAMP): tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+node-install: $(NODE_STAMP)
+
 migrate: install
 	$(BIN)/python -m app.migrate
 
@@ -25,6 +34,7 @@ run: migrate
 	$(BIN)/uvicorn --factory app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # The whole suite on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set.
+# The Node client test installs tests/node_modules itself when node is there (skipped where not).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -33,9 +43,11 @@ test: install
 fuzz: install
 	$(BIN)/python -m tests.fuzz
 
-lint: install
+# Redocly's recommended rules on the contract (.redocly.lint-ignore.yaml: the operations that only refuse).
+lint: install node-install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(REDOCLY) lint --format=summary openapi.yaml
 
 typecheck: install
 	$(BIN)/mypy app resources schemas errors
@@ -47,7 +59,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache tests/node_modules
 
 # Load test against its ceilings on PostgreSQL (a few minutes; not part of test or check).
 # Needs wrk (installed with apt-get when missing) and PostgreSQL at BENCH_DATABASE_URL, whose
