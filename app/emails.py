@@ -12,6 +12,8 @@ from email_validator import EmailNotValidError, validate_email
 
 __all__ = ["InvalidEmail", "normalise_email", "email_key"]
 
+_LOCAL_PART_MAX_OCTETS = 64
+
 
 class InvalidEmail(ValueError):
     """Not a deliverable-looking e-mail address."""
@@ -20,9 +22,14 @@ class InvalidEmail(ValueError):
 def normalise_email(address: str) -> str:
     """The normal form of ``address`` (surrounding white space dropped), else InvalidEmail."""
     try:
-        return str(validate_email(address.strip(), check_deliverability=False).normalized)
+        normal = str(validate_email(address.strip(), check_deliverability=False).normalized)
     except EmailNotValidError:
         raise InvalidEmail(address) from None
+    # RFC 5321 §4.5.3.1.1: a local part has at most 64 octets (email-validator counts characters,
+    # and only in its strict mode).
+    if len(normal.rpartition("@")[0].encode("utf-8")) > _LOCAL_PART_MAX_OCTETS:
+        raise InvalidEmail(address)
+    return normal
 
 
 def email_key(address: str) -> str:

@@ -3,6 +3,7 @@ Authlib, requests-oauthlib's ``LegacyApplicationClient`` and oauth4webapi (Node)
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -30,6 +31,12 @@ def _register(base: str) -> tuple[str, str]:
     )
     assert created.status_code == 201, created.text
     return created.json()["data"]["id"], email
+
+
+def _claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
 
 
 def _profile_status(base: str, reference: str, access_token: str) -> int:
@@ -64,9 +71,11 @@ def test_requests_oauthlib_legacy_application_client_with_its_defaults(live_serv
 
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the test server speaks plain HTTP
     reference, email = _register(live_server)
-    session = OAuth2Session(client=LegacyApplicationClient(client_id="storefront"))
+    session = OAuth2Session(client=LegacyApplicationClient(client_id="legacy-shop"))
     token = session.fetch_token(token_url=f"{live_server}/token", username=email, password=PASSWORD)
-    # Its default sends the client id as HTTP Basic with an empty password (RFC 6749 §2.3.1).
+    # Its default sends the client id only as HTTP Basic with an empty password (RFC 6749 §2.3.1),
+    # and the token names that client.
+    assert _claims(token["access_token"])["client_id"] == "legacy-shop"
     assert session.get(f"{live_server}/customers/{reference}").status_code == 200
     refreshed = session.refresh_token(f"{live_server}/token")
     assert refreshed["refresh_token"] != token["refresh_token"]
