@@ -20,16 +20,13 @@ async function call(method, path, body, token) {
   return { status: response.status, headers: response.headers, document: text ? JSON.parse(text) : null };
 }
 
+function register(salutation, firstName, lastName) {
+  const attributes = { salutation, firstName, lastName, email, password, confirmPassword: password, acceptedTerms: true };
+  return call("POST", "/customers", { data: { type: "customers", attributes } });
+}
+
 async function account() {
-  const registered = await call("POST", "/customers", {
-    data: {
-      type: "customers",
-      attributes: {
-        salutation: "Ms", firstName: "Erika", lastName: "Muster", email, password,
-        confirmPassword: password, acceptedTerms: true,
-      },
-    },
-  });
+  const registered = await register("Ms", "Erika", "Muster");
   const reference = registered.document.data.id;
   const login = await call("POST", "/access-tokens", {
     data: { type: "access-tokens", attributes: { username: email, password } },
@@ -72,15 +69,7 @@ async function account() {
 }
 
 async function registerOnly() {
-  const registered = await call("POST", "/customers", {
-    data: {
-      type: "customers",
-      attributes: {
-        salutation: "Mr", firstName: "Eve", lastName: "Stranger", email, password,
-        confirmPassword: password, acceptedTerms: true,
-      },
-    },
-  });
+  const registered = await register("Mr", "Eve", "Stranger");
   return { registered: { status: registered.status } };
 }
 
