@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import yaml
 
+from app.version import VERSION
 
-async def test_liveness(client):
+
+async def test_liveness_reports_the_version(client):
     response = await client.get("/health/live")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok", "version": VERSION}
 
 
 async def test_readiness_checks_the_database(client):
