@@ -7,8 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.access import services
-from app.client_address import client_address
+from app.access import client_address, services
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
 from errors import catalogue
@@ -69,7 +68,7 @@ async def token(request: Request) -> Response:
     sessions = services(request).sessions
     try:
         if grant_type == "password":
-            address = client_address(request, services(request).settings.trusted_proxies)
+            address = client_address(request)
             pair = await sessions.login(_required(form, "username"), _required(form, "password"), address)
         elif grant_type == "refresh_token":
             pair = await sessions.refresh(_required(form, "refresh_token"))
