@@ -7,22 +7,36 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 WORKERS ?= 1
 STAMP := $(VENV)/.installed
+# Every package, pinned with its hashes: what make install and CI install (all extras), and what the
+# container image installs (the service and its otel extra). pyproject.toml keeps the ranges;
+# `make lock` resolves them again (after any change to pyproject.toml's dependencies).
+# `make lock LOCK_OPTIONS=--upgrade` moves every package within its range to the newest release.
+LOCK := requirements-dev.lock
+IMAGE_LOCK := requirements.lock
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock' $(LOCK_OPTIONS)
 
-.PHONY: install run migrate test check lint typecheck format fuzz bench clean
+.PHONY: install lock run migrate test check lint typecheck format fuzz bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
 
+lock: install
+	$(UV_COMPILE) --all-extras --output-file $(LOCK)
+	$(UV_COMPILE) --extra otel --constraints $(LOCK) --output-file $(IMAGE_LOCK)
+	$(MAKE) install
+
 migrate: install
-	$(BIN)/python -m app.migrate
+	$(BIN)/glue-customers migrate
 
 run: migrate
-	$(BIN)/uvicorn --factory app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/python -m app --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # The whole suite on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set.
 test: install
@@ -36,6 +50,7 @@ fuzz: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 
 typecheck: install
 	$(BIN)/mypy app resources schemas errors

@@ -1,14 +1,32 @@
-"""The migrations create exactly what app/tables.py describes."""
+"""The migrations create exactly what app/tables.py describes; the plain ``alembic`` command and
+``glue-customers migrate`` move a database up and down on both backends."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from app.migrate import upgrade
+from app.migrate import alembic_config, upgrade
 from app.settings import Settings
 from app.tables import metadata
+from tests.servers import PROJECT
+
+# Derived, so that the tests hold as migrations are added.
+_SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
+HEAD = _SCRIPTS.get_current_head()
+BELOW_HEAD = _SCRIPTS.get_revision(HEAD).down_revision
 
 
 def test_migrated_schema_matches_the_tables(tmp_path):
@@ -21,3 +39,69 @@ def test_migrated_schema_matches_the_tables(tmp_path):
     finally:
         engine.dispose()
     assert differences == []
+
+
+@pytest.fixture
+def scratch_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this backend for migrating up and down: a file on SQLite; on PostgreSQL a
+    database named after the test database plus ``_alembic``, created here and dropped afterwards
+    (the test database itself stays migrated for the other tests)."""
+    if not database_url.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/") + "_alembic"
+
+    async def run(statement: str) -> None:
+        connection = await asyncpg.connect(database_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _command(arguments: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "GLUE_DATABASE_URL": database_url}
+    return subprocess.run(
+        arguments, cwd=PROJECT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def _alembic(*arguments: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    return _command([str(Path(sys.executable).parent / "alembic"), *arguments], database_url)
+
+
+def _glue_customers(*arguments: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    return _command([str(Path(sys.executable).parent / "glue-customers"), *arguments], database_url)
+
+
+def test_the_alembic_command_and_glue_customers_migrate_move_the_schema_up_and_down(scratch_database_url):
+    url = scratch_database_url
+    upgraded = _alembic("upgrade", "head", database_url=url)
+    checked = _alembic("check", database_url=url)
+    current = _glue_customers("migrate", "current", database_url=url)
+    one_down = _glue_customers("migrate", "downgrade", BELOW_HEAD, database_url=url)
+    behind = _alembic("check", database_url=url)
+    history = _glue_customers("migrate", "history", database_url=url)
+    to_base = _alembic("downgrade", "base", database_url=url)
+
+    assert [r.returncode for r in (upgraded, checked, current, one_down, history, to_base)] == [0] * 6, [
+        r.stderr for r in (upgraded, checked, current, one_down, history, to_base)
+    ]
+    assert "No new upgrade operations detected." in checked.stdout
+    assert f"Rev: {HEAD} (head)" in current.stdout
+    assert behind.returncode != 0 and "Target database is not up to date" in behind.stderr
+    listed = [line.split(",")[0] for line in history.stdout.splitlines()]
+    assert listed[:2] == [
+        f"{BELOW_HEAD} -> {HEAD} (head)",
+        f"{_SCRIPTS.get_revision(BELOW_HEAD).down_revision} -> {BELOW_HEAD} (current)",
+    ]
+    assert listed[-1] == "<base> -> 0001" and len(listed) == len(list(_SCRIPTS.walk_revisions()))
+    assert "Running downgrade 0001 -> " in to_base.stderr
