@@ -43,6 +43,7 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
     "asctime",
     "request_id",
     "request",  # ReadableFormatter's
+    "color_message",  # uvicorn's message again, with terminal colour codes
 }
 
 
@@ -146,9 +147,13 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """
     stream = stream or sys.stderr
     install_request_id_in_records()
+    # Neither format shows thread or process names: no record needs to look them up.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
-        ReadableFormatter() if _wants_text(settings.log_format.lower(), stream) else JsonLinesFormatter()
+        ReadableFormatter() if _wants_text(settings.log_format, stream) else JsonLinesFormatter()
     )
     root = logging.getLogger()
     for existing in list(root.handlers):

@@ -80,7 +80,7 @@ _DATABASE_CONNECTIONS_IN_USE = Gauge(
 )
 _DATABASE_POOL_SIZE = Gauge(
     "glue_database_pool_max_connections",
-    "Connections the database pools may open (GLUE_DATABASE_POOL_SIZE per process).",
+    "Connections the PostgreSQL pools may open (GLUE_DATABASE_POOL_SIZE per process; 0 on SQLite).",
     multiprocess_mode="livesum",
     registry=_REGISTRY,
 )

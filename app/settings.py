@@ -171,6 +171,9 @@ class Settings:
             raise SettingsError(f"{PREFIX}LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
         if self.log_level.lower() not in LOG_LEVELS:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        # Either letter case in the environment; one spelling from here on.
+        object.__setattr__(self, "log_format", self.log_format.lower())
+        object.__setattr__(self, "log_level", self.log_level.lower())
         if self.metrics_token and (
             len(self.metrics_token) < METRICS_TOKEN_MIN_LENGTH
             or not self.metrics_token.isprintable()

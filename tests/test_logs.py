@@ -141,6 +141,7 @@ async def test_json_lines_carry_request_ids_and_one_access_line_per_request_with
     text = log.read_text(encoding="utf-8")
     assert [name for name, secret in secrets.items() if secret in text] == []
     assert "include=" not in text and "/nothing/" not in text
+    assert "\\u001b" not in text and "color_message" not in text  # no terminal colours in JSON
 
 
 def _read_terminal(master: int, line_with: str, within: float = 10.0) -> str:

@@ -171,6 +171,8 @@ def _per_process_counts(directory: Path, route: str) -> list[float]:
 
 @pytest.mark.slow
 def test_two_worker_processes_answer_every_scrape_with_the_same_sum(database_url, key_path, tmp_path):
+    if database_url.startswith("postgres"):
+        pytest.skip("the sum over worker processes is the same whatever the database: run once, on SQLite")
     directory = tmp_path / "metrics"
     settings = {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
     sent = 0

@@ -7,7 +7,6 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,29 +41,32 @@ def test_migrated_schema_matches_the_tables(tmp_path):
 
 
 @pytest.fixture
-def scratch_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of this backend for migrating up and down: a file on SQLite; on PostgreSQL a
-    database named after the test database plus ``_alembic``, created here and dropped afterwards
-    (the test database itself stays migrated for the other tests)."""
+def scratch_database_url(database_url: str, tmp_path: Path) -> str:
+    """An empty database of this backend to migrate up and down: a new file on SQLite; on PostgreSQL
+    the database named after the test database plus ``_alembic``, created once and emptied here (the
+    test database itself stays migrated for the other tests). It is not dropped afterwards: DROP
+    DATABASE forces a checkpoint of the whole cluster, seconds on a busy machine."""
     if not database_url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
-        return
+        return f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
     parts = urlsplit(database_url)
     name = parts.path.lstrip("/") + "_alembic"
+    scratch_url = urlunsplit(parts._replace(path=f"/{name}"))
 
-    async def run(statement: str) -> None:
+    async def prepare() -> None:
         connection = await asyncpg.connect(database_url)
         try:
-            await connection.execute(statement)
+            if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await connection.execute(f'CREATE DATABASE "{name}"')
         finally:
             await connection.close()
+        scratch = await asyncpg.connect(scratch_url)
+        try:
+            await scratch.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await scratch.close()
 
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}"'))
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(prepare())
+    return scratch_url
 
 
 def _command(arguments: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
@@ -86,17 +88,15 @@ def test_the_alembic_command_and_glue_customers_migrate_move_the_schema_up_and_d
     url = scratch_database_url
     upgraded = _alembic("upgrade", "head", database_url=url)
     checked = _alembic("check", database_url=url)
-    current = _glue_customers("migrate", "current", database_url=url)
     one_down = _glue_customers("migrate", "downgrade", BELOW_HEAD, database_url=url)
     behind = _alembic("check", database_url=url)
     history = _glue_customers("migrate", "history", database_url=url)
     to_base = _alembic("downgrade", "base", database_url=url)
 
-    assert [r.returncode for r in (upgraded, checked, current, one_down, history, to_base)] == [0] * 6, [
-        r.stderr for r in (upgraded, checked, current, one_down, history, to_base)
+    assert [r.returncode for r in (upgraded, checked, one_down, history, to_base)] == [0] * 5, [
+        r.stderr for r in (upgraded, checked, one_down, history, to_base)
     ]
     assert "No new upgrade operations detected." in checked.stdout
-    assert f"Rev: {HEAD} (head)" in current.stdout
     assert behind.returncode != 0 and "Target database is not up to date" in behind.stderr
     listed = [line.split(",")[0] for line in history.stdout.splitlines()]
     assert listed[:2] == [

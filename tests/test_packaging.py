@@ -224,6 +224,10 @@ def test_the_containers_commands_work_outside_a_container(tmp_path):
         timeout=120,
     )
     assert migrate.returncode == 0, migrate.stderr
+    current = subprocess.run(
+        ["glue-customers", "migrate", "current"], cwd=PROJECT, env=environment, capture_output=True, text=True
+    )
+    assert current.returncode == 0 and "(head)" in current.stdout
     healthcheck = _on_this_machine(image["healthcheck"], port)
     server = subprocess.Popen(_on_this_machine(image["command"], port), cwd=PROJECT, env=environment)
     try:
