@@ -82,7 +82,13 @@ def test_a_trusted_proxy_range_names_the_client_to_the_limiter_and_the_log(datab
         uvicorn_server(database_url, key_path, settings=settings, log=output) as base,
     ):
         statuses, self_link = _forwarded_requests(base)
+        # A forwarded value that is no address is taken as the client's name, never a failure.
+        garbage = httpx.get(
+            f"{base}/metrics",
+            headers={"X-Forwarded-For": "not an address, [::", "X-Forwarded-Proto": "gopher"},
+        )
 
     assert statuses == [401, 401, 401, 401]  # four clients behind the proxy, one attempt each
+    assert garbage.status_code == 403 and garbage.json()["errors"][0]["code"] == "020"  # not local
     assert _logged_login_clients(log) == CLIENTS
     assert self_link.startswith(f"https://{base.removeprefix('http://')}/customers/")
