@@ -4,6 +4,8 @@ the resource, and an endpoint finds its caller with ``principal(request)``."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -22,10 +24,13 @@ __all__ = [
     "CUSTOMER",
     "OWNER",
     "OWNER_OR_NOT_FOUND",
+    "METRICS_SCRAPER",
+    "MetricsScraper",
     "services",
     "principal",
     "bearer_token",
     "token_issuer",
+    "client_address",
 ]
 
 
@@ -48,6 +53,16 @@ def token_issuer(request: Request) -> str:
     """
     settings = services(request).settings
     return settings.jwt_issuer or jsonapi.base_url(request, settings.public_base_url)
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the socket peer, or the client a trusted proxy names.
+
+    The one place that reads a forwarded address is uvicorn's proxy-header handling, told which
+    proxies to trust by GLUE_TRUSTED_PROXIES (``glue-customers serve`` passes it on); by the time a
+    request gets here ``client`` already is the address it yields.
+    """
+    return request.client.host if request.client else "unknown"
 
 
 def bearer_token(request: Request) -> str:
@@ -103,7 +118,40 @@ class Owner(Access):
         return caller
 
 
+_FORWARDING_HEADERS = ("x-forwarded-for", "forwarded")
+
+
+def _is_local(request: Request) -> bool:
+    """A loopback peer that is not a proxy passing a request on (a proxy on this host that is not
+    trusted still names the original client in a forwarding header)."""
+    try:
+        loopback = ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:
+        return False
+    return loopback and not any(name in request.headers for name in _FORWARDING_HEADERS)
+
+
+@dataclass(frozen=True)
+class MetricsScraper(Access):
+    """``GET /metrics``: a local client, a bearer of GLUE_METRICS_TOKEN, or anyone when
+    GLUE_METRICS_PUBLIC is on; refused with 020 otherwise."""
+
+    async def check(self, request: Request) -> Principal | None:
+        settings = services(request).settings
+        if settings.metrics_public or _is_local(request):
+            return None
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if (
+            settings.metrics_token
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(presented.strip().encode("latin-1"), settings.metrics_token.encode())
+        ):
+            return None
+        raise ApiError(catalogue.METRICS_FORBIDDEN)
+
+
 PUBLIC = Public()
 CUSTOMER = CustomerToken()
 OWNER = Owner()
 OWNER_OR_NOT_FOUND = Owner(refusal=catalogue.CUSTOMER_NOT_FOUND)
+METRICS_SCRAPER = MetricsScraper()

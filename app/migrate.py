@@ -1,7 +1,9 @@
-"""Apply the Alembic migrations to the configured database: ``python -m app.migrate``."""
+"""The Alembic migrations of the configured database: ``glue-customers migrate`` (also
+``python -m app.migrate``). The plain ``alembic`` command works too, with ``alembic.ini``."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -9,7 +11,7 @@ from alembic.config import Config
 
 from app.settings import Settings
 
-__all__ = ["upgrade", "alembic_config", "async_driver_url"]
+__all__ = ["upgrade", "downgrade", "current", "history", "alembic_config", "async_driver_url"]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -38,5 +40,21 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings.database_url), revision)
 
 
+def downgrade(settings: Settings, revision: str) -> None:
+    command.downgrade(alembic_config(settings.database_url), revision)
+
+
+def current(settings: Settings) -> None:
+    """Print the database's revision."""
+    command.current(alembic_config(settings.database_url), verbose=True)
+
+
+def history(settings: Settings) -> None:
+    """Print every migration, newest first, marking the database's."""
+    command.history(alembic_config(settings.database_url), indicate_current=True)
+
+
 if __name__ == "__main__":
-    upgrade(Settings.from_environment())
+    from app.cli import run_command
+
+    sys.exit(run_command("migrate", sys.argv[1:], prog="python -m app.migrate"))

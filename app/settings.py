@@ -5,6 +5,7 @@ Every variable carries the ``GLUE_`` prefix. A bad value stops the start with a 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -13,10 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["Settings", "SettingsError", "PREFIX", "SMTP_SCHEMES", "link_origin"]
+__all__ = ["Settings", "SettingsError", "PREFIX", "SMTP_SCHEMES", "LOG_FORMATS", "LOG_LEVELS", "link_origin"]
 
 PREFIX = "GLUE_"
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+LOG_FORMATS = ("auto", "json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+METRICS_TOKEN_MIN_LENGTH = 16
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -105,8 +109,16 @@ class Settings:
     # Where the limiter keeps its counts: empty = the database; a redis:// URL = Redis.
     redis_url: str = ""
     redis_key_prefix: str = "glue-customers:"
-    # Socket addresses of reverse proxies whose X-Forwarded-For is believed.
+    # Addresses and CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed (uvicorn's forwarded_allow_ips); empty: none, not even loopback.
     trusted_proxies: tuple[str, ...] = ()
+    # Logs: "auto" is readable text when stderr is a terminal and JSON lines otherwise.
+    log_format: str = "auto"
+    log_level: str = "info"
+    # GET /metrics answers loopback clients, and others presenting this token as a bearer token;
+    # metrics_public opens it to everyone (a network that only the scraper reaches).
+    metrics_token: str = field(default="", repr=False)
+    metrics_public: bool = False
     # Passwords and mail (spec §5). Restore keys live this many seconds; a newer key supersedes older ones.
     restore_key_ttl: int = 2 * 3600
     # Where the mailed links point: ``{url}?token={key}``.
@@ -185,6 +197,31 @@ class Settings:
                     f"(scheme, host and port only, no trailing slash), got {origin!r}"
                 )
         self._check_mail()
+        self._check_operations()
+
+    def _check_operations(self) -> None:
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"{PREFIX}TRUSTED_PROXIES must list IP addresses or CIDR ranges, got {entry!r}"
+                ) from None
+        if self.log_format.lower() not in LOG_FORMATS:
+            raise SettingsError(f"{PREFIX}LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        # Either letter case in the environment; one spelling from here on.
+        object.__setattr__(self, "log_format", self.log_format.lower())
+        object.__setattr__(self, "log_level", self.log_level.lower())
+        if self.metrics_token and (
+            len(self.metrics_token) < METRICS_TOKEN_MIN_LENGTH
+            or not self.metrics_token.isprintable()
+            or any(character.isspace() for character in self.metrics_token)
+        ):
+            raise SettingsError(
+                f"{PREFIX}METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters without spaces"
+            )
 
     def _check_mail(self) -> None:
         for name in ("restore_key_ttl", "mail_batch_size", "mail_max_attempts"):

@@ -1,4 +1,6 @@
-"""Service endpoints (not JSON:API, never authenticated): health, the contract, the API reference."""
+"""Service endpoints (not JSON:API): health, metrics, the contract, the API reference.
+
+Only ``/metrics`` has an access rule (loopback or the metrics token); the others are public."""
 
 from __future__ import annotations
 
@@ -10,12 +12,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.access import services
+from app import metrics
+from app.access import METRICS_SCRAPER, services
+from app.routing import resource_route
+from app.version import VERSION
 
 __all__ = [
     "routes",
     "live",
     "ready",
+    "metrics_exposition",
     "openapi_document",
     "docs_page",
     "OPENAPI_PATH",
@@ -58,13 +64,18 @@ _DOCS_PAGE = """<!doctype html>
 
 
 async def live(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "ok", "version": VERSION})
 
 
 async def ready(request: Request) -> Response:
     if await services(request).db.is_ready():
         return JSONResponse({"status": "ok", "database": "ok"})
     return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+
+async def metrics_exposition(request: Request) -> Response:
+    backlog = await services(request).outbox.backlog()
+    return Response(metrics.exposition(VERSION, backlog), media_type=metrics.CONTENT_TYPE)
 
 
 async def openapi_document(request: Request) -> Response:
@@ -90,10 +101,11 @@ async def docs_init_script(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    """Served whatever faces are on: health, the contract and its reference page."""
+    """Served whatever faces are on: health, metrics, the contract and its reference page."""
     return [
         Route("/health/live", live, methods=["GET"]),
         Route("/health/ready", ready, methods=["GET"]),
+        resource_route("/metrics", {"GET": (metrics_exposition, METRICS_SCRAPER)}),
         Route("/openapi.yaml", openapi_document, methods=["GET"]),
         Route("/docs", docs_page, methods=["GET"]),
         Route("/docs/assets/docs-init.js", docs_init_script, methods=["GET"]),

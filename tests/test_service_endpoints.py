@@ -6,12 +6,13 @@ import re
 
 import yaml
 
+from app.version import VERSION
 from resources.service import DOCS_CONTENT_SECURITY_POLICY
 
 
-async def test_liveness(client):
+async def test_liveness_reports_the_version(client):
     response = await client.get("/health/live")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok", "version": VERSION}
 
 
 async def test_readiness_checks_the_database(client):

@@ -67,8 +67,30 @@ def test_values_are_parsed_by_type():
         ("GLUE_CORS_ORIGINS", "https://shop.example/checkout"),
         ("GLUE_CORS_ORIGINS", "shop.example"),
         ("GLUE_CORS_ORIGINS", "https://shop.example:443"),
+        ("GLUE_TRUSTED_PROXIES", "proxy.example"),
+        ("GLUE_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.0/33"),
+        ("GLUE_LOG_FORMAT", "xml"),
+        ("GLUE_LOG_LEVEL", "loud"),
+        ("GLUE_METRICS_TOKEN", "too-short"),
+        ("GLUE_METRICS_TOKEN", "a token with spaces in it"),
+        ("GLUE_METRICS_PUBLIC", "maybe"),
     ],
 )
 def test_bad_setting_names_the_variable(variable, value):
     with pytest.raises(SettingsError, match=variable):
         Settings.from_environment({variable: value})
+
+
+def test_operations_settings_are_parsed():
+    settings = Settings.from_environment(
+        {
+            "GLUE_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16, ::1",
+            "GLUE_LOG_FORMAT": "JSON",
+            "GLUE_LOG_LEVEL": "WARNING",
+            "GLUE_METRICS_TOKEN": "0123456789abcdef",
+            "GLUE_METRICS_PUBLIC": "true",
+        }
+    )
+    assert settings.trusted_proxies == ("10.0.0.5", "10.1.0.0/16", "::1")
+    assert (settings.log_format, settings.log_level) == ("json", "warning")
+    assert settings.metrics_public and "0123456789abcdef" not in repr(settings)

@@ -10,8 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app import jsonapi
-from app.access import services, token_issuer
-from app.client_address import client_address
+from app.access import client_address, services, token_issuer
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
 from errors import catalogue
@@ -99,7 +98,7 @@ async def token(request: Request) -> Response:
     issuer = token_issuer(request)
     try:
         if grant_type == "password":
-            address = client_address(request, services(request).settings.trusted_proxies)
+            address = client_address(request)
             pair = await sessions.login(
                 _required(form, "username"),
                 _required(form, "password"),

@@ -6,8 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.access import principal, services, token_issuer
-from app.client_address import client_address
+from app.access import client_address, principal, services, token_issuer
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
 from errors import ApiError, catalogue
@@ -22,7 +21,7 @@ MINE = "mine"
 async def create_access_token(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, "access-tokens")
     loaded = jsonapi.load_attributes(AccessTokenSchema, "access-tokens", attributes)
-    address = client_address(request, services(request).settings.trusted_proxies)
+    address = client_address(request)
     try:
         tokens = await services(request).sessions.login(
             loaded["username"],
