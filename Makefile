@@ -48,10 +48,12 @@ migrate: install
 run: migrate
 	$(BIN)/python -m app --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-# The whole suite on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set.
+# The whole suite on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set, in one test process
+# per core (TEST_PROCESSES=0 runs it in this process, e.g. to use a debugger).
 # The Node client test installs tests/node_modules itself when node is there (skipped where not).
+TEST_PROCESSES ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 # schemathesis (stateful links, negative data, every check) against a real uvicorn process; minutes.
 # FUZZ_EXAMPLES=1000 for a longer run, FUZZ_SCHEMA=path/or/url for another contract.

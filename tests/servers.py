@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -22,10 +23,33 @@ PROJECT = Path(__file__).resolve().parent.parent
 FAST_ARGON2 = {"argon2_memory_kib": 1024, "argon2_time_cost": 1, "argon2_parallelism": 1}
 
 
+# Ports are handed out from a block of this test process's own, below the kernel's ephemeral range:
+# two pytest-xdist processes asking the kernel for "any free port" at once may be given the same one,
+# and a server that loses the race would leave its test talking to the other process's server.
+_PORT_BLOCK = 1000
+_FIRST_PORT = 20000
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker[2:].isdigit():  # a single test process: any port the kernel finds free
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+    index = int(worker[2:])
+    first = _FIRST_PORT + (index % 12) * _PORT_BLOCK
+    for port in random.sample(range(first, first + _PORT_BLOCK), _PORT_BLOCK):
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {first}-{first + _PORT_BLOCK - 1}")
 
 
 @contextmanager

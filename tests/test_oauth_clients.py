@@ -4,6 +4,7 @@ Authlib, requests-oauthlib's ``LegacyApplicationClient`` and oauth4webapi (Node)
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import shutil
 import subprocess
@@ -88,8 +89,11 @@ def node_client() -> str:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.skip("node and npm are not installed: the oauth4webapi client test needs Node 20")
-    if not (NODE_TESTS / "node_modules" / "oauth4webapi" / "package.json").exists():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_TESTS, check=True, timeout=300)
+    # Test processes running side by side (pytest-xdist) install once: the lock serialises them.
+    with open(NODE_TESTS / ".npm-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (NODE_TESTS / "node_modules" / "oauth4webapi" / "package.json").exists():
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_TESTS, check=True, timeout=300)
     return node
 
 
