@@ -1,0 +1,26 @@
+"""Mailed links: the origin of an absolute http(s) URL, as the link allow-list compares them."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+__all__ = ["link_origin"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def link_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL (default port dropped), else None.
+
+    URLs with credentials are refused: ``https://shop.example@evil.example`` goes to evil.example.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    scheme = parts.scheme.lower()
+    origin = f"{scheme}://{parts.hostname.lower()}"
+    return origin if port in (None, _DEFAULT_PORTS[scheme]) else f"{origin}:{port}"
