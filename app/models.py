@@ -65,11 +65,13 @@ class Address:
     phone: str | None
     is_default_billing: bool
     is_default_shipping: bool
+    is_default_contact: bool
 
 
 @dataclass(frozen=True)
 class DefaultAddresses:
-    """The customer's two default-address pointers (None: no default of that kind)."""
+    """The customer's three default-address pointers (None: no default of that kind)."""
 
     billing: str | None
     shipping: str | None
+    contact: str | None
