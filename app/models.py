@@ -10,7 +10,11 @@ __all__ = ["Customer", "Credentials", "TokenPair", "Principal", "Address", "Defa
 
 @dataclass(frozen=True)
 class Customer:
+    """A customer of one store. ``locale`` is as stored until a service resolves it for its store
+    (every Customer a service hands out carries one of its store's locales)."""
+
     id: int
+    store: str
     reference: str
     email: str
     salutation: str | None
@@ -18,6 +22,7 @@ class Customer:
     last_name: str | None
     gender: str | None
     date_of_birth: date | None
+    locale: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -32,6 +32,9 @@ class AccessClaims:
     session_id: str
     expires_at: int
     not_before: int
+    # The store the token was issued in; None for tokens from before stores were data, which are
+    # checked against their customer's store instead.
+    store: str | None = None
 
 
 # Verified tokens kept per process, so a client's repeated requests skip the RSA verification and
@@ -81,8 +84,8 @@ class TokenSigner:
             nbf={"essential": True},
         )
 
-    def issue(self, customer_reference: str, session_id: str) -> tuple[str, int]:
-        """A signed access token for one session, and its lifetime in seconds."""
+    def issue(self, customer_reference: str, session_id: str, store: str) -> tuple[str, int]:
+        """A signed access token for one session in ``store``, and its lifetime in seconds."""
         now = int(time.time())
         ttl = self._settings.access_token_ttl
         claims = {
@@ -95,6 +98,7 @@ class TokenSigner:
             "jti": secrets.token_urlsafe(16),
             "sid": session_id,
             "scope": "customer",
+            "store": store,
         }
         return jwt.encode(self._header, claims, self._key, algorithms=[ALGORITHM]), ttl
 
@@ -123,9 +127,12 @@ class TokenSigner:
         claims = decoded.claims
         if not isinstance(claims.get("sid"), str) or not isinstance(claims.get("sub"), str):
             raise InvalidToken("claims")
+        if not isinstance(claims.get("store", ""), str):
+            raise InvalidToken("store claim")
         return AccessClaims(
             subject=claims["sub"],
             session_id=claims["sid"],
             expires_at=int(claims["exp"]),
             not_before=int(claims["nbf"]),
+            store=claims.get("store"),
         )

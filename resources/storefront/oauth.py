@@ -7,11 +7,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.access import services
+from app.access import request_store, services
 from app.client_address import client_address
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
-from errors import catalogue
+from app.stores import Store
+from errors import ApiError, catalogue
 from errors.oauth import (
     INVALID_CLIENT,
     INVALID_GRANT,
@@ -55,6 +56,14 @@ def _check_client(request: Request, form: dict[str, str]) -> None:
         raise OAuthError(INVALID_CLIENT)
 
 
+def _store(request: Request) -> Store:
+    """The ``Store`` header's store, as on every storefront path; a bad one is ``invalid_request``."""
+    try:
+        return request_store(request)
+    except ApiError:
+        raise OAuthError(INVALID_REQUEST, catalogue.STORE_NOT_VALID.detail) from None
+
+
 def _required(form: dict[str, str], name: str) -> str:
     value = form.get(name, "")
     if not value:
@@ -63,16 +72,21 @@ def _required(form: dict[str, str], name: str) -> str:
 
 
 async def token(request: Request) -> Response:
+    """Both grants act in the request's store: a password grant logs in there, a refresh token of
+    another store's session is ``invalid_grant``."""
     form = await _form(request)
+    store = _store(request)
     _check_client(request, form)
     grant_type = _required(form, "grant_type")
     sessions = services(request).sessions
     try:
         if grant_type == "password":
             address = client_address(request, services(request).settings.trusted_proxies)
-            pair = await sessions.login(_required(form, "username"), _required(form, "password"), address)
+            pair = await sessions.login(
+                _required(form, "username"), _required(form, "password"), address, store
+            )
         elif grant_type == "refresh_token":
-            pair = await sessions.refresh(_required(form, "refresh_token"))
+            pair = await sessions.refresh(_required(form, "refresh_token"), store)
         else:
             raise OAuthError(UNSUPPORTED_GRANT_TYPE)
     except (LoginFailed, RefreshFailed):
@@ -91,8 +105,12 @@ async def token(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
-    """RFC 7009: 200 whether or not the token was valid; refresh or access token ends its session."""
+    """RFC 7009: 200 whether or not the token was valid; refresh or access token ends its session.
+
+    The ``Store`` header must be valid; the token is revoked whichever store it is of (its holder
+    may always end it)."""
     form = await _form(request)
+    _store(request)
     _check_client(request, form)
     value = _required(form, "token")
     sessions = services(request).sessions

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.access import principal, services
+from app.access import principal, request_store, services
 from app.client_address import client_address
 from schemas.passwords import ForgottenPasswordSchema, PasswordChangeSchema, RestorePasswordSchema
 
@@ -34,7 +34,7 @@ async def forgotten_password(request: Request) -> Response:
     loaded = jsonapi.load_attributes(ForgottenPasswordSchema, FORGOTTEN, attributes)
     address = client_address(request, services(request).settings.trusted_proxies)
     await services(request).passwords.request_restore(
-        loaded["email"], loaded.get("confirmation_base_url"), address
+        loaded["email"], loaded.get("confirmation_base_url"), address, request_store(request)
     )
     return jsonapi.empty_response()
 

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.access import principal, services
+from app.access import principal, request_store, services
 from app.client_address import client_address
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
@@ -24,7 +24,9 @@ async def create_access_token(request: Request) -> Response:
     loaded = jsonapi.load_attributes(AccessTokenSchema, "access-tokens", attributes)
     address = client_address(request, services(request).settings.trusted_proxies)
     try:
-        tokens = await services(request).sessions.login(loaded["username"], loaded["password"], address)
+        tokens = await services(request).sessions.login(
+            loaded["username"], loaded["password"], address, request_store(request)
+        )
     except LoginFailed:
         raise ApiError(catalogue.AUTHENTICATION_FAILED) from None
     except Limited as limited:
@@ -40,7 +42,7 @@ async def create_refresh_token(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, "refresh-tokens")
     loaded = jsonapi.load_attributes(RefreshTokenSchema, "refresh-tokens", attributes)
     try:
-        tokens = await services(request).sessions.refresh(loaded["refresh_token"])
+        tokens = await services(request).sessions.refresh(loaded["refresh_token"], request_store(request))
     except RefreshFailed:
         raise ApiError(catalogue.REFRESH_FAILED) from None
     return jsonapi.document_response(schema_for(request, RefreshTokenSchema).dump(tokens), 201)
