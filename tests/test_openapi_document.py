@@ -127,3 +127,16 @@ async def test_the_document_served_is_this_file(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/yaml")
     assert response.content == (PROJECT / "openapi.yaml").read_bytes()
+
+
+def test_every_storefront_operation_takes_the_store_header_and_only_those(document):
+    ignoring_store = ("/health/", "/openapi.yaml", "/docs", "/.well-known/")
+    for path, item in document["paths"].items():
+        on_path = {_resolve(document, parameter)["name"] for parameter in item.get("parameters", [])}
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            names = on_path | {
+                _resolve(document, parameter)["name"] for parameter in operation.get("parameters", [])
+            }
+            assert ("Store" in names) != path.startswith(ignoring_store), f"{method.upper()} {path}"
