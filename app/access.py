@@ -8,6 +8,8 @@ the store with ``request_store(request)``."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -27,12 +29,16 @@ __all__ = [
     "CUSTOMER",
     "OWNER",
     "OWNER_OR_NOT_FOUND",
+    "METRICS_SCRAPER",
+    "MetricsScraper",
     "services",
     "principal",
     "bearer_token",
     "resolve_store",
     "request_store",
     "storefront_checks",
+    "token_issuer",
+    "client_address",
 ]
 
 STORE_HEADER = "store"
@@ -77,6 +83,26 @@ def storefront_checks(request: Request) -> None:
     request.state.store = resolve_store(request)
 
 
+def token_issuer(request: Request) -> str:
+    """The OAuth issuer this request speaks to: ``iss`` of the tokens it issues and accepts.
+
+    ``GLUE_JWT_ISSUER``, else ``GLUE_PUBLIC_BASE_URL``, else the request's own base URL, so the RFC
+    8414 metadata a client discovers at a base URL names the issuer its tokens carry.
+    """
+    settings = services(request).settings
+    return settings.jwt_issuer or jsonapi.base_url(request, settings.public_base_url)
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the socket peer, or the client a trusted proxy names.
+
+    The one place that reads a forwarded address is uvicorn's proxy-header handling, told which
+    proxies to trust by GLUE_TRUSTED_PROXIES (``glue-customers serve`` passes it on); by the time a
+    request gets here ``client`` already is the address it yields.
+    """
+    return request.client.host if request.client else "unknown"
+
+
 def bearer_token(request: Request) -> str:
     """The token of ``Authorization: Bearer …``: 002 without a header, 001 for another scheme."""
     header = request.headers.get("authorization")
@@ -108,7 +134,9 @@ class CustomerToken(Access):
     """Any live customer access token of the request's store."""
 
     async def check(self, request: Request) -> Principal | None:
-        return await services(request).sessions.authenticate(bearer_token(request), request_store(request))
+        return await services(request).sessions.authenticate(
+            bearer_token(request), request_store(request), token_issuer(request)
+        )
 
 
 @dataclass(frozen=True)
@@ -130,7 +158,40 @@ class Owner(Access):
         return caller
 
 
+_FORWARDING_HEADERS = ("x-forwarded-for", "forwarded")
+
+
+def _is_local(request: Request) -> bool:
+    """A loopback peer that is not a proxy passing a request on (a proxy on this host that is not
+    trusted still names the original client in a forwarding header)."""
+    try:
+        loopback = ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:
+        return False
+    return loopback and not any(name in request.headers for name in _FORWARDING_HEADERS)
+
+
+@dataclass(frozen=True)
+class MetricsScraper(Access):
+    """``GET /metrics``: a local client, a bearer of GLUE_METRICS_TOKEN, or anyone when
+    GLUE_METRICS_PUBLIC is on; refused with 020 otherwise."""
+
+    async def check(self, request: Request) -> Principal | None:
+        settings = services(request).settings
+        if settings.metrics_public or _is_local(request):
+            return None
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if (
+            settings.metrics_token
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(presented.strip().encode("latin-1"), settings.metrics_token.encode())
+        ):
+            return None
+        raise ApiError(catalogue.METRICS_FORBIDDEN)
+
+
 PUBLIC = Public()
 CUSTOMER = CustomerToken()
 OWNER = Owner()
 OWNER_OR_NOT_FOUND = Owner(refusal=catalogue.CUSTOMER_NOT_FOUND)
+METRICS_SCRAPER = MetricsScraper()

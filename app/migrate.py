@@ -1,7 +1,9 @@
-"""Apply the Alembic migrations to the configured database: ``python -m app.migrate``.
+"""The Alembic migrations of the configured database: ``glue-customers migrate`` (also
+``python -m app.migrate``). The plain ``alembic`` command works too, with ``alembic.ini``.
 
-Afterwards it warns about store codes in the data that are not configured: their customers stay in
-the database, untouched, but no request can reach them until the store is configured again.
+An upgrade to the head then warns about store codes in the data that are not configured: their
+customers stay in the database, untouched, but no request can reach them until the store is
+configured again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from app.database import Database
 from app.queries.customers import customer_counts_by_store
 from app.settings import Settings
 
-__all__ = ["upgrade", "alembic_config", "async_driver_url", "unconfigured_stores", "main"]
+__all__ = [
+    "upgrade",
+    "downgrade",
+    "current",
+    "history",
+    "alembic_config",
+    "async_driver_url",
+    "unconfigured_stores",
+    "warn_about_unconfigured_stores",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -46,6 +57,20 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings.database_url), revision)
 
 
+def downgrade(settings: Settings, revision: str) -> None:
+    command.downgrade(alembic_config(settings.database_url), revision)
+
+
+def current(settings: Settings) -> None:
+    """Print the database's revision."""
+    command.current(alembic_config(settings.database_url), verbose=True)
+
+
+def history(settings: Settings) -> None:
+    """Print every migration, newest first, marking the database's."""
+    command.history(alembic_config(settings.database_url), indicate_current=True)
+
+
 def unconfigured_stores(settings: Settings) -> dict[str, int]:
     """Store codes in the data that no configured store has, with their customer counts."""
 
@@ -61,8 +86,8 @@ def unconfigured_stores(settings: Settings) -> dict[str, int]:
     return {code: customers for code, customers in asyncio.run(count()).items() if code not in configured}
 
 
-def main(settings: Settings) -> None:
-    upgrade(settings)
+def warn_about_unconfigured_stores(settings: Settings) -> None:
+    """One line on stderr per store code in the data that is not configured."""
     for code, customers in unconfigured_stores(settings).items():
         print(
             f"warning: store {code} is not configured (GLUE_STORES): its {customers} customer(s) "
@@ -72,4 +97,6 @@ def main(settings: Settings) -> None:
 
 
 if __name__ == "__main__":
-    main(Settings.from_environment())
+    from app.cli import run_command
+
+    sys.exit(run_command("migrate", sys.argv[1:], prog="python -m app.migrate"))

@@ -6,19 +6,25 @@ import ast
 import importlib.util
 import os
 import re
+import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from app import metrics
 from app.settings import Settings
 
 __all__ = ["PasswordHasherService", "password_policy_violations", "MAX_PASSWORD_LENGTH"]
 
 MAX_PASSWORD_LENGTH = 128
+
+_Result = TypeVar("_Result")
 
 
 def _available_cores() -> int:
@@ -50,11 +56,21 @@ class PasswordHasherService:
         self._limiter = CapacityLimiter(settings.argon2_max_concurrent or _available_cores())
 
     async def hash_password(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self._limiter)
+        return await self._compute(self._hasher.hash, password)
 
     async def verify_password(self, password_hash: str | None, password: str) -> bool:
         """Constant-cost check: an absent hash is verified against the decoy and fails."""
-        return await anyio.to_thread.run_sync(self._verify, password_hash, password, limiter=self._limiter)
+        return await self._compute(self._verify, password_hash, password)
+
+    async def _compute(self, function: Callable[..., _Result], *arguments: object) -> _Result:
+        """One argon2id computation in a worker thread, once a slot is free. The two metrics hooks
+        (the wait for a slot, the computations running) stay whatever the queue becomes."""
+        queued_at = time.perf_counter()
+        async with self._limiter:
+            metrics.argon2_queue_waited(time.perf_counter() - queued_at)
+            with metrics.argon2_in_flight():
+                # The slot bounds the threads; the thread pool's own limit (40) is never reached.
+                return await anyio.to_thread.run_sync(function, *arguments)
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)

@@ -6,15 +6,16 @@ step before every rule (``face_check``): the storefront resolves the ``Store`` h
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Scope
 
 from app.access import Access
 
-__all__ = ["Endpoint", "FaceCheck", "ResourceRoute", "resource_route"]
+__all__ = ["Endpoint", "FaceCheck", "ResourceRoute", "resource_route", "route_template", "route_templates"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 FaceCheck = Callable[[Request], None]
@@ -47,3 +48,36 @@ def resource_route(
     route = ResourceRoute(path, dispatch, methods=list(table), name=name)
     route.access_rules = {method: access for method, (_, access) in table.items()}
     return route
+
+
+def route_templates(routes: Sequence[BaseRoute], prefix: str = "") -> dict[int, str]:
+    """The full path template of every route, its mounts' prefixes included, by route identity
+    (Starlette routes compare by value and are not hashable)."""
+    templates: dict[int, str] = {}
+    for route in routes:
+        if isinstance(route, Mount):
+            if route.routes:
+                templates.update(route_templates(route.routes, prefix + route.path))
+            else:  # an application mounted whole, such as static files
+                templates[id(route)] = prefix + route.path + "/{path}"
+        elif isinstance(route, Route):
+            templates[id(route)] = prefix + route.path
+    return templates
+
+
+def route_template(scope: Scope) -> str | None:
+    """The template of the route the router matched for this request (after routing), or None.
+
+    The router records the innermost matched route in ``scope["route"]``; the application's table
+    (``app.state.route_templates``, built by the factory) adds the prefixes of the mounts above it.
+    A path under a mount that matched nothing there is unmatched too.
+    """
+    route = scope.get("route")
+    if route is None:
+        return None
+    state = getattr(scope.get("app"), "state", None)
+    templates: dict[int, str] | None = getattr(state, "route_templates", None)
+    if templates is None:
+        path: str | None = getattr(route, "path", None)
+        return path
+    return templates.get(id(route))

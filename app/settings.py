@@ -5,6 +5,7 @@ Every variable carries the ``GLUE_`` prefix. A bad value stops the start with a 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.links import link_origin
+from app.links import is_base_url, link_origin
 from app.stores import (
     Store,
     StoreCatalogue,
@@ -27,10 +28,13 @@ from app.stores import (
     time_zone_problem,
 )
 
-__all__ = ["Settings", "SettingsError", "PREFIX", "SMTP_SCHEMES", "link_origin"]
+__all__ = ["Settings", "SettingsError", "PREFIX", "SMTP_SCHEMES", "LOG_FORMATS", "LOG_LEVELS", "link_origin"]
 
 PREFIX = "GLUE_"
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+LOG_FORMATS = ("auto", "json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+METRICS_TOKEN_MIN_LENGTH = 16
 
 
 class SettingsError(ValueError):
@@ -55,10 +59,16 @@ class Settings:
     access_token_ttl: int = 28800
     refresh_token_ttl: int = 30 * 24 * 3600
     jwt_private_key_path: str = "var/jwt-private.pem"
-    jwt_issuer: str = "glue-customers"
+    # The OAuth issuer (RFC 8414 metadata ``issuer`` = the tokens' ``iss``): an http(s) URL without
+    # query or fragment. Empty = the public base URL, else the base URL each request was sent to.
+    jwt_issuer: str = ""
     jwt_audience: str = "glue-storefront"
     # OAuth client ids accepted by /token; empty = any public client (client_id is optional).
     oauth_client_ids: tuple[str, ...] = ()
+    # The access tokens' ``client_id`` claim (RFC 9068) when the client names none (/access-tokens).
+    oauth_default_client_id: str = "storefront"
+    # Browser origins (scheme://host[:port]) allowed to call the API cross-origin; empty = no CORS.
+    cors_origins: tuple[str, ...] = ()
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
@@ -82,8 +92,16 @@ class Settings:
     # Where the limiter keeps its counts: empty = the database; a redis:// URL = Redis.
     redis_url: str = ""
     redis_key_prefix: str = "glue-customers:"
-    # Socket addresses of reverse proxies whose X-Forwarded-For is believed.
+    # Addresses and CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed (uvicorn's forwarded_allow_ips); empty: none, not even loopback.
     trusted_proxies: tuple[str, ...] = ()
+    # Logs: "auto" is readable text when stderr is a terminal and JSON lines otherwise.
+    log_format: str = "auto"
+    log_level: str = "info"
+    # GET /metrics answers loopback clients, and others presenting this token as a bearer token;
+    # metrics_public opens it to everyone (a network that only the scraper reaches).
+    metrics_token: str = field(default="", repr=False)
+    metrics_public: bool = False
     # Passwords and mail (spec §5). Restore keys live this many seconds; a newer key supersedes older ones.
     restore_key_ttl: int = 2 * 3600
     # Where the mailed links point: ``{url}?token={key}``.
@@ -142,9 +160,50 @@ class Settings:
             raise SettingsError(f"{PREFIX}PASSWORD_MIN_LENGTH must be between 1 and 128")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL must be a redis://, rediss:// or unix:// URL")
-        if self.public_base_url and not self.public_base_url.startswith(("http://", "https://")):
-            raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must be an http(s) URL")
+        for name in ("public_base_url", "jwt_issuer"):
+            if getattr(self, name) and not is_base_url(getattr(self, name)):
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()} must be an http(s) URL with a host and without query or "
+                    f"fragment, such as https://shop.example, got {getattr(self, name)!r}"
+                )
+        if (
+            not self.oauth_default_client_id
+            or not self.oauth_default_client_id.isprintable()
+            or any(character.isspace() for character in self.oauth_default_client_id)
+        ):
+            raise SettingsError(f"{PREFIX}OAUTH_DEFAULT_CLIENT_ID must be a client id without spaces")
+        for origin in self.cors_origins:
+            if origin == "*" or link_origin(origin) != origin.lower():
+                raise SettingsError(
+                    f"{PREFIX}CORS_ORIGINS must list exact origins such as https://shop.example "
+                    f"(scheme, host and port only, no trailing slash), got {origin!r}"
+                )
         self._check_mail()
+        self._check_operations()
+
+    def _check_operations(self) -> None:
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"{PREFIX}TRUSTED_PROXIES must list IP addresses or CIDR ranges, got {entry!r}"
+                ) from None
+        if self.log_format.lower() not in LOG_FORMATS:
+            raise SettingsError(f"{PREFIX}LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        # Either letter case in the environment; one spelling from here on.
+        object.__setattr__(self, "log_format", self.log_format.lower())
+        object.__setattr__(self, "log_level", self.log_level.lower())
+        if self.metrics_token and (
+            len(self.metrics_token) < METRICS_TOKEN_MIN_LENGTH
+            or not self.metrics_token.isprintable()
+            or any(character.isspace() for character in self.metrics_token)
+        ):
+            raise SettingsError(
+                f"{PREFIX}METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters without spaces"
+            )
 
     def _check_stores(self) -> None:
         implicit = {"store": "DE", "currency": "EUR", "time_zone": "UTC"}

@@ -26,6 +26,8 @@ class IsoCountryCode(validate.Validator):
     """ISO 3166-1 alpha-2, checked against the pycountry data set."""
 
     def __call__(self, value: str) -> str:
+        if not value.strip():  # reported by NotBlank
+            return value
         if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None:
             raise ValidationError("This value is not a valid country.")
         return value
@@ -50,7 +52,7 @@ class AddressSchema(ResourceSchema):
     zip_code = _required_text(15)
     city = _required_text(255)
     country = fields.String(dump_only=True)
-    iso2_code = String(required=True, validate=IsoCountryCode())
+    iso2_code = String(required=True, validate=[NotBlank(), IsoCountryCode()])
     company = _optional_text(255)
     phone = _optional_text(255)
     is_default_shipping = Boolean()

@@ -41,8 +41,9 @@ class CustomerSchema(ResourceSchema):
     date_of_birth = PastDate(allow_none=True)
     # ll_CC; whether it is one of the store's locales (901 choice) is the service's to say.
     locale = String(validate=NotBlank())
-    password = String(required=True, load_only=True)
-    confirm_password = String(required=True, load_only=True)
+    # Blank passwords are 901 here; the policy and the confirmation (406) are the service's.
+    password = String(required=True, load_only=True, validate=NotBlank())
+    confirm_password = String(required=True, load_only=True, validate=NotBlank())
     # Glue answers missing, null or false terms with its own code (422): checked by the service.
     accepted_terms = fields.Raw(load_only=True, allow_none=True, error_messages=messages)
     created_at = fields.DateTime(dump_only=True)

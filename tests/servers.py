@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -36,19 +37,24 @@ def uvicorn_server(
     settings: dict[str, str] | None = None,
     wait_for: str = "/health/ready",
     startup_timeout: float = 30.0,
+    log: IO[bytes] | int | None = None,
 ) -> Iterator[str]:
-    """``uvicorn --factory app.main:app`` on a free port; yields its base URL once ``wait_for`` is 200."""
+    """``python -m app`` (uvicorn) on a free port; yields its base URL once ``wait_for`` is 200.
+
+    Only warnings are logged unless ``settings`` say otherwise; ``log`` receives the server's stderr.
+    """
     port = free_port()
     environment = {
         **os.environ,
         "GLUE_DATABASE_URL": database_url,
         "GLUE_JWT_PRIVATE_KEY_PATH": key_path,
+        "GLUE_LOG_LEVEL": "warning",
         **{f"GLUE_{name.upper()}": str(value) for name, value in FAST_ARGON2.items()},
         **(settings or {}),
     }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=PROJECT, env=environment)
+    command = [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    process = subprocess.Popen(command, cwd=PROJECT, env=environment, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout

@@ -51,6 +51,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.openapi.checks import MissingHeaderNotRejected, RejectedPositiveData
 
+from app.emails import InvalidEmail, normalise_email
 from tests.helpers import JSON_API, PASSWORD, bearer, document, registration
 from tests.mail_helpers import TOKEN, SmtpServer, text_of
 from tests.servers import PROJECT, uvicorn_server
@@ -289,10 +290,10 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
     },
     # Paths kept for Glue's sake that refuse every request, however well-formed.
     (RejectedPositiveData, "PATCH /customers"): [
-        (400, _error_document(400, "405", "Customer reference is missing."))
+        (400, _error_document(400, "015", "Resource id is not specified."))
     ],
     (RejectedPositiveData, "DELETE /customers"): [
-        (400, _error_document(400, "405", "Customer reference is missing."))
+        (400, _error_document(400, "015", "Resource id is not specified."))
     ],
     (RejectedPositiveData, "PATCH /customers/{customerReference}/addresses"): [
         (400, _error_document(400, "412", "Address UUID is missing."))
@@ -400,6 +401,8 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
             attributes["password"] = owner.password
         _new_password(attributes, "newPassword")
     elif path == "/customer-forgotten-password":
+        if isinstance(attributes.get("email"), str):
+            attributes["email"] = _deliverable(attributes["email"])
         if isinstance(attributes.get("confirmationBaseUrl"), str):  # only allowed origins are taken
             attributes["confirmationBaseUrl"] = RESTORE_URL
     elif path in _RESTORES:
@@ -464,11 +467,22 @@ def _is_invalid_access_token(response: Any) -> bool:
 
 
 def _fresh(email: str) -> str:
-    """The same address with a local part no other case used (and within RFC 5321's 64 characters)."""
+    """The same address with a local part no other case used (and within RFC 5321's 64 characters).
+
+    A generated domain that no one can receive mail at (``.arpa``, reserved for special use, is an
+    IANA top-level domain) is replaced: ``format: email`` cannot say which domains are deliverable.
+    """
     local, _, domain = email.strip().rpartition("@")
     prefix = f"c{next(_unique)}"
     fresh_local = f"{prefix}.{local}" if local and len(prefix) + 1 + len(local) <= 64 else prefix
-    return f"{fresh_local}@{domain}"
+    return _deliverable(f"{fresh_local}@{domain}", prefix)
+
+
+def _deliverable(email: str, local: str = "someone") -> str:
+    try:
+        return normalise_email(email)
+    except InvalidEmail:
+        return f"{local}@example.com"
 
 
 def _date_or_none(value: Any) -> date | None:
@@ -527,7 +541,10 @@ def test_every_operation_honours_the_contract(
             "warnings": False,
         }
     )
-    schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=config)
+    # schemathesis joins a path's segments and so drops an empty one: ``/customers//addresses``
+    # would be sent as ``/customers/addresses``. tests/storefront/test_addresses.py calls those
+    # paths as they are written.
+    schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=config).exclude(path_regex="//")
     storefront = Storefront(contract_server, mailbox)
     successes: collections.Counter[str] = collections.Counter()
 

@@ -211,7 +211,7 @@ class TestAbusiveBodiesOverASocket:
 
     def test_the_process_is_healthy_afterwards(self, live_server):
         with httpx.Client(base_url=live_server, timeout=30) as http:
-            assert http.get("/health/live").json() == {"status": "ok"}
+            assert http.get("/health/live").json()["status"] == "ok"
             assert http.get("/health/ready").status_code == 200
             created = _post(http, json.dumps(document("customers", registration())).encode())
         assert created.status_code == 201, created.text

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.clock import utc_now
 from app.database import Database
+from app.emails import email_key, normalise_email
 from app.models import Customer
 from app.passwords import PasswordHasherService, password_policy_violations
 from app.queries import addresses as address_queries
@@ -19,7 +20,7 @@ from app.settings import Settings
 from app.stores import Store
 from errors import ApiError, Problem, catalogue
 
-__all__ = ["CustomerService", "Registration", "GENDERS", "SALUTATIONS"]
+__all__ = ["CustomerService", "Registration", "GENDERS", "SALUTATIONS", "email_key"]
 
 GENDERS = ("Male", "Female")
 SALUTATIONS = ("Mr", "Mrs", "Ms", "Dr")
@@ -40,10 +41,6 @@ class Registration:
     # most preferred first) the store speaks decides, else the store's default.
     locale: str | None = None
     language_ranges: tuple[str, ...] = ()
-
-
-def email_key(email: str) -> str:
-    return email.strip().lower()
 
 
 LOCALE_ATTRIBUTE = "locale"
@@ -110,7 +107,7 @@ class CustomerService:
                     {
                         "store": store.code,
                         "reference": f"{store.code}--{number}",
-                        "email": registration.email.strip(),
+                        "email": normalise_email(registration.email),
                         "email_key": email_key(registration.email),
                         "password_hash": password_hash,
                         "salutation": registration.salutation,
@@ -145,7 +142,7 @@ class CustomerService:
             return customer
         values.setdefault(LOCALE_ATTRIBUTE, store.resolve_locale(customer.locale))
         if "email" in values:
-            values["email"] = values["email"].strip()
+            values["email"] = normalise_email(values["email"])
             values["email_key"] = email_key(values["email"])
         values["updated_at"] = utc_now()
         try:

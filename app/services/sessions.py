@@ -53,11 +53,22 @@ class SessionService:
         self._hasher = hasher
         self._signer = signer
 
-    async def login(self, username: str, password: str, client_address: str, store: Store) -> TokenPair:
-        """One login = one session, in one store (the e-mail is looked up there only). Failed logins
-        are limited per account of the store and per client address (raises Limited); unknown
-        e-mails cost one argon2 verification, as known ones do; so does an unconfirmed customer while
-        double opt-in is on, refused like wrong credentials."""
+    async def login(
+        self,
+        username: str,
+        password: str,
+        client_address: str,
+        store: Store,
+        *,
+        issuer: str,
+        client_id: str,
+    ) -> TokenPair:
+        """One login = one session, in one store (the e-mail is looked up there only); its access
+        token names the store, ``issuer`` and the OAuth ``client_id``.
+
+        Failed logins are limited per account of the store and per client address (raises
+        Limited); unknown e-mails cost one argon2 verification, as known ones do; so does an
+        unconfirmed customer while double opt-in is on, refused like wrong credentials."""
         account = email_key(username)
         account_key = "login-account:" + key_digest(f"{store.code}\n{account}")
         attempt = await self._limiter.begin(
@@ -90,10 +101,16 @@ class SessionService:
             )
             await queries.insert_refresh_token(self._db, key_digest(refresh_token), session_id, now)
         return self._token_pair(
-            credentials.reference, session_id, refresh_token, self._settings.refresh_token_ttl, store.code
+            credentials.reference,
+            session_id,
+            refresh_token,
+            self._settings.refresh_token_ttl,
+            store.code,
+            issuer=issuer,
+            client_id=client_id,
         )
 
-    async def refresh(self, refresh_token: str, store: Store) -> TokenPair:
+    async def refresh(self, refresh_token: str, store: Store, *, issuer: str, client_id: str) -> TokenPair:
         """Rotate: the presented token is spent; presenting a spent token again revokes the session.
 
         A refresh token works only in its customer's store; elsewhere it is refused and left as it
@@ -121,7 +138,13 @@ class SessionService:
         # The session's lifetime is fixed at login: rotation does not extend it.
         remaining = int((state.expires_at - now).total_seconds())
         return self._token_pair(
-            state.customer_reference, state.session_id, new_refresh_token, remaining, state.customer_store
+            state.customer_reference,
+            state.session_id,
+            new_refresh_token,
+            remaining,
+            state.customer_store,
+            issuer=issuer,
+            client_id=client_id,
         )
 
     async def revoke_refresh_token(self, refresh_token: str, customer_id: int | None = None) -> None:
@@ -134,21 +157,21 @@ class SessionService:
     async def revoke_all(self, customer_id: int) -> None:
         await queries.revoke_customer_sessions(self._db, customer_id, utc_now())
 
-    async def revoke_access_token(self, access_token: str) -> bool:
+    async def revoke_access_token(self, access_token: str, issuer: str) -> bool:
         """End the session an access token belongs to; False when it is not a valid token of ours."""
         try:
-            claims = self._signer.verify(access_token)
+            claims = self._signer.verify(access_token, issuer)
         except InvalidToken:
             return False
         await queries.revoke_session(self._db, claims.session_id, utc_now())
         return True
 
-    async def authenticate(self, access_token: str, store: Store) -> Principal:
-        """A valid signature is not enough: the session must be live and the customer active (else
-        001); then the token must be of ``store`` (else 1101): its ``store`` claim, or for tokens
-        issued before the claim existed, its customer's store."""
+    async def authenticate(self, access_token: str, store: Store, issuer: str) -> Principal:
+        """A valid signature by ``issuer`` is not enough: the session must be live and the customer
+        active (else 001); then the token must be of ``store`` (else 1101): its ``store`` claim, or
+        for tokens issued before the claim existed, its customer's store."""
         try:
-            claims = self._signer.verify(access_token)
+            claims = self._signer.verify(access_token, issuer)
         except InvalidToken:
             raise ApiError(catalogue.INVALID_ACCESS_TOKEN) from None
         customer = await queries.live_session_customer(self._db, claims.session_id, claims.subject)
@@ -161,9 +184,19 @@ class SessionService:
         return Principal(customer=customer, session_id=claims.session_id)
 
     def _token_pair(
-        self, reference: str, session_id: str, refresh_token: str, refresh_expires_in: int, store: str
+        self,
+        reference: str,
+        session_id: str,
+        refresh_token: str,
+        refresh_expires_in: int,
+        store: str,
+        *,
+        issuer: str,
+        client_id: str,
     ) -> TokenPair:
-        access_token, expires_in = self._signer.issue(reference, session_id, store)
+        access_token, expires_in = self._signer.issue(
+            reference, session_id, store, issuer=issuer, client_id=client_id
+        )
         return TokenPair(
             session_id=session_id,
             access_token=access_token,

@@ -10,7 +10,6 @@ from app.access import principal, request_store, services
 from app.locales import language_ranges
 from app.models import Customer
 from app.services.customers import Registration
-from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
 from resources.storefront.addresses import ADDRESS_FIELDS, render_addresses
 from schemas.customers import CUSTOMER_EDITABLE, CustomerSchema
@@ -21,7 +20,6 @@ __all__ = [
     "get_customer",
     "update_customer",
     "delete_customer",
-    "reference_missing",
 ]
 
 TYPE = "customers"
@@ -104,7 +102,3 @@ async def update_customer(request: Request) -> Response:
 async def delete_customer(request: Request) -> Response:
     await services(request).customers.anonymize(principal(request).customer)
     return jsonapi.empty_response()
-
-
-async def reference_missing(request: Request) -> Response:
-    raise ApiError(catalogue.CUSTOMER_REFERENCE_MISSING)

@@ -12,6 +12,8 @@ from starlette.routing import BaseRoute, Route
 
 from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, storefront_checks
 from app.routing import Endpoint, ResourceRoute, resource_route
+from errors import catalogue
+from resources.refusals import refuse_with
 from resources.storefront import addresses, confirmations, customers, oauth, passwords, stores, tokens
 
 __all__ = ["routes"]
@@ -28,8 +30,9 @@ def routes() -> list[BaseRoute]:
             {
                 "GET": (customers.list_customers, CUSTOMER),
                 "POST": (customers.create_customer, PUBLIC),
-                "PATCH": (customers.reference_missing, PUBLIC),
-                "DELETE": (customers.reference_missing, PUBLIC),
+                # Glue's row for 015: PATCH and DELETE on a collection path name no resource.
+                "PATCH": (refuse_with(catalogue.RESOURCE_ID_MISSING), PUBLIC),
+                "DELETE": (refuse_with(catalogue.RESOURCE_ID_MISSING), PUBLIC),
             },
         ),
         _route(
@@ -45,8 +48,24 @@ def routes() -> list[BaseRoute]:
             {
                 "GET": (addresses.list_addresses, OWNER),
                 "POST": (addresses.create_address, OWNER),
-                "PATCH": (addresses.address_id_missing, OWNER),
-                "DELETE": (addresses.address_id_missing, OWNER),
+                "PATCH": (refuse_with(catalogue.ADDRESS_ID_MISSING), OWNER),
+                "DELETE": (refuse_with(catalogue.ADDRESS_ID_MISSING), OWNER),
+            },
+        ),
+        # An empty reference (``/customers//addresses``): Glue's 405, after the token is checked as
+        # on every customer-scoped path.
+        _route(
+            "/customers//addresses",
+            {
+                method: (refuse_with(catalogue.CUSTOMER_REFERENCE_MISSING), CUSTOMER)
+                for method in ("GET", "POST", "PATCH", "DELETE")
+            },
+        ),
+        _route(
+            "/customers//addresses/{address_id}",
+            {
+                method: (refuse_with(catalogue.CUSTOMER_REFERENCE_MISSING), CUSTOMER)
+                for method in ("GET", "PATCH", "DELETE")
             },
         ),
         _route(
@@ -62,7 +81,7 @@ def routes() -> list[BaseRoute]:
             "/refresh-tokens",
             {
                 "POST": (tokens.create_refresh_token, PUBLIC),
-                "DELETE": (tokens.resource_id_missing, PUBLIC),
+                "DELETE": (refuse_with(catalogue.RESOURCE_ID_MISSING), PUBLIC),
             },
         ),
         _route("/refresh-tokens/{token}", {"DELETE": (tokens.revoke_refresh_token, CUSTOMER)}),

@@ -457,6 +457,34 @@ class TestReadUpdateDelete:
             assert response.status_code == 400
             assert response.json()["errors"] == [error(400, "412", "Address UUID is missing.")]
 
+    async def test_an_empty_reference_is_405_after_the_token_check(self, client):
+        _, tokens = await registered_customer(client)
+        cases = [("GET", "/customers//addresses"), ("POST", "/customers//addresses")]
+        cases += [(method, "/customers//addresses") for method in ("PATCH", "DELETE")]
+        cases += [(method, f"/customers//addresses/{uuid.uuid4()}") for method in ("GET", "PATCH", "DELETE")]
+        body = document("addresses", address())
+        for method, path in cases:
+            anonymous = await client.request(method, path, json=body, headers={"Content-Type": JSON_API})
+            assert anonymous.json()["errors"] == [error(403, "002", "Missing access token.")], (method, path)
+            forged = await client.request(method, path, json=body, headers=bearer("not-a-token"))
+            assert forged.json()["errors"] == [error(401, "001", "Invalid access token.")], (method, path)
+            response = await client.request(method, path, json=body, headers=bearer(tokens["accessToken"]))
+            assert response.status_code == 400, (method, path)
+            assert response.json()["errors"] == [error(400, "405", "Customer reference is missing.")]
+
+    async def test_blank_required_values_are_blank_not_format_errors(self, client):
+        customer, tokens = await registered_customer(client)
+        response = await post(
+            client,
+            f"/customers/{customer['id']}/addresses",
+            document("addresses", address(salutation="", iso2Code=" ")),
+            headers=bearer(tokens["accessToken"]),
+        )
+        assert response.json()["errors"] == [
+            error(422, "901", f"{name} => This value should not be blank.", f"/data/attributes/{name}")
+            for name in ("iso2Code", "salutation")
+        ]
+
     async def test_without_token_is_002(self, client):
         customer = await register(client)
         response = await client.get(f"/customers/{customer['id']}/addresses")

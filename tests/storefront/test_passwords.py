@@ -179,6 +179,25 @@ class TestChangePassword:
                 for name in ("confirmPassword", "newPassword", "password")
             ]
 
+    async def test_a_blank_member_of_the_pair_is_901_never_406(self, app_factory):
+        async with running_app(app_factory) as (_, client):
+            _, tokens = await registered_customer(client)
+            for new, confirm, blank in (
+                (NEW_PASSWORD, " ", "confirmPassword"),
+                ("", NEW_PASSWORD, "newPassword"),
+            ):
+                body = document(
+                    "customer-password",
+                    {"password": PASSWORD, "newPassword": new, "confirmPassword": confirm},
+                )
+                response = await patch(client, "/customer-password", body, tokens["accessToken"])
+                assert response.status_code == 422
+                assert response.json()["errors"] == [
+                    error(
+                        422, "901", f"{blank} => This value should not be blank.", f"/data/attributes/{blank}"
+                    )
+                ]
+
     async def test_without_token_is_002(self, client):
         response = await patch(client, "/customer-password", change_document())
         assert response.status_code == 403
@@ -425,6 +444,22 @@ class TestRestorePassword:
                     "/data/attributes/password",
                 )
             ]
+
+    async def test_a_blank_member_of_the_pair_is_901_never_406(self, app_factory):
+        async with running_app(app_factory) as (_, client):
+            for password, confirm, blank in (
+                (NEW_PASSWORD, "", "confirmPassword"),
+                (" ", NEW_PASSWORD, "password"),
+            ):
+                response = await patch(
+                    client, "/customer-restore-password", restore_document("any", password, confirm)
+                )
+                assert response.status_code == 422
+                assert response.json()["errors"] == [
+                    error(
+                        422, "901", f"{blank} => This value should not be blank.", f"/data/attributes/{blank}"
+                    )
+                ]
 
     async def test_missing_key_is_901(self, app_factory):
         async with running_app(app_factory) as (_, client):

@@ -91,10 +91,18 @@ async def shop(app_factory, settings) -> AsyncIterator[Shop]:
             yield Shop(app, clients, settings.mail_directory)
 
 
-def claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+def _jwt_part(token: str, index: int) -> dict[str, Any]:
+    part = token.split(".")[index]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     return decoded
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    return _jwt_part(token, 1)
+
+
+def header_of(token: str) -> dict[str, Any]:
+    return _jwt_part(token, 0)
 
 
 async def refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
@@ -153,6 +161,15 @@ class TestStoreHeader:
                 assert response.json() == {"errors": [STORE_NOT_VALID]}
         assert (await shop["DE"].get(path, headers=bearer(tokens["accessToken"]))).status_code == 200
 
+    async def test_the_paths_without_a_customer_reference_check_the_store_before_the_token(self, shop):
+        _, tokens = await registered_customer(shop["DE"], locale=...)
+        for path in ("/customers//addresses", "/customers//addresses/some-id"):
+            for headers in ({}, bearer(tokens["accessToken"])):
+                response = await shop["default"].get(path, headers={**headers, "Store": "XX"})
+                assert response.json() == {"errors": [STORE_NOT_VALID]}, (path, headers)
+            response = await shop["AT"].get(path, headers=bearer(tokens["accessToken"]))
+            assert response.json() == {"errors": [NOT_FOR_THIS_STORE]}, path
+
     async def test_media_type_comes_before_the_store(self, shop):
         response = await shop["default"].post(
             "/customers", content=b"{}", headers={"Content-Type": "text/plain", "Store": "XX"}
@@ -165,6 +182,8 @@ class TestStoreHeader:
             "/health/live",
             "/health/ready",
             "/openapi.yaml",
+            "/docs",
+            "/metrics",
             "/.well-known/jwks.json",
             "/.well-known/oauth-authorization-server",
         ):
@@ -261,6 +280,20 @@ class TestIdentityPerStore:
         assert (await shop["AT"].post("/token", data=form)).json()["error"] == "invalid_grant"
         assert (await shop["DE"].post("/token", data=form)).status_code == 200
 
+    async def test_one_mailbox_in_other_spellings_is_one_account_of_the_store_only(self, shop):
+        customer = await register(shop["CH"], email="Erika@EXÄMPLE.com", locale=...)
+        assert customer["attributes"]["email"] == "Erika@exämple.com"
+        taken = await post(
+            shop["CH"],
+            "/customers",
+            document("customers", registration(email="erika@xn--exmple-cua.com", locale=...)),
+        )
+        assert taken.json() == {"errors": [error(422, "400", "Customer with this email already exists.")]}
+        form = {"grant_type": "password", "username": "ERIKA@xn--exmple-cua.com", "password": PASSWORD}
+        assert (await shop["CH"].post("/token", data=form)).status_code == 200
+        assert (await shop["DE"].post("/token", data=form)).json()["error"] == "invalid_grant"
+        assert (await register(shop["DE"], email="erika@xn--exmple-cua.com", locale=...))["id"] == "DE--1"
+
     async def test_forgotten_password_mails_the_account_of_the_requests_store_with_its_link(self, shop):
         email = "forgetful@example.com"
         await register(shop["CH"], email=email, locale="de_CH")
@@ -324,6 +357,22 @@ class TestTokensPerStore:
         answer = (await shop["CH"].post("/token", data=form)).json()
         assert claims_of(answer["access_token"])["store"] == "CH"
 
+    async def test_the_store_claim_sits_beside_the_rfc_9068_claims(self, shop, settings):
+        customer, tokens = await registered_customer(shop["AT"], locale=...)
+        form = {"grant_type": "password", "username": customer["attributes"]["email"], "password": PASSWORD}
+        answer = (await shop["AT"].post("/token", data={**form, "client_id": "shop-app"})).json()
+        for token, client_id in (
+            (tokens["accessToken"], settings.oauth_default_client_id),
+            (answer["access_token"], "shop-app"),
+        ):
+            claims = claims_of(token)
+            assert header_of(token)["typ"] == "at+jwt"
+            assert (claims["iss"], claims["client_id"], claims["store"]) == (
+                "http://testserver",
+                client_id,
+                "AT",
+            )
+
     async def test_a_de_token_on_an_at_request_is_1101_with_www_authenticate_and_changes_nothing(self, shop):
         customer, tokens = await registered_customer(shop["DE"], locale=...)
         auth = {**bearer(tokens["accessToken"]), "Content-Type": JSON_API}
@@ -379,16 +428,18 @@ class TestTokensPerStore:
     ):
         customer, tokens = await registered_customer(shop["AT"], locale=...)
         now = int(time.time())
+        # As the release before stores issued it: RFC 9068, the request's base URL as the issuer.
         legacy = jwt.encode(
-            {"alg": "RS256", "kid": shop.app.state.services.signer.key_id, "typ": "JWT"},
+            {"alg": "RS256", "kid": shop.app.state.services.signer.key_id, "typ": "at+jwt"},
             {
-                "iss": settings.jwt_issuer,
+                "iss": "http://testserver",
                 "sub": customer["id"],
                 "aud": settings.jwt_audience,
                 "iat": now,
                 "nbf": now,
                 "exp": now + 600,
                 "jti": secrets.token_urlsafe(16),
+                "client_id": settings.oauth_default_client_id,
                 "sid": tokens["sessionId"],
                 "scope": "customer",
             },
