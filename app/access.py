@@ -1,6 +1,10 @@
-"""Who may call a route. Every route of a face's table declares one access rule per method; the
-dispatcher checks it before the endpoint runs, so no body is read for a caller who may not touch
-the resource, and an endpoint finds its caller with ``principal(request)``."""
+"""Who may call a route, and in which store. Every route of a face's table declares one access
+rule per method; the dispatcher checks it before the endpoint runs, so no body is read for a caller
+who may not touch the resource, and an endpoint finds its caller with ``principal(request)``.
+
+The storefront resolves the request's store from the ``Store`` header before any access rule
+(``storefront_checks``); the token rules then refuse a token of another store (1101). Endpoints find
+the store with ``request_store(request)``."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from starlette.requests import Request
 from app import jsonapi
 from app.models import Principal
 from app.services import Services
+from app.stores import Store
 from errors import ApiError, CatalogueEntry, catalogue
 
 __all__ = [
@@ -29,9 +34,14 @@ __all__ = [
     "services",
     "principal",
     "bearer_token",
+    "resolve_store",
+    "request_store",
+    "storefront_checks",
     "token_issuer",
     "client_address",
 ]
+
+STORE_HEADER = "store"
 
 
 def services(request: Request) -> Services:
@@ -43,6 +53,34 @@ def principal(request: Request) -> Principal:
     """The caller the route's access rule authenticated (a route without one has no caller)."""
     found: Principal = request.state.principal
     return found
+
+
+def resolve_store(request: Request) -> Store:
+    """The store the ``Store`` header names, in any letter case; absent, the first store.
+    Empty, repeated or not configured: 1100."""
+    named = request.headers.getlist(STORE_HEADER)
+    stores = services(request).stores
+    if not named:
+        return stores.default
+    found = stores.find(named[0]) if len(named) == 1 and named[0].strip() else None
+    if found is None:
+        raise ApiError(catalogue.STORE_NOT_VALID)
+    return found
+
+
+def request_store(request: Request) -> Store:
+    """The request's store: as the face resolved it before the access rule, else from its header."""
+    found: Store | None = getattr(request.state, "store", None)
+    if found is None:
+        found = request.state.store = resolve_store(request)
+    return found
+
+
+def storefront_checks(request: Request) -> None:
+    """The storefront's steps before any access rule (CB §1): a body's media type (415), then the
+    ``Store`` header (1100), so a bad store is answered before authentication."""
+    jsonapi.check_body_media_type(request)
+    request.state.store = resolve_store(request)
 
 
 def token_issuer(request: Request) -> str:
@@ -93,10 +131,12 @@ class Public(Access):
 
 @dataclass(frozen=True)
 class CustomerToken(Access):
-    """Any live customer access token."""
+    """Any live customer access token of the request's store."""
 
     async def check(self, request: Request) -> Principal | None:
-        return await services(request).sessions.authenticate(bearer_token(request), token_issuer(request))
+        return await services(request).sessions.authenticate(
+            bearer_token(request), request_store(request), token_issuer(request)
+        )
 
 
 @dataclass(frozen=True)

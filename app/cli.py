@@ -143,7 +143,10 @@ def _migrate(settings: Settings, arguments: argparse.Namespace) -> int:
 
     action = arguments.action or "upgrade"
     if action == "upgrade":
-        migrate.upgrade(settings, getattr(arguments, "revision", "head"))
+        revision = getattr(arguments, "revision", "head")
+        migrate.upgrade(settings, revision)
+        if revision == "head":
+            migrate.warn_about_unconfigured_stores(settings)
     elif action == "downgrade":
         migrate.downgrade(settings, arguments.revision)
     elif action == "current":

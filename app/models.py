@@ -10,7 +10,11 @@ __all__ = ["Customer", "Credentials", "TokenPair", "Principal", "Address", "Defa
 
 @dataclass(frozen=True)
 class Customer:
+    """A customer of one store. ``locale`` is as stored until a service resolves it for its store
+    (every Customer a service hands out carries one of its store's locales)."""
+
     id: int
+    store: str
     reference: str
     email: str
     salutation: str | None
@@ -18,6 +22,7 @@ class Customer:
     last_name: str | None
     gender: str | None
     date_of_birth: date | None
+    locale: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -65,11 +70,13 @@ class Address:
     phone: str | None
     is_default_billing: bool
     is_default_shipping: bool
+    is_default_contact: bool
 
 
 @dataclass(frozen=True)
 class DefaultAddresses:
-    """The customer's two default-address pointers (None: no default of that kind)."""
+    """The customer's three default-address pointers (None: no default of that kind)."""
 
     billing: str | None
     shipping: str | None
+    contact: str | None

@@ -1,7 +1,8 @@
 """One route per path, dispatching on the method, so 405 answers carry the path's full ``Allow``.
 
 Each method names its endpoint and its access rule; the rule is checked before the endpoint runs,
-and the table stays readable as data (the permission-matrix tests walk it)."""
+and the table stays readable as data (the permission-matrix tests walk it). A face may add its own
+step before every rule (``face_check``): the storefront resolves the ``Store`` header there."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from starlette.types import Scope
 
 from app.access import Access
 
-__all__ = ["Endpoint", "ResourceRoute", "resource_route", "route_template", "route_templates"]
+__all__ = ["Endpoint", "FaceCheck", "ResourceRoute", "resource_route", "route_template", "route_templates"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+FaceCheck = Callable[[Request], None]
 
 
 class ResourceRoute(Route):
@@ -26,7 +28,11 @@ class ResourceRoute(Route):
 
 
 def resource_route(
-    path: str, handlers: Mapping[str, tuple[Endpoint, Access]], name: str | None = None
+    path: str,
+    handlers: Mapping[str, tuple[Endpoint, Access]],
+    name: str | None = None,
+    *,
+    face_check: FaceCheck | None = None,
 ) -> ResourceRoute:
     table = dict(handlers)
     if "GET" in table:
@@ -34,6 +40,8 @@ def resource_route(
 
     async def dispatch(request: Request) -> Response:
         endpoint, access = table[request.method]
+        if face_check is not None:
+            face_check(request)
         request.state.principal = await access.check(request)
         return await endpoint(request)
 

@@ -10,9 +10,23 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from email.utils import parseaddr
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from app.links import is_base_url, link_origin
+from app.stores import (
+    Store,
+    StoreCatalogue,
+    StoresFormatError,
+    code_problem,
+    currency_problem,
+    implicit_store,
+    parse_stores,
+    store_problems,
+    time_zone_problem,
+)
 
 __all__ = ["Settings", "SettingsError", "PREFIX", "SMTP_SCHEMES", "LOG_FORMATS", "LOG_LEVELS", "link_origin"]
 
@@ -21,42 +35,6 @@ SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 LOG_FORMATS = ("auto", "json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 METRICS_TOKEN_MIN_LENGTH = 16
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def link_origin(url: str) -> str | None:
-    """``scheme://host[:port]`` of an absolute http(s) URL (default port dropped), else None.
-
-    URLs with credentials are refused: ``https://shop.example@evil.example`` goes to evil.example.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
-        return None
-    scheme = parts.scheme.lower()
-    origin = f"{scheme}://{parts.hostname.lower()}"
-    return origin if port in (None, _DEFAULT_PORTS[scheme]) else f"{origin}:{port}"
-
-
-def _is_base_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - urlsplit checks the port only when asked
-    except ValueError:
-        return False
-    return (
-        parts.scheme in _DEFAULT_PORTS
-        and bool(parts.hostname)
-        and "@" not in parts.netloc
-        and not parts.query
-        and not parts.fragment
-        and "?" not in url
-        and "#" not in url
-        and url == url.strip()
-    )
 
 
 class SettingsError(ValueError):
@@ -72,7 +50,12 @@ class Settings:
     database_url: str = field(default_factory=_default_database_url)
     # Public base URL for absolute self links; empty = the request's own scheme and host.
     public_base_url: str = ""
+    # The stores (CB §2.1), the first the default; empty = one implicit store described by
+    # store, currency and time_zone, which are refused beside GLUE_STORES.
+    stores: tuple[Store, ...] = ()
     store: str = "DE"
+    currency: str = "EUR"
+    time_zone: str = "UTC"
     access_token_ttl: int = 28800
     refresh_token_ttl: int = 30 * 24 * 3600
     jwt_private_key_path: str = "var/jwt-private.pem"
@@ -150,8 +133,7 @@ class Settings:
     mail_max_attempts: int = 30
 
     def __post_init__(self) -> None:
-        if not self.store.isalnum() or not self.store.isupper():
-            raise SettingsError(f"{PREFIX}STORE must be upper-case letters or digits, got {self.store!r}")
+        self._check_stores()
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgres")):
             raise SettingsError(f"{PREFIX}DATABASE_URL must be a sqlite:// or postgresql:// URL")
         for name in (
@@ -179,7 +161,7 @@ class Settings:
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL must be a redis://, rediss:// or unix:// URL")
         for name in ("public_base_url", "jwt_issuer"):
-            if getattr(self, name) and not _is_base_url(getattr(self, name)):
+            if getattr(self, name) and not is_base_url(getattr(self, name)):
                 raise SettingsError(
                     f"{PREFIX}{name.upper()} must be an http(s) URL with a host and without query or "
                     f"fragment, such as https://shop.example, got {getattr(self, name)!r}"
@@ -223,6 +205,35 @@ class Settings:
                 f"{PREFIX}METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters without spaces"
             )
 
+    def _check_stores(self) -> None:
+        implicit = {"store": "DE", "currency": "EUR", "time_zone": "UTC"}
+        if not self.stores:
+            for name, problem in (
+                ("store", code_problem(self.store)),
+                ("currency", currency_problem(self.currency)),
+                ("time_zone", time_zone_problem(self.time_zone)),
+            ):
+                if problem:
+                    raise SettingsError(f"{PREFIX}{name.upper()} {problem}")
+            return
+        if any(getattr(self, name) != default for name, default in implicit.items()):
+            raise SettingsError(_IMPLICIT_STORE_REFUSED)
+        seen: set[str] = set()
+        for index, store in enumerate(self.stores):
+            problems = store_problems(store)
+            if problems:
+                raise SettingsError(f"{PREFIX}STORES[{index}].{problems[0].field} {problems[0].message}")
+            if store.code in seen:
+                raise SettingsError(f"{PREFIX}STORES[{index}].code {store.code!r} is listed twice")
+            seen.add(store.code)
+
+    @cached_property
+    def store_catalogue(self) -> StoreCatalogue:
+        """The configured stores, or the one implicit store."""
+        if self.stores:
+            return StoreCatalogue(self.stores)
+        return StoreCatalogue((implicit_store(self.store, self.currency, self.time_zone),))
+
     def _check_mail(self) -> None:
         for name in ("restore_key_ttl", "mail_batch_size", "mail_max_attempts"):
             if getattr(self, name) <= 0:
@@ -260,6 +271,7 @@ class Settings:
     def link_origins(self) -> frozenset[str]:
         """Origins a mailed link may point to: the allow-list and the configured defaults."""
         defaults = {link_origin(self.restore_password_url), link_origin(self.confirmation_url)}
+        defaults.update(link_origin(url) for store in self.stores for url in store.mail_links)
         return frozenset({origin.rstrip("/").lower() for origin in self.allowed_link_origins}) | {
             origin for origin in defaults if origin
         }
@@ -281,11 +293,24 @@ class Settings:
             if name not in known:
                 raise SettingsError(f"{key} is not a known setting")
             values[name] = _parse(key, raw, known[name].type)
+        if "stores" in values and {"store", "currency", "time_zone"} & set(values):
+            raise SettingsError(_IMPLICIT_STORE_REFUSED)
         return cls(**values)
+
+
+_IMPLICIT_STORE_REFUSED = (
+    f"{PREFIX}STORE, {PREFIX}CURRENCY and {PREFIX}TIME_ZONE describe the implicit store only and are "
+    f"refused beside {PREFIX}STORES: give each store its code, currencyIsoCode and timeZone there"
+)
 
 
 def _parse(key: str, raw: str, annotation: object) -> Any:
     kind = str(annotation)
+    if key == f"{PREFIX}STORES":
+        try:
+            return parse_stores(raw, key)
+        except StoresFormatError as error:
+            raise SettingsError(str(error)) from None
     try:
         if kind == "int":
             return int(raw)

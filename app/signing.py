@@ -1,9 +1,10 @@
 """Access tokens: RS256 JWTs signed with the service's key; the JWKS publishes the public half.
 
 Tokens follow RFC 9068 (JWT profile for OAuth 2.0 access tokens): header ``typ: at+jwt``, claims
-``iss sub aud exp iat nbf jti client_id`` plus ours (``sid`` the session, ``scope``). Tokens issued
-before that profile (``typ: JWT``, no ``client_id``, ``iss`` the former default ``glue-customers``)
-still verify until they expire, so an upgrade logs nobody out.
+``iss sub aud exp iat nbf jti client_id`` plus ours (``sid`` the session, ``scope``, ``store`` the
+store it was issued in). Tokens issued before that profile (``typ: JWT``, no ``client_id``, ``iss``
+the former default ``glue-customers``) still verify until they expire, so an upgrade logs nobody
+out; tokens without ``store`` are checked against their customer's store.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class AccessClaims:
     expires_at: int
     not_before: int
     issuer: str
+    # The store the token was issued in; None for tokens from before stores were data, which are
+    # checked against their customer's store instead.
+    store: str | None = None
     # A token of an earlier release: ``typ: JWT`` and the former default issuer.
     legacy: bool = False
 
@@ -99,9 +103,9 @@ class TokenSigner:
         )
 
     def issue(
-        self, customer_reference: str, session_id: str, *, issuer: str, client_id: str
+        self, customer_reference: str, session_id: str, store: str, *, issuer: str, client_id: str
     ) -> tuple[str, int]:
-        """A signed access token for one session, and its lifetime in seconds."""
+        """A signed access token for one session in ``store``, and its lifetime in seconds."""
         now = int(time.time())
         ttl = self._settings.access_token_ttl
         claims = {
@@ -115,6 +119,7 @@ class TokenSigner:
             "client_id": client_id,
             "sid": session_id,
             "scope": "customer",
+            "store": store,
         }
         return jwt.encode(self._header, claims, self._key, algorithms=[ALGORITHM]), ttl
 
@@ -149,12 +154,15 @@ class TokenSigner:
         claims = decoded.claims
         if not isinstance(claims.get("sid"), str) or not isinstance(claims.get("sub"), str):
             raise InvalidToken("claims")
+        if not isinstance(claims.get("store", ""), str):
+            raise InvalidToken("store claim")
         verified = AccessClaims(
             subject=claims["sub"],
             session_id=claims["sid"],
             expires_at=int(claims["exp"]),
             not_before=int(claims["nbf"]),
             issuer=str(claims.get("iss")),
+            store=claims.get("store"),
             legacy=token_type == _LEGACY_TOKEN_TYPE and claims.get("iss") == _LEGACY_ISSUER,
         )
         if not verified.issued_by(issuer):

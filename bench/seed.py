@@ -74,7 +74,7 @@ async def _insert(settings: Settings, count: int, issuer: str) -> list[str]:
     signer = TokenSigner(settings)
     now = utc_now()
     session_expiry = now + timedelta(seconds=settings.refresh_token_ttl)
-    store = settings.store
+    store = settings.store_catalogue.default.code
 
     customer_rows = []
     session_rows = []
@@ -96,7 +96,7 @@ async def _insert(settings: Settings, count: int, issuer: str) -> list[str]:
                 "last_name": f"Last{number}",
                 "gender": "Male",
                 "date_of_birth": None,
-                "locale": "de",
+                "locale": "de_DE",
                 "created_at": now,
                 "updated_at": now,
                 "anonymized_at": None,
@@ -112,7 +112,7 @@ async def _insert(settings: Settings, count: int, issuer: str) -> list[str]:
             }
         )
         access_token, _ = signer.issue(
-            reference, session_id, issuer=issuer, client_id=settings.oauth_default_client_id
+            reference, session_id, store, issuer=issuer, client_id=settings.oauth_default_client_id
         )
         lines.append(f"{number} {reference} {email} {access_token}\n")
 

@@ -65,6 +65,10 @@ METRICS_FORBIDDEN = CatalogueEntry(
     "020", 403, "Metrics are served to loopback clients and to bearers of the metrics token only."
 )
 
+# Commerce and B2B (1100-1199): stores.
+STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")
+TOKEN_NOT_FOR_STORE = CatalogueEntry("1101", 401, "Access token is not valid for this store.")
+
 CATALOGUE: tuple[CatalogueEntry, ...] = tuple(
     value for value in globals().values() if isinstance(value, CatalogueEntry)
 )

@@ -5,7 +5,7 @@
                          "address1": "11 Second Street", "address2": "4th Floor", "address3": "Suite 555",
                          "zipCode": "12312", "city": "Berlin", "country": "Germany", "iso2Code": "DE",
                          "company": null, "phone": "22111-3-4-5",
-                         "isDefaultShipping": true, "isDefaultBilling": true},
+                         "isDefaultShipping": true, "isDefaultBilling": true, "isDefaultContact": true},
           "links": {"self": "https://shop.example/customers/DE--25/addresses/3a6ee102-…"}}}
 """
 
@@ -57,6 +57,7 @@ class AddressSchema(ResourceSchema):
     phone = _optional_text(255)
     is_default_shipping = Boolean()
     is_default_billing = Boolean()
+    is_default_contact = Boolean()
 
     class Meta(ResourceSchema.Meta):
         type_ = "addresses"

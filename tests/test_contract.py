@@ -12,7 +12,9 @@ one, so the happy paths are reached and not only the 401/403/404 answers.
 A few rules of the contract cannot be written in JSON Schema: ``confirmPassword`` must equal
 ``password``, an e-mail must not be taken already, a birth date must lie in the past, a password
 must not be a common one, the current password must be right, a restore or registration key must
-have been mailed, a link's origin must be on the allow-list, ``data.id`` must equal the path's id.
+have been mailed, a link's origin must be on the allow-list, ``data.id`` must equal the path's id,
+and (stores being configuration) a ``Store`` header, a store code in the path and a ``locale`` must
+name a configured store and one of its locales.
 For *positive* cases only, ``_honour_cross_field_rules`` makes the generated body satisfy them, so a
 4xx for one of those reasons is never mistaken for a rejected valid request. Negative cases are sent
 exactly as generated.
@@ -25,7 +27,9 @@ from __future__ import annotations
 import collections
 import copy
 import itertools
+import json
 import os
+import random
 import re
 import threading
 import time
@@ -66,7 +70,25 @@ ADDRESS = {
     "city": "Berlin",
     "iso2Code": "DE",
 }
+# The server's stores; the customer the cases act as registers in the first (the default).
+STORES = [
+    {
+        "code": "DE",
+        "defaultLocale": "de_DE",
+        "locales": ["de_DE", "en_US"],
+        "currencyIsoCode": "EUR",
+        "timeZone": "Europe/Berlin",
+    },
+    {
+        "code": "CH",
+        "defaultLocale": "de_CH",
+        "locales": ["de_CH", "fr_CH"],
+        "currencyIsoCode": "CHF",
+        "timeZone": "Europe/Zurich",
+    },
+]
 _unique = itertools.count(1)
+_chance = random.Random(11)
 # Every other valid login or refresh uses credentials that exist, so both answers are exercised.
 _alternate = itertools.count()
 _LINK = re.compile(r"https?://\S+")
@@ -99,6 +121,7 @@ def contract_server(database_url: str, key_path: str, mailbox: SmtpServer) -> It
         "GLUE_LOGIN_LIMIT_PER_ACCOUNT": "1000000",
         "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_EMAIL": "1000000",
         "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_ADDRESS": "1000000",
+        "GLUE_STORES": json.dumps(STORES),
     }
     with uvicorn_server(database_url, key_path, settings=settings) as base:
         yield base
@@ -320,8 +343,28 @@ _PATH_IDS = {
 }
 
 
+def _any_letter_case(code: str) -> str:
+    return "".join(letter.lower() if _chance.random() < 0.5 else letter for letter in code)
+
+
+_STORE_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
+
+
+def _configured_store(case: schemathesis.Case) -> None:
+    """A ``Store`` header the schema allows names the customer's store (the default) in any letter
+    case, whatever else the case breaks (a missing ``Authorization`` must meet a valid store to be
+    answered 002); a positive store code in the path names a configured store."""
+    headers = case.headers or {}
+    if isinstance(headers.get("Store"), str) and _STORE_CODE.fullmatch(headers["Store"]):
+        headers["Store"] = _any_letter_case(STORES[0]["code"])
+    path_parameters = case.path_parameters or {}
+    if case.operation.path == "/stores/{code}" and _is_positive(case, ParameterLocation.PATH):
+        path_parameters["code"] = _any_letter_case(_chance.choice(STORES)["code"])
+
+
 def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -> None:
     """Make a positive body satisfy the rules no schema can state (see the module docstring)."""
+    _configured_store(case)
     if case.method.upper() not in ("POST", "PATCH") or not _is_positive(case, ParameterLocation.BODY):
         return
     if case.operation.path == "/token":
@@ -345,6 +388,9 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
     if path in _CUSTOMER_DOCUMENTS:
         if isinstance(attributes.get("email"), str):
             attributes["email"] = _fresh(attributes["email"])
+        if isinstance(attributes.get("locale"), str):
+            language, country = _chance.choice(STORES[0]["locales"]).split("_")
+            attributes["locale"] = f"{_any_letter_case(language)}{_chance.choice('-_')}{country.lower()}"
         born = _date_or_none(attributes.get("dateOfBirth"))
         if born is not None and born >= date.today():
             attributes["dateOfBirth"] = born.replace(year=1990, day=min(born.day, 28)).isoformat()

@@ -101,8 +101,9 @@ def test_codes_listed_on_operations_exist_with_the_response_status(document):
 
 
 def test_every_code_appears_on_an_operation_but_those_answered_off_them(document):
-    # 008 (undeclared method) belongs to no operation, nor does 007 (unknown path) but for the
-    # names /docs/assets/{name} does not serve; 019 is a bug, never a documented answer.
+    # 008 (undeclared method) belongs to no operation; 019 is a bug, never a documented answer. 007
+    # is an unknown path's, and also the answer of GET /stores/{code} for an unknown store and of
+    # the names /docs/assets/{name} does not serve.
     off_the_operations = {"008", "019"}
     served_codes = {code for _, _, code in _documented_error_codes(document)}
     assert {entry.code for entry in CATALOGUE} - off_the_operations == served_codes
@@ -127,6 +128,19 @@ async def test_the_document_served_is_this_file(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/yaml")
     assert response.content == (PROJECT / "openapi.yaml").read_bytes()
+
+
+def test_every_storefront_operation_takes_the_store_header_and_only_those(document):
+    ignoring_store = ("/health/", "/openapi.yaml", "/docs", "/metrics", "/.well-known/")
+    for path, item in document["paths"].items():
+        on_path = {_resolve(document, parameter)["name"] for parameter in item.get("parameters", [])}
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            names = on_path | {
+                _resolve(document, parameter)["name"] for parameter in operation.get("parameters", [])
+            }
+            assert ("Store" in names) != path.startswith(ignoring_store), f"{method.upper()} {path}"
 
 
 def test_the_document_carries_what_its_readers_and_linters_expect(document):

@@ -15,6 +15,7 @@ from app.services.passwords import PasswordService
 from app.services.sessions import SessionService
 from app.settings import Settings
 from app.signing import TokenSigner
+from app.stores import StoreCatalogue
 
 __all__ = ["Services", "build_services"]
 
@@ -22,6 +23,7 @@ __all__ = ["Services", "build_services"]
 @dataclass(frozen=True)
 class Services:
     settings: Settings
+    stores: StoreCatalogue
     db: Database
     signer: TokenSigner
     customers: CustomerService
@@ -44,6 +46,7 @@ def build_services(settings: Settings) -> Services:
     customers = CustomerService(db, settings, hasher, confirmations)
     return Services(
         settings=settings,
+        stores=settings.store_catalogue,
         db=db,
         signer=signer,
         customers=customers,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from enum import Enum
 
@@ -18,6 +19,7 @@ from app.services.customers import email_key
 from app.services.limiter import AttemptLimiter
 from app.settings import Settings
 from app.signing import InvalidToken, TokenSigner
+from app.stores import Store
 from errors import ApiError, catalogue
 
 __all__ = ["SessionService", "LoginFailed", "RefreshFailed"]
@@ -52,22 +54,30 @@ class SessionService:
         self._signer = signer
 
     async def login(
-        self, username: str, password: str, client_address: str, *, issuer: str, client_id: str
+        self,
+        username: str,
+        password: str,
+        client_address: str,
+        store: Store,
+        *,
+        issuer: str,
+        client_id: str,
     ) -> TokenPair:
-        """One login = one session; its access token names ``issuer`` and the OAuth ``client_id``.
+        """One login = one session, in one store (the e-mail is looked up there only); its access
+        token names the store, ``issuer`` and the OAuth ``client_id``.
 
-        Failed logins are limited per account and per client address
-        (raises Limited); unknown e-mails cost one argon2 verification, as known ones do; so does an
+        Failed logins are limited per account of the store and per client address (raises
+        Limited); unknown e-mails cost one argon2 verification, as known ones do; so does an
         unconfirmed customer while double opt-in is on, refused like wrong credentials."""
         account = email_key(username)
-        account_key = "login-account:" + key_digest(account)
+        account_key = "login-account:" + key_digest(f"{store.code}\n{account}")
         attempt = await self._limiter.begin(
             {
                 account_key: self._settings.login_limit_per_account,
                 "login-address:" + client_address: self._settings.login_limit_per_address,
             }
         )
-        credentials = await customer_queries.credentials_by_email(self._db, self._settings.store, account)
+        credentials = await customer_queries.credentials_by_email(self._db, store.code, account)
         password_hash = credentials.password_hash if credentials else None
         if not await self._hasher.verify_password(password_hash, password) or credentials is None:
             raise LoginFailed  # the attempt stays counted
@@ -95,12 +105,16 @@ class SessionService:
             session_id,
             refresh_token,
             self._settings.refresh_token_ttl,
+            store.code,
             issuer=issuer,
             client_id=client_id,
         )
 
-    async def refresh(self, refresh_token: str, *, issuer: str, client_id: str) -> TokenPair:
-        """Rotate: the presented token is spent; presenting a spent token again revokes the session."""
+    async def refresh(self, refresh_token: str, store: Store, *, issuer: str, client_id: str) -> TokenPair:
+        """Rotate: the presented token is spent; presenting a spent token again revokes the session.
+
+        A refresh token works only in its customer's store; elsewhere it is refused and left as it
+        was (a spent one still revokes its session: reuse is reuse, wherever it is presented)."""
         digest = key_digest(refresh_token)
         now = utc_now()
         new_refresh_token = secrets.token_urlsafe(32)
@@ -108,8 +122,12 @@ class SessionService:
             state = await queries.refresh_token_state(self._db, digest, now)
             outcome = _RefreshOutcome.REFUSED
             if state is not None and state.session_usable:
-                if state.rotated or not await queries.mark_rotated(self._db, digest, now):
+                if state.rotated:
                     await queries.revoke_session(self._db, state.session_id, now)  # reuse detected
+                elif state.customer_store != store.code:
+                    pass  # another store's session: refused, not spent
+                elif not await queries.mark_rotated(self._db, digest, now):
+                    await queries.revoke_session(self._db, state.session_id, now)  # a concurrent reuse
                 else:
                     await queries.insert_refresh_token(
                         self._db, key_digest(new_refresh_token), state.session_id, now
@@ -124,6 +142,7 @@ class SessionService:
             state.session_id,
             new_refresh_token,
             remaining,
+            state.customer_store,
             issuer=issuer,
             client_id=client_id,
         )
@@ -147,8 +166,10 @@ class SessionService:
         await queries.revoke_session(self._db, claims.session_id, utc_now())
         return True
 
-    async def authenticate(self, access_token: str, issuer: str) -> Principal:
-        """A valid signature is not enough: the session must be live and the customer active (else 001)."""
+    async def authenticate(self, access_token: str, store: Store, issuer: str) -> Principal:
+        """A valid signature by ``issuer`` is not enough: the session must be live and the customer
+        active (else 001); then the token must be of ``store`` (else 1101): its ``store`` claim, or
+        for tokens issued before the claim existed, its customer's store."""
         try:
             claims = self._signer.verify(access_token, issuer)
         except InvalidToken:
@@ -156,6 +177,10 @@ class SessionService:
         customer = await queries.live_session_customer(self._db, claims.session_id, claims.subject)
         if customer is None:
             raise ApiError(catalogue.INVALID_ACCESS_TOKEN)
+        token_store = claims.store or customer.store
+        if token_store != store.code or customer.store != store.code:
+            raise ApiError(catalogue.TOKEN_NOT_FOR_STORE)
+        customer = replace(customer, locale=store.resolve_locale(customer.locale))
         return Principal(customer=customer, session_id=claims.session_id)
 
     def _token_pair(
@@ -164,12 +189,13 @@ class SessionService:
         session_id: str,
         refresh_token: str,
         refresh_expires_in: int,
+        store: str,
         *,
         issuer: str,
         client_id: str,
     ) -> TokenPair:
         access_token, expires_in = self._signer.issue(
-            reference, session_id, issuer=issuer, client_id=client_id
+            reference, session_id, store, issuer=issuer, client_id=client_id
         )
         return TokenPair(
             session_id=session_id,

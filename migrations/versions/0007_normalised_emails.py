@@ -12,7 +12,7 @@ this migration keeps doing what it did when the service changes.
 Downgrade changes nothing: the old spellings are not kept, and the old code reads normal forms.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from alembic import op
 from email_validator import EmailNotValidError, validate_email
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app import jsonapi
-from app.access import client_address, services, token_issuer
+from app.access import client_address, request_store, services, token_issuer
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
-from errors import catalogue
+from app.stores import Store
+from errors import ApiError, catalogue
 from errors.oauth import (
     INVALID_CLIENT,
     INVALID_GRANT,
@@ -83,6 +84,14 @@ def _client_id(request: Request, form: dict[str, str]) -> str:
     return client_id or settings.oauth_default_client_id
 
 
+def _store(request: Request) -> Store:
+    """The ``Store`` header's store, as on every storefront path; a bad one is ``invalid_request``."""
+    try:
+        return request_store(request)
+    except ApiError:
+        raise OAuthError(INVALID_REQUEST, catalogue.STORE_NOT_VALID.detail) from None
+
+
 def _required(form: dict[str, str], name: str) -> str:
     value = form.get(name, "")
     if not value:
@@ -91,7 +100,10 @@ def _required(form: dict[str, str], name: str) -> str:
 
 
 async def token(request: Request) -> Response:
+    """Both grants act in the request's store: a password grant logs in there, a refresh token of
+    another store's session is ``invalid_grant``."""
     form = await _form(request)
+    store = _store(request)
     client_id = _client_id(request, form)
     grant_type = _required(form, "grant_type")
     sessions = services(request).sessions
@@ -103,12 +115,13 @@ async def token(request: Request) -> Response:
                 _required(form, "username"),
                 _required(form, "password"),
                 address,
+                store,
                 issuer=issuer,
                 client_id=client_id,
             )
         elif grant_type == "refresh_token":
             pair = await sessions.refresh(
-                _required(form, "refresh_token"), issuer=issuer, client_id=client_id
+                _required(form, "refresh_token"), store, issuer=issuer, client_id=client_id
             )
         else:
             raise OAuthError(UNSUPPORTED_GRANT_TYPE)
@@ -128,8 +141,12 @@ async def token(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
-    """RFC 7009: 200 whether or not the token was valid; refresh or access token ends its session."""
+    """RFC 7009: 200 whether or not the token was valid; refresh or access token ends its session.
+
+    The ``Store`` header must be valid; the token is revoked whichever store it is of (its holder
+    may always end it)."""
     form = await _form(request)
+    _store(request)
     _client_id(request, form)
     value = _required(form, "token")
     sessions = services(request).sessions

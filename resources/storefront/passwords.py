@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.access import client_address, principal, services
+from app.access import client_address, principal, request_store, services
 from schemas.passwords import ForgottenPasswordSchema, PasswordChangeSchema, RestorePasswordSchema
 
 __all__ = ["change_password", "forgotten_password", "restore_password"]
@@ -33,7 +33,7 @@ async def forgotten_password(request: Request) -> Response:
     loaded = jsonapi.load_attributes(ForgottenPasswordSchema, FORGOTTEN, attributes)
     address = client_address(request)
     await services(request).passwords.request_restore(
-        loaded["email"], loaded.get("confirmation_base_url"), address
+        loaded["email"], loaded.get("confirmation_base_url"), address, request_store(request)
     )
     return jsonapi.empty_response()
 

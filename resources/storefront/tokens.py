@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.access import client_address, principal, services, token_issuer
+from app.access import client_address, principal, request_store, services, token_issuer
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
 from errors import ApiError, catalogue
@@ -27,6 +27,7 @@ async def create_access_token(request: Request) -> Response:
             loaded["username"],
             loaded["password"],
             address,
+            request_store(request),
             issuer=token_issuer(request),
             client_id=services(request).settings.oauth_default_client_id,
         )
@@ -47,6 +48,7 @@ async def create_refresh_token(request: Request) -> Response:
     try:
         tokens = await services(request).sessions.refresh(
             loaded["refresh_token"],
+            request_store(request),
             issuer=token_issuer(request),
             client_id=services(request).settings.oauth_default_client_id,
         )

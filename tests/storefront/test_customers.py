@@ -26,6 +26,7 @@ ATTRIBUTES = {
     "email",
     "gender",
     "dateOfBirth",
+    "locale",
     "createdAt",
     "updatedAt",
 }
@@ -391,13 +392,16 @@ class TestUpdate:
 
     async def test_concurrent_anonymization_makes_patch_410(self, client, app):
         customer, tokens = await registered_customer(client)
-        principal = await app.state.services.sessions.authenticate(tokens["accessToken"], "http://testserver")
+        store = app.state.services.stores.default
+        principal = await app.state.services.sessions.authenticate(
+            tokens["accessToken"], store, "http://testserver"
+        )
         await app.state.services.customers.anonymize(principal.customer)
         # The request authenticated before the anonymisation committed would now find nothing to save.
         from errors import ApiError
 
         try:
-            await app.state.services.customers.update(principal.customer, {"first_name": "Late"})
+            await app.state.services.customers.update(principal.customer, {"first_name": "Late"}, store)
         except ApiError as raised:
             assert raised.problems[0].entry.code == "410"
         else:
