@@ -1,15 +1,23 @@
-"""Who may call a route. Every route of a face's table declares one access rule per method; the
-dispatcher checks it before the endpoint runs, so no body is read for a caller who may not touch
-the resource, and an endpoint finds its caller with ``principal(request)``."""
+"""Who may call a route, and in which store. Every route of a face's table declares one access
+rule per method; the dispatcher checks it before the endpoint runs, so no body is read for a caller
+who may not touch the resource, and an endpoint finds its caller with ``principal(request)``.
+
+The storefront resolves the request's store from the ``Store`` header before any access rule
+(``storefront_checks``); the token rules then refuse a token of another store (1101). Endpoints find
+the store with ``request_store(request)``."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from app import jsonapi
 from app.models import Principal
 from app.services import Services
+from app.stores import Store
 from errors import ApiError, CatalogueEntry, catalogue
 
 __all__ = [
@@ -21,10 +29,19 @@ __all__ = [
     "CUSTOMER",
     "OWNER",
     "OWNER_OR_NOT_FOUND",
+    "METRICS_SCRAPER",
+    "MetricsScraper",
     "services",
     "principal",
     "bearer_token",
+    "resolve_store",
+    "request_store",
+    "storefront_checks",
+    "token_issuer",
+    "client_address",
 ]
+
+STORE_HEADER = "store"
 
 
 def services(request: Request) -> Services:
@@ -36,6 +53,54 @@ def principal(request: Request) -> Principal:
     """The caller the route's access rule authenticated (a route without one has no caller)."""
     found: Principal = request.state.principal
     return found
+
+
+def resolve_store(request: Request) -> Store:
+    """The store the ``Store`` header names, in any letter case; absent, the first store.
+    Empty, repeated or not configured: 1100."""
+    named = request.headers.getlist(STORE_HEADER)
+    stores = services(request).stores
+    if not named:
+        return stores.default
+    found = stores.find(named[0]) if len(named) == 1 and named[0].strip() else None
+    if found is None:
+        raise ApiError(catalogue.STORE_NOT_VALID)
+    return found
+
+
+def request_store(request: Request) -> Store:
+    """The request's store: as the face resolved it before the access rule, else from its header."""
+    found: Store | None = getattr(request.state, "store", None)
+    if found is None:
+        found = request.state.store = resolve_store(request)
+    return found
+
+
+def storefront_checks(request: Request) -> None:
+    """The storefront's steps before any access rule (CB §1): a body's media type (415), then the
+    ``Store`` header (1100), so a bad store is answered before authentication."""
+    jsonapi.check_body_media_type(request)
+    request.state.store = resolve_store(request)
+
+
+def token_issuer(request: Request) -> str:
+    """The OAuth issuer this request speaks to: ``iss`` of the tokens it issues and accepts.
+
+    ``GLUE_JWT_ISSUER``, else ``GLUE_PUBLIC_BASE_URL``, else the request's own base URL, so the RFC
+    8414 metadata a client discovers at a base URL names the issuer its tokens carry.
+    """
+    settings = services(request).settings
+    return settings.jwt_issuer or jsonapi.base_url(request, settings.public_base_url)
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the socket peer, or the client a trusted proxy names.
+
+    The one place that reads a forwarded address is uvicorn's proxy-header handling, told which
+    proxies to trust by GLUE_TRUSTED_PROXIES (``glue-customers serve`` passes it on); by the time a
+    request gets here ``client`` already is the address it yields.
+    """
+    return request.client.host if request.client else "unknown"
 
 
 def bearer_token(request: Request) -> str:
@@ -66,10 +131,12 @@ class Public(Access):
 
 @dataclass(frozen=True)
 class CustomerToken(Access):
-    """Any live customer access token."""
+    """Any live customer access token of the request's store."""
 
     async def check(self, request: Request) -> Principal | None:
-        return await services(request).sessions.authenticate(bearer_token(request))
+        return await services(request).sessions.authenticate(
+            bearer_token(request), request_store(request), token_issuer(request)
+        )
 
 
 @dataclass(frozen=True)
@@ -91,7 +158,40 @@ class Owner(Access):
         return caller
 
 
+_FORWARDING_HEADERS = ("x-forwarded-for", "forwarded")
+
+
+def _is_local(request: Request) -> bool:
+    """A loopback peer that is not a proxy passing a request on (a proxy on this host that is not
+    trusted still names the original client in a forwarding header)."""
+    try:
+        loopback = ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:
+        return False
+    return loopback and not any(name in request.headers for name in _FORWARDING_HEADERS)
+
+
+@dataclass(frozen=True)
+class MetricsScraper(Access):
+    """``GET /metrics``: a local client, a bearer of GLUE_METRICS_TOKEN, or anyone when
+    GLUE_METRICS_PUBLIC is on; refused with 020 otherwise."""
+
+    async def check(self, request: Request) -> Principal | None:
+        settings = services(request).settings
+        if settings.metrics_public or _is_local(request):
+            return None
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if (
+            settings.metrics_token
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(presented.strip().encode("latin-1"), settings.metrics_token.encode())
+        ):
+            return None
+        raise ApiError(catalogue.METRICS_FORBIDDEN)
+
+
 PUBLIC = Public()
 CUSTOMER = CustomerToken()
 OWNER = Owner()
 OWNER_OR_NOT_FOUND = Owner(refusal=catalogue.CUSTOMER_NOT_FOUND)
+METRICS_SCRAPER = MetricsScraper()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any
 
 import databases
 
+from app import metrics
 from app.settings import Settings
 
 __all__ = ["Database", "PrecompiledSelect", "Row", "connection_errors", "is_unavailable"]
@@ -177,6 +179,8 @@ class Database:
         await self.raw.connect()
         if self.is_sqlite:
             await self.raw.execute("PRAGMA journal_mode=WAL")
+        else:
+            metrics.database_pool_size(self.settings.database_pool_size)
 
     async def disconnect(self) -> None:
         await self.raw.disconnect()
@@ -185,11 +189,16 @@ class Database:
     async def connection(self) -> AsyncIterator[databases.core.Connection]:
         """This task's connection; waiting for a free one in the pool is bounded by the timeout too."""
         async with AsyncExitStack() as stack:
+            waiting_since = time.perf_counter()
             if self.is_sqlite:
                 connection = await stack.enter_async_context(self.raw.connection())
             else:
                 async with asyncio.timeout(self.settings.database_timeout):
                     connection = await stack.enter_async_context(self.raw.connection())
+            # databases hands a task the connection it already holds (a query inside a transaction):
+            # only the entry that took it from the pool counts as a connection in use.
+            if getattr(connection, "_connection_counter", 1) == 1:
+                stack.enter_context(metrics.database_connection(time.perf_counter() - waiting_since))
             yield connection
 
     @asynccontextmanager

@@ -1,10 +1,11 @@
 """The edge of every request: request ids, security headers, Accept negotiation, the body limit,
-and the last-resort rendering of failures (503 for an unreachable database, 500 for a bug)."""
+the last-resort rendering of failures (503 for an unreachable database, 500 for a bug), and the
+request's access line and metrics once it has been answered."""
 
 from __future__ import annotations
 
 import logging
-import uuid
+import time
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -12,9 +13,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import jsonapi
+from app import jsonapi, metrics
 from app.database import is_unavailable
+from app.logs import incoming_request_id, log_access, request_id_context
 from app.passwords import HashingOverloaded
+from app.routing import route_template
 from errors import ApiError, catalogue
 
 __all__ = [
@@ -27,7 +30,7 @@ __all__ = [
 
 logger = logging.getLogger("glue_customers")
 
-_NOT_JSON_API_PREFIXES = ("/health/", "/docs", "/openapi.yaml", "/.well-known/", "/token")
+_NOT_JSON_API_PREFIXES = ("/health/", "/docs", "/openapi.yaml", "/.well-known/", "/token", "/metrics")
 _CACHEABLE_PREFIXES = ("/docs", "/openapi.yaml")
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -35,6 +38,8 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 DATABASE_RETRY_AFTER_SECONDS = "5"
+# Recorded when the client went away before any answer was sent (nginx's "client closed request").
+CLIENT_CLOSED_REQUEST = 499
 
 
 def is_api_path(path: str) -> bool:
@@ -54,7 +59,35 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
+        arrived_at = time.perf_counter()
+        request_id = incoming_request_id(_raw_header(scope, b"x-request-id"))
+        context = request_id_context.set(request_id)
+        status = CLIENT_CLOSED_REQUEST
+
+        async def send_recording_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._answer(scope, receive, send_recording_status, request_id)
+        finally:
+            duration = time.perf_counter() - arrived_at
+            route = route_template(scope)
+            method: str = scope["method"]
+            metrics.observe_request(route, method, status, duration)
+            client = scope.get("client")
+            log_access(
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=duration * 1000,
+                client=client[0] if client else "-",
+            )
+            request_id_context.reset(context)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope["path"]
         no_store = not path.startswith(_CACHEABLE_PREFIXES)
@@ -105,16 +138,23 @@ class EdgeMiddleware:
         except _BodyTooLarge:
             await respond(ApiError(catalogue.BODY_TOO_LARGE))
         except ClientDisconnect:
-            logger.debug("client went away before the request was read (request %s)", request_id)
+            logger.debug("client went away before the request was read")
         except Exception as error:
             if not is_unavailable(error):
-                logger.exception("unhandled error (request %s)", request_id)
+                logger.exception("unhandled error")
                 await respond(ApiError(catalogue.INTERNAL_ERROR))
                 return
-            logger.warning("database unavailable (request %s): %r", request_id, error)
+            logger.warning("database unavailable: %r", error)
             await respond(
                 ApiError(catalogue.SERVICE_UNAVAILABLE, headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS})
             )
+
+
+def _raw_header(scope: Scope, name: bytes) -> bytes | None:
+    for header_name, value in scope.get("headers", []):
+        if header_name == name:
+            return bytes(value)
+    return None
 
 
 def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:

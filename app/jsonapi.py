@@ -22,6 +22,7 @@ __all__ = [
     "MEDIA_TYPE",
     "ResourceQuery",
     "accept_is_acceptable",
+    "check_body_media_type",
     "read_attributes",
     "read_json_body",
     "parse_query",
@@ -69,6 +70,21 @@ def _check_content_type(request: Request) -> None:
     if media == "application/json" and not parameters - {"charset"}:
         return
     raise ApiError(catalogue.UNSUPPORTED_MEDIA_TYPE)
+
+
+_BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
+
+
+def check_body_media_type(request: Request) -> None:
+    """415 for a body sent with a media type we do not read, before any other check looks at the
+    request (a body-less request is judged by the endpoint that needs one)."""
+    if request.method not in _BODY_METHODS:
+        return
+    headers = request.headers
+    length = headers.get("content-length", "0").strip()
+    has_body = "transfer-encoding" in headers or not (length.isdigit() and int(length) == 0)
+    if has_body or "content-type" in headers:
+        _check_content_type(request)
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

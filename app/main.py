@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,9 +12,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from app import tracing
+from app.cors import CorsMiddleware
 from app.edge import EdgeMiddleware, api_error_handler, hashing_overloaded_handler, http_exception_handler
+from app.logs import configure_logging, install_request_id_in_records
 from app.mail.worker import DeliveryWorker
 from app.passwords import HashingOverloaded
+from app.routing import route_templates
 from app.services import build_services
 from app.services.limiter import RedisAttemptStore
 from app.settings import Settings
@@ -58,9 +61,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if isinstance(services.limiter_store, RedisAttemptStore):
                 await services.limiter_store.close()
 
+    table = routes()
+    middleware = [Middleware(EdgeMiddleware, body_limit=settings.body_limit)]
+    if settings.cors_origins:
+        middleware.insert(0, Middleware(CorsMiddleware, origins=settings.cors_origins, routes=table))
     app = Starlette(
-        routes=routes(),
-        middleware=[Middleware(EdgeMiddleware, body_limit=settings.body_limit)],
+        routes=table,
+        middleware=middleware,
         exception_handlers={
             ApiError: api_error_handler,
             OAuthError: oauth.oauth_error_handler,
@@ -70,11 +77,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.services = services
+    # The access log, the metrics and the spans name a request by its route's template.
+    app.state.route_templates = route_templates(app.routes)
+    install_request_id_in_records()
     return app
 
 
 def app() -> Starlette:
-    """uvicorn factory entry point: ``uvicorn --factory app.main:app``."""
-    logging.basicConfig(level=logging.INFO)
-    logging.getLogger("databases").setLevel(logging.WARNING)
-    return create_app()
+    """The factory every worker process calls (``glue-customers serve`` runs uvicorn with it)."""
+    settings = Settings.from_environment()
+    configure_logging(settings)
+    tracing.check_available()
+    application = create_app(settings)
+    if tracing.requested():
+        tracing.instrument(application, tracing.exporting_provider())
+    return application

@@ -1,15 +1,34 @@
-"""Apply the Alembic migrations to the configured database: ``python -m app.migrate``."""
+"""The Alembic migrations of the configured database: ``glue-customers migrate`` (also
+``python -m app.migrate``). The plain ``alembic`` command works too, with ``alembic.ini``.
+
+An upgrade to the head then warns about store codes in the data that are not configured: their
+customers stay in the database, untouched, but no request can reach them until the store is
+configured again.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
+from app.database import Database
+from app.queries.customers import customer_counts_by_store
 from app.settings import Settings
 
-__all__ = ["upgrade", "alembic_config", "async_driver_url"]
+__all__ = [
+    "upgrade",
+    "downgrade",
+    "current",
+    "history",
+    "alembic_config",
+    "async_driver_url",
+    "unconfigured_stores",
+    "warn_about_unconfigured_stores",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -38,5 +57,46 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings.database_url), revision)
 
 
+def downgrade(settings: Settings, revision: str) -> None:
+    command.downgrade(alembic_config(settings.database_url), revision)
+
+
+def current(settings: Settings) -> None:
+    """Print the database's revision."""
+    command.current(alembic_config(settings.database_url), verbose=True)
+
+
+def history(settings: Settings) -> None:
+    """Print every migration, newest first, marking the database's."""
+    command.history(alembic_config(settings.database_url), indicate_current=True)
+
+
+def unconfigured_stores(settings: Settings) -> dict[str, int]:
+    """Store codes in the data that no configured store has, with their customer counts."""
+
+    async def count() -> dict[str, int]:
+        db = Database(settings)
+        await db.connect()
+        try:
+            return await customer_counts_by_store(db)
+        finally:
+            await db.disconnect()
+
+    configured = set(settings.store_catalogue.codes)
+    return {code: customers for code, customers in asyncio.run(count()).items() if code not in configured}
+
+
+def warn_about_unconfigured_stores(settings: Settings) -> None:
+    """One line on stderr per store code in the data that is not configured."""
+    for code, customers in unconfigured_stores(settings).items():
+        print(
+            f"warning: store {code} is not configured (GLUE_STORES): its {customers} customer(s) "
+            "are kept but cannot log in or be reached until it is",
+            file=sys.stderr,
+        )
+
+
 if __name__ == "__main__":
-    upgrade(Settings.from_environment())
+    from app.cli import run_command
+
+    sys.exit(run_command("migrate", sys.argv[1:], prog="python -m app.migrate"))

@@ -10,6 +10,9 @@ __all__ = ["Customer", "Credentials", "TokenPair", "Principal", "Address", "Defa
 
 @dataclass(frozen=True)
 class Customer:
+    """A customer of one store. ``locale`` is as stored until a service resolves it for its store
+    (every Customer a service hands out carries one of its store's locales)."""
+
     id: int
     store: str  # read with the session on every authenticated request: a store check costs no statement
     reference: str
@@ -19,6 +22,7 @@ class Customer:
     last_name: str | None
     gender: str | None
     date_of_birth: date | None
+    locale: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -66,11 +70,13 @@ class Address:
     phone: str | None
     is_default_billing: bool
     is_default_shipping: bool
+    is_default_contact: bool
 
 
 @dataclass(frozen=True)
 class DefaultAddresses:
-    """The customer's two default-address pointers (None: no default of that kind)."""
+    """The customer's three default-address pointers (None: no default of that kind)."""
 
     billing: str | None
     shipping: str | None
+    contact: str | None

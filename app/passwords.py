@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -32,6 +32,7 @@ from typing import Any, Generic, TypeVar
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from app import metrics
 from app.settings import Settings
 
 __all__ = [
@@ -44,7 +45,7 @@ __all__ = [
 
 MAX_PASSWORD_LENGTH = 128
 
-Result = TypeVar("Result")
+_Result = TypeVar("_Result")
 
 
 def _available_cores() -> int:
@@ -94,12 +95,11 @@ class HashingOverloaded(Exception):
 
 
 @dataclass
-class _Job(Generic[Result]):
-    function: Callable[..., Result]
+class _Job(Generic[_Result]):
+    function: Callable[..., _Result]
     arguments: tuple[Any, ...]
-    future: asyncio.Future[Result]
+    future: asyncio.Future[_Result]
     loop: asyncio.AbstractEventLoop
-    enqueued_at: float = field(default_factory=time.monotonic)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -147,7 +147,7 @@ class Argon2Queue:
         """Computations on a thread right now."""
         return self._running
 
-    async def run(self, function: Callable[..., Result], *arguments: Any) -> Result:
+    async def run(self, function: Callable[..., _Result], *arguments: Any) -> _Result:
         """``function(*arguments)`` on an argon2 thread, after every job submitted before it."""
         with self._count_lock:
             if self._waiting >= self._limit:
@@ -156,7 +156,7 @@ class Argon2Queue:
             self._waiting += 1
         self._ensure_threads()
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Result] = loop.create_future()
+        future: asyncio.Future[_Result] = loop.create_future()
         job = _Job(function, arguments, future, loop)
         self._jobs.put(job)
         try:
@@ -205,7 +205,6 @@ class Argon2Queue:
                 if job.future.cancelled():
                     continue
                 self._running += 1
-            # Queue wait of this job: time.monotonic() - job.enqueued_at (where a histogram observes it).
             started = time.monotonic()
             result: Any = None
             error: BaseException | None = None
@@ -247,11 +246,24 @@ class PasswordHasherService:
         )
 
     async def hash_password(self, password: str) -> str:
-        return await self.queue.run(self._hasher.hash, password)
+        return await self._compute(self._hasher.hash, password)
 
     async def verify_password(self, password_hash: str | None, password: str) -> bool:
         """Constant-cost check: an absent hash is verified against the decoy and fails."""
-        return await self.queue.run(self._verify, password_hash, password)
+        return await self._compute(self._verify, password_hash, password)
+
+    async def _compute(self, function: Callable[..., _Result], *arguments: Any) -> _Result:
+        """One argon2id computation on an argon2 thread, after every one submitted before it. The two
+        metrics hooks run on that thread as it starts: the queue wait (submission to start) and the
+        computation in flight; a refused or cancelled computation is in neither."""
+        submitted_at = time.perf_counter()
+
+        def measured() -> _Result:
+            metrics.argon2_queue_waited(time.perf_counter() - submitted_at)
+            with metrics.argon2_in_flight():
+                return function(*arguments)
+
+        return await self.queue.run(measured)
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)

@@ -1,21 +1,24 @@
 """One route per path, dispatching on the method, so 405 answers carry the path's full ``Allow``.
 
 Each method names its endpoint and its access rule; the rule is checked before the endpoint runs,
-and the table stays readable as data (the permission-matrix tests walk it)."""
+and the table stays readable as data (the permission-matrix tests walk it). A face may add its own
+step before every rule (``face_check``): the storefront resolves the ``Store`` header there."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Scope
 
 from app.access import Access
 
-__all__ = ["Endpoint", "ResourceRoute", "resource_route"]
+__all__ = ["Endpoint", "FaceCheck", "ResourceRoute", "resource_route", "route_template", "route_templates"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+FaceCheck = Callable[[Request], None]
 
 
 class ResourceRoute(Route):
@@ -25,7 +28,11 @@ class ResourceRoute(Route):
 
 
 def resource_route(
-    path: str, handlers: Mapping[str, tuple[Endpoint, Access]], name: str | None = None
+    path: str,
+    handlers: Mapping[str, tuple[Endpoint, Access]],
+    name: str | None = None,
+    *,
+    face_check: FaceCheck | None = None,
 ) -> ResourceRoute:
     table = dict(handlers)
     if "GET" in table:
@@ -33,9 +40,44 @@ def resource_route(
 
     async def dispatch(request: Request) -> Response:
         endpoint, access = table[request.method]
+        if face_check is not None:
+            face_check(request)
         request.state.principal = await access.check(request)
         return await endpoint(request)
 
     route = ResourceRoute(path, dispatch, methods=list(table), name=name)
     route.access_rules = {method: access for method, (_, access) in table.items()}
     return route
+
+
+def route_templates(routes: Sequence[BaseRoute], prefix: str = "") -> dict[int, str]:
+    """The full path template of every route, its mounts' prefixes included, by route identity
+    (Starlette routes compare by value and are not hashable)."""
+    templates: dict[int, str] = {}
+    for route in routes:
+        if isinstance(route, Mount):
+            if route.routes:
+                templates.update(route_templates(route.routes, prefix + route.path))
+            else:  # an application mounted whole, such as static files
+                templates[id(route)] = prefix + route.path + "/{path}"
+        elif isinstance(route, Route):
+            templates[id(route)] = prefix + route.path
+    return templates
+
+
+def route_template(scope: Scope) -> str | None:
+    """The template of the route the router matched for this request (after routing), or None.
+
+    The router records the innermost matched route in ``scope["route"]``; the application's table
+    (``app.state.route_templates``, built by the factory) adds the prefixes of the mounts above it.
+    A path under a mount that matched nothing there is unmatched too.
+    """
+    route = scope.get("route")
+    if route is None:
+        return None
+    state = getattr(scope.get("app"), "state", None)
+    templates: dict[int, str] | None = getattr(state, "route_templates", None)
+    if templates is None:
+        path: str | None = getattr(route, "path", None)
+        return path
+    return templates.get(id(route))

@@ -5,38 +5,45 @@ Every variable carries the ``GLUE_`` prefix. A bad value stops the start with a 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from email.utils import parseaddr
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["Settings", "SettingsError", "PREFIX", "SMTP_SCHEMES", "JWT_ALGORITHMS", "link_origin"]
+from app.links import is_base_url, link_origin
+from app.stores import (
+    Store,
+    StoreCatalogue,
+    StoresFormatError,
+    code_problem,
+    currency_problem,
+    implicit_store,
+    parse_stores,
+    store_problems,
+    time_zone_problem,
+)
+
+__all__ = [
+    "Settings",
+    "SettingsError",
+    "PREFIX",
+    "SMTP_SCHEMES",
+    "LOG_FORMATS",
+    "LOG_LEVELS",
+    "JWT_ALGORITHMS",
+    "link_origin",
+]
 
 PREFIX = "GLUE_"
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def link_origin(url: str) -> str | None:
-    """``scheme://host[:port]`` of an absolute http(s) URL (default port dropped), else None.
-
-    URLs with credentials are refused: ``https://shop.example@evil.example`` goes to evil.example.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
-        return None
-    scheme = parts.scheme.lower()
-    origin = f"{scheme}://{parts.hostname.lower()}"
-    return origin if port in (None, _DEFAULT_PORTS[scheme]) else f"{origin}:{port}"
-
-
+LOG_FORMATS = ("auto", "json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+METRICS_TOKEN_MIN_LENGTH = 16
 JWT_ALGORITHMS = ("RS256", "ES256")
 
 
@@ -53,17 +60,28 @@ class Settings:
     database_url: str = field(default_factory=_default_database_url)
     # Public base URL for absolute self links; empty = the request's own scheme and host.
     public_base_url: str = ""
+    # The stores (CB §2.1), the first the default; empty = one implicit store described by
+    # store, currency and time_zone, which are refused beside GLUE_STORES.
+    stores: tuple[Store, ...] = ()
     store: str = "DE"
+    currency: str = "EUR"
+    time_zone: str = "UTC"
     access_token_ttl: int = 28800
     refresh_token_ttl: int = 30 * 24 * 3600
     jwt_private_key_path: str = "var/jwt-private.pem"
-    jwt_issuer: str = "glue-customers"
+    # The OAuth issuer (RFC 8414 metadata ``issuer`` = the tokens' ``iss``): an http(s) URL without
+    # query or fragment. Empty = the public base URL, else the base URL each request was sent to.
+    jwt_issuer: str = ""
     jwt_audience: str = "glue-storefront"
     # RS256 (default, verified everywhere) or ES256 (signs ~9x faster, verifies ~2x slower); the key
     # file must hold a key of that kind (RSA, or EC P-256), created so on first start.
     jwt_algorithm: str = "RS256"
     # OAuth client ids accepted by /token; empty = any public client (client_id is optional).
     oauth_client_ids: tuple[str, ...] = ()
+    # The access tokens' ``client_id`` claim (RFC 9068) when the client names none (/access-tokens).
+    oauth_default_client_id: str = "storefront"
+    # Browser origins (scheme://host[:port]) allowed to call the API cross-origin; empty = no CORS.
+    cors_origins: tuple[str, ...] = ()
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
@@ -94,8 +112,16 @@ class Settings:
     # Where the limiter keeps its counts: empty = the database; a redis:// URL = Redis.
     redis_url: str = ""
     redis_key_prefix: str = "glue-customers:"
-    # Socket addresses of reverse proxies whose X-Forwarded-For is believed.
+    # Addresses and CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed (uvicorn's forwarded_allow_ips); empty: none, not even loopback.
     trusted_proxies: tuple[str, ...] = ()
+    # Logs: "auto" is readable text when stderr is a terminal and JSON lines otherwise.
+    log_format: str = "auto"
+    log_level: str = "info"
+    # GET /metrics answers loopback clients, and others presenting this token as a bearer token;
+    # metrics_public opens it to everyone (a network that only the scraper reaches).
+    metrics_token: str = field(default="", repr=False)
+    metrics_public: bool = False
     # Passwords and mail (spec §5). Restore keys live this many seconds; a newer key supersedes older ones.
     restore_key_ttl: int = 2 * 3600
     # Where the mailed links point: ``{url}?token={key}``.
@@ -127,8 +153,7 @@ class Settings:
     mail_max_attempts: int = 30
 
     def __post_init__(self) -> None:
-        if not self.store.isalnum() or not self.store.isupper():
-            raise SettingsError(f"{PREFIX}STORE must be upper-case letters or digits, got {self.store!r}")
+        self._check_stores()
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgres")):
             raise SettingsError(f"{PREFIX}DATABASE_URL must be a sqlite:// or postgresql:// URL")
         for name in (
@@ -161,9 +186,79 @@ class Settings:
             raise SettingsError(f"{PREFIX}PASSWORD_MIN_LENGTH must be between 1 and 128")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL must be a redis://, rediss:// or unix:// URL")
-        if self.public_base_url and not self.public_base_url.startswith(("http://", "https://")):
-            raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must be an http(s) URL")
+        for name in ("public_base_url", "jwt_issuer"):
+            if getattr(self, name) and not is_base_url(getattr(self, name)):
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()} must be an http(s) URL with a host and without query or "
+                    f"fragment, such as https://shop.example, got {getattr(self, name)!r}"
+                )
+        if (
+            not self.oauth_default_client_id
+            or not self.oauth_default_client_id.isprintable()
+            or any(character.isspace() for character in self.oauth_default_client_id)
+        ):
+            raise SettingsError(f"{PREFIX}OAUTH_DEFAULT_CLIENT_ID must be a client id without spaces")
+        for origin in self.cors_origins:
+            if origin == "*" or link_origin(origin) != origin.lower():
+                raise SettingsError(
+                    f"{PREFIX}CORS_ORIGINS must list exact origins such as https://shop.example "
+                    f"(scheme, host and port only, no trailing slash), got {origin!r}"
+                )
         self._check_mail()
+        self._check_operations()
+
+    def _check_operations(self) -> None:
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"{PREFIX}TRUSTED_PROXIES must list IP addresses or CIDR ranges, got {entry!r}"
+                ) from None
+        if self.log_format.lower() not in LOG_FORMATS:
+            raise SettingsError(f"{PREFIX}LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        # Either letter case in the environment; one spelling from here on.
+        object.__setattr__(self, "log_format", self.log_format.lower())
+        object.__setattr__(self, "log_level", self.log_level.lower())
+        if self.metrics_token and (
+            len(self.metrics_token) < METRICS_TOKEN_MIN_LENGTH
+            or not self.metrics_token.isprintable()
+            or any(character.isspace() for character in self.metrics_token)
+        ):
+            raise SettingsError(
+                f"{PREFIX}METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters without spaces"
+            )
+
+    def _check_stores(self) -> None:
+        implicit = {"store": "DE", "currency": "EUR", "time_zone": "UTC"}
+        if not self.stores:
+            for name, problem in (
+                ("store", code_problem(self.store)),
+                ("currency", currency_problem(self.currency)),
+                ("time_zone", time_zone_problem(self.time_zone)),
+            ):
+                if problem:
+                    raise SettingsError(f"{PREFIX}{name.upper()} {problem}")
+            return
+        if any(getattr(self, name) != default for name, default in implicit.items()):
+            raise SettingsError(_IMPLICIT_STORE_REFUSED)
+        seen: set[str] = set()
+        for index, store in enumerate(self.stores):
+            problems = store_problems(store)
+            if problems:
+                raise SettingsError(f"{PREFIX}STORES[{index}].{problems[0].field} {problems[0].message}")
+            if store.code in seen:
+                raise SettingsError(f"{PREFIX}STORES[{index}].code {store.code!r} is listed twice")
+            seen.add(store.code)
+
+    @cached_property
+    def store_catalogue(self) -> StoreCatalogue:
+        """The configured stores, or the one implicit store."""
+        if self.stores:
+            return StoreCatalogue(self.stores)
+        return StoreCatalogue((implicit_store(self.store, self.currency, self.time_zone),))
 
     def _check_mail(self) -> None:
         for name in ("restore_key_ttl", "mail_batch_size", "mail_max_attempts"):
@@ -202,6 +297,7 @@ class Settings:
     def link_origins(self) -> frozenset[str]:
         """Origins a mailed link may point to: the allow-list and the configured defaults."""
         defaults = {link_origin(self.restore_password_url), link_origin(self.confirmation_url)}
+        defaults.update(link_origin(url) for store in self.stores for url in store.mail_links)
         return frozenset({origin.rstrip("/").lower() for origin in self.allowed_link_origins}) | {
             origin for origin in defaults if origin
         }
@@ -223,11 +319,24 @@ class Settings:
             if name not in known:
                 raise SettingsError(f"{key} is not a known setting")
             values[name] = _parse(key, raw, known[name].type)
+        if "stores" in values and {"store", "currency", "time_zone"} & set(values):
+            raise SettingsError(_IMPLICIT_STORE_REFUSED)
         return cls(**values)
+
+
+_IMPLICIT_STORE_REFUSED = (
+    f"{PREFIX}STORE, {PREFIX}CURRENCY and {PREFIX}TIME_ZONE describe the implicit store only and are "
+    f"refused beside {PREFIX}STORES: give each store its code, currencyIsoCode and timeZone there"
+)
 
 
 def _parse(key: str, raw: str, annotation: object) -> Any:
     kind = str(annotation)
+    if key == f"{PREFIX}STORES":
+        try:
+            return parse_stores(raw, key)
+        except StoresFormatError as error:
+            raise SettingsError(str(error)) from None
     try:
         if kind == "int":
             return int(raw)

@@ -46,6 +46,8 @@ customers = sa.Table(
     sa.Column("last_name", sa.String(100), nullable=True),
     sa.Column("gender", sa.String(8), nullable=True),
     sa.Column("date_of_birth", sa.Date, nullable=True),
+    # ll_CC, one of the store's locales; legacy rows may hold a bare language or NULL, resolved on
+    # read and stored resolved at the customer's next write.
     sa.Column("locale", sa.String(8), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
@@ -53,6 +55,7 @@ customers = sa.Table(
     # The default addresses are pointers, so at most one address can be each default.
     sa.Column("default_billing_address_id", sa.String(36), nullable=True),
     sa.Column("default_shipping_address_id", sa.String(36), nullable=True),
+    sa.Column("default_contact_address_id", sa.String(36), nullable=True),
     # Set at registration while double opt-in is on; cleared by the registration key (or a restore).
     sa.Column("awaiting_confirmation", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("store", "email_key", name="uq_customers_store_email_key"),

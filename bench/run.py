@@ -93,6 +93,9 @@ def service_environment() -> dict[str, str]:
             f"{PREFIX}DATABASE_URL": DATABASE_URL,
             f"{PREFIX}JWT_PRIVATE_KEY_PATH": str(STATE / "jwt-private.pem"),
             f"{PREFIX}DATABASE_POOL_SIZE": str(POOL_SIZE),
+            # As uvicorn's --log-level warning --no-access-log below: no access line per request,
+            # so the numbers compare with the ceilings' (which log none either).
+            f"{PREFIX}LOG_LEVEL": "warning",
             f"{PREFIX}ARGON2_MAX_CONCURRENT": os.environ.get(
                 "BENCH_ARGON2_MAX_CONCURRENT", str(max(1, len(os.sched_getaffinity(0)) // WORKERS))
             ),
@@ -644,7 +647,7 @@ def main() -> int:
         log(f"created database {seed.database_name(DATABASE_URL)}")
     log("migrating and seeding")
     seed.reset_schema(settings)
-    seed.seed(settings, CUSTOMERS, STATE / "customers.txt")
+    seed.seed(settings, CUSTOMERS, STATE / "customers.txt", f"http://127.0.0.1:{PORT}")
     log(f"seeded {CUSTOMERS} customers with sessions in {time.monotonic() - started:.0f}s")
 
     rows: list[Row] = []

@@ -68,13 +68,13 @@ def reset_schema(settings: Settings) -> None:
     migrate.upgrade(settings)
 
 
-async def _insert(settings: Settings, count: int) -> list[str]:
+async def _insert(settings: Settings, count: int, issuer: str) -> list[str]:
     hasher = PasswordHasherService(settings)
     password_hash = await hasher.hash_password(PASSWORD)
     signer = TokenSigner(settings)
     now = utc_now()
     session_expiry = now + timedelta(seconds=settings.refresh_token_ttl)
-    store = settings.store
+    store = settings.store_catalogue.default.code
 
     customer_rows = []
     session_rows = []
@@ -96,7 +96,7 @@ async def _insert(settings: Settings, count: int) -> list[str]:
                 "last_name": f"Last{number}",
                 "gender": "Male",
                 "date_of_birth": None,
-                "locale": "de",
+                "locale": "de_DE",
                 "created_at": now,
                 "updated_at": now,
                 "anonymized_at": None,
@@ -111,7 +111,9 @@ async def _insert(settings: Settings, count: int) -> list[str]:
                 "revoked_at": None,
             }
         )
-        access_token, _ = signer.issue(reference, session_id)
+        access_token, _ = signer.issue(
+            reference, session_id, store, issuer=issuer, client_id=settings.oauth_default_client_id
+        )
         lines.append(f"{number} {reference} {email} {access_token}\n")
 
     connection = await asyncpg.connect(settings.database_url)
@@ -138,8 +140,11 @@ async def _insert(settings: Settings, count: int) -> list[str]:
     return lines
 
 
-def seed(settings: Settings, count: int, customer_file: Path) -> None:
-    """Insert ``count`` customers with one live session each; write the customer file."""
-    lines = asyncio.run(_insert(settings, count))
+def seed(settings: Settings, count: int, customer_file: Path, issuer: str) -> None:
+    """Insert ``count`` customers with one live session each; write the customer file.
+
+    ``issuer`` is the base URL the load scripts call: the tokens' ``iss`` (app.access.token_issuer).
+    """
+    lines = asyncio.run(_insert(settings, count, issuer))
     customer_file.parent.mkdir(parents=True, exist_ok=True)
     customer_file.write_text("".join(lines))

@@ -61,6 +61,13 @@ RESOURCE_ID_MISMATCH = CatalogueEntry("016", 409, "Resource id does not match th
 BODY_TOO_LARGE = CatalogueEntry("017", 413, "Request body is too large.")
 SERVICE_UNAVAILABLE = CatalogueEntry("018", 503, "Service temporarily unavailable.")
 INTERNAL_ERROR = CatalogueEntry("019", 500, "Internal server error.")
+METRICS_FORBIDDEN = CatalogueEntry(
+    "020", 403, "Metrics are served to loopback clients and to bearers of the metrics token only."
+)
+
+# Commerce and B2B (1100-1199): stores.
+STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")
+TOKEN_NOT_FOR_STORE = CatalogueEntry("1101", 401, "Access token is not valid for this store.")
 
 CATALOGUE: tuple[CatalogueEntry, ...] = tuple(
     value for value in globals().values() if isinstance(value, CatalogueEntry)

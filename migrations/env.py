@@ -1,16 +1,32 @@
-"""Alembic environment: runs the migrations on the asyncio driver of the configured URL."""
+"""Alembic environment: runs the migrations on the asyncio driver of the configured URL.
+
+``glue-customers migrate`` passes the URL in the configuration; the plain ``alembic`` command
+(``alembic.ini``) leaves it out, and the URL is the service's own, from GLUE_DATABASE_URL.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.migrate import async_driver_url
+from app.settings import Settings
 from app.tables import metadata
 
 config = context.config
+
+if config.config_file_name is not None:  # the alembic command; the service configures its own logs
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def _url() -> str:
+    return config.get_main_option("sqlalchemy.url") or async_driver_url(
+        Settings.from_environment().database_url
+    )
 
 
 def _run(connection: Connection) -> None:
@@ -20,11 +36,16 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = create_async_engine(_url())
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
     await engine.dispose()
 
 
-asyncio.run(_run_async())
+if context.is_offline_mode():  # ``alembic upgrade --sql``: the SQL printed, nothing run
+    context.configure(url=_url(), target_metadata=metadata, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(_run_async())

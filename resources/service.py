@@ -1,28 +1,50 @@
-"""Service endpoints (not JSON:API, never authenticated): health, the contract, the API reference."""
+"""Service endpoints (not JSON:API): health, metrics, the contract, the API reference.
+
+Only ``/metrics`` has an access rule (loopback or the metrics token); the others are public."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import openapi_ui_bundles
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
 
-from app.access import services
+from app import metrics
+from app.access import METRICS_SCRAPER, services
+from app.routing import resource_route
+from app.version import VERSION
 
-__all__ = ["routes", "live", "ready", "openapi_document", "docs_page", "OPENAPI_PATH", "SWAGGER_UI_ASSETS"]
+__all__ = [
+    "routes",
+    "live",
+    "ready",
+    "metrics_exposition",
+    "openapi_document",
+    "docs_page",
+    "OPENAPI_PATH",
+    "SWAGGER_UI_ASSETS",
+    "DOCS_CONTENT_SECURITY_POLICY",
+]
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
 
-def _swagger_ui_assets() -> Path:
-    from swagger_ui_bundle import swagger_ui_path
-
-    return Path(str(swagger_ui_path))
-
-
-SWAGGER_UI_ASSETS = _swagger_ui_assets()
+# Swagger UI 5 (it renders OpenAPI 3.1; 4.x cannot), as the static files openapi-ui-bundles ships.
+SWAGGER_UI_ASSETS = Path(openapi_ui_bundles.swagger_ui.static_path)
+# Only what the page loads; the bundle's own index.html (a demo pointing at a remote petstore) is not.
+_DOCS_ASSET_TYPES = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "application/javascript",
+    "favicon-32x32.png": "image/png",
+}
+# Everything the page needs comes from this origin; Swagger UI's icons are data: URIs in its CSS.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 _DOCS_PAGE = """<!doctype html>
 <html lang="en">
@@ -30,6 +52,7 @@ _DOCS_PAGE = """<!doctype html>
   <meta charset="utf-8">
   <title>glue-customers API</title>
   <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+  <link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png">
 </head>
 <body>
   <div id="swagger-ui"></div>
@@ -41,7 +64,7 @@ _DOCS_PAGE = """<!doctype html>
 
 
 async def live(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "ok", "version": VERSION})
 
 
 async def ready(request: Request) -> Response:
@@ -50,12 +73,25 @@ async def ready(request: Request) -> Response:
     return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
 
+async def metrics_exposition(request: Request) -> Response:
+    backlog = await services(request).outbox.backlog()
+    return Response(metrics.exposition(VERSION, backlog), media_type=metrics.CONTENT_TYPE)
+
+
 async def openapi_document(request: Request) -> Response:
     return FileResponse(OPENAPI_PATH, media_type="application/yaml")
 
 
 async def docs_page(request: Request) -> Response:
-    return HTMLResponse(_DOCS_PAGE)
+    return HTMLResponse(_DOCS_PAGE, headers={"Content-Security-Policy": DOCS_CONTENT_SECURITY_POLICY})
+
+
+async def docs_asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    media_type = _DOCS_ASSET_TYPES.get(name)
+    if media_type is None:
+        raise HTTPException(404)
+    return FileResponse(SWAGGER_UI_ASSETS / name, media_type=media_type)
 
 
 async def docs_init_script(request: Request) -> Response:
@@ -65,12 +101,13 @@ async def docs_init_script(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    """Served whatever faces are on: health, the contract and its reference page."""
+    """Served whatever faces are on: health, metrics, the contract and its reference page."""
     return [
         Route("/health/live", live, methods=["GET"]),
         Route("/health/ready", ready, methods=["GET"]),
+        resource_route("/metrics", {"GET": (metrics_exposition, METRICS_SCRAPER)}),
         Route("/openapi.yaml", openapi_document, methods=["GET"]),
         Route("/docs", docs_page, methods=["GET"]),
         Route("/docs/assets/docs-init.js", docs_init_script, methods=["GET"]),
-        Mount("/docs/assets", StaticFiles(directory=SWAGGER_UI_ASSETS)),
+        Route("/docs/assets/{name}", docs_asset, methods=["GET"]),
     ]

@@ -5,7 +5,7 @@
                          "address1": "11 Second Street", "address2": "4th Floor", "address3": "Suite 555",
                          "zipCode": "12312", "city": "Berlin", "country": "Germany", "iso2Code": "DE",
                          "company": null, "phone": "22111-3-4-5",
-                         "isDefaultShipping": true, "isDefaultBilling": true},
+                         "isDefaultShipping": true, "isDefaultBilling": true, "isDefaultContact": true},
           "links": {"self": "https://shop.example/customers/DE--25/addresses/3a6ee102-…"}}}
 """
 
@@ -26,6 +26,8 @@ class IsoCountryCode(validate.Validator):
     """ISO 3166-1 alpha-2, checked against the pycountry data set."""
 
     def __call__(self, value: str) -> str:
+        if not value.strip():  # reported by NotBlank
+            return value
         if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None:
             raise ValidationError("This value is not a valid country.")
         return value
@@ -50,11 +52,12 @@ class AddressSchema(ResourceSchema):
     zip_code = _required_text(15)
     city = _required_text(255)
     country = fields.String(dump_only=True)
-    iso2_code = String(required=True, validate=IsoCountryCode())
+    iso2_code = String(required=True, validate=[NotBlank(), IsoCountryCode()])
     company = _optional_text(255)
     phone = _optional_text(255)
     is_default_shipping = Boolean()
     is_default_billing = Boolean()
+    is_default_contact = Boolean()
 
     class Meta(ResourceSchema.Meta):
         type_ = "addresses"

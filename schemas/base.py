@@ -9,7 +9,10 @@ from typing import Any
 from marshmallow import EXCLUDE, ValidationError, fields, validate
 from marshmallow_jsonapi import Schema
 
+from app.emails import InvalidEmail, normalise_email
+
 __all__ = [
+    "BLANK",
     "ResourceSchema",
     "camel_case",
     "messages",
@@ -28,9 +31,11 @@ def camel_case(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+BLANK = "This value should not be blank."
+
 messages = {
     "required": "This field is missing.",
-    "null": "This value should not be blank.",
+    "null": BLANK,
 }
 
 
@@ -72,7 +77,7 @@ def Boolean(**kwargs: Any) -> fields.Boolean:  # noqa: N802
 class NotBlank(validate.Validator):
     def __call__(self, value: str) -> str:
         if not value.strip():
-            raise ValidationError("This value should not be blank.")
+            raise ValidationError(BLANK)
         return value
 
 
@@ -86,26 +91,36 @@ def Length(minimum: int | None = None, maximum: int | None = None) -> validate.L
     return _Length(min=minimum, max=maximum)
 
 
+class _OneOf(validate.OneOf):
+    """A choice; a blank value is reported as blank, not as a wrong choice."""
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValidationError(BLANK)
+        return super().__call__(value)
+
+
 def OneOf(choices: tuple[str, ...]) -> validate.OneOf:  # noqa: N802
-    return validate.OneOf(choices, error="The value you selected is not a valid choice.")
+    return _OneOf(choices, error="The value you selected is not a valid choice.")
 
 
-class TrimmedEmail(fields.Email):
+class TrimmedEmail(fields.String):
+    """An e-mail address in its normal form (``app.emails``); blank is "should not be blank"."""
+
     default_error_messages = {"invalid": "This value is not a valid email address."}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(error_messages=dict(messages), **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-        elif value is not None:
+        if not isinstance(value, str):
             raise self.make_error("invalid")
-        address: str = super()._deserialize(value, attr, data, **kwargs)
-        # RFC 5321 §4.5.3.1.1: a local part has at most 64 octets.
-        if len(address.rpartition("@")[0].encode("utf-8")) > 64:
-            raise self.make_error("invalid")
-        return address
+        if not value.strip():
+            raise ValidationError(BLANK)
+        try:
+            return normalise_email(value)
+        except InvalidEmail:
+            raise self.make_error("invalid") from None
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

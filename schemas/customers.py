@@ -3,7 +3,8 @@
 {"data": {"type": "customers", "id": "DE--25",
           "attributes": {"salutation": "Mr", "firstName": "John", "lastName": "Doe",
                          "email": "jdoe@example.com", "gender": null, "dateOfBirth": null,
-                         "createdAt": "2026-11-23T09:15:02.694668+00:00", "updatedAt": "..."},
+                         "locale": "de_DE", "createdAt": "2026-11-23T09:15:02.694668+00:00",
+                         "updatedAt": "..."},
           "links": {"self": "https://shop.example/customers/DE--25"}}}
 """
 
@@ -23,6 +24,7 @@ CUSTOMER_ATTRIBUTES = (
     "email",
     "gender",
     "dateOfBirth",
+    "locale",
     "createdAt",
     "updatedAt",
 )
@@ -37,8 +39,11 @@ class CustomerSchema(ResourceSchema):
     # Glue answers an unknown gender with its own code (414), so the service checks the value.
     gender = String(allow_none=True)
     date_of_birth = PastDate(allow_none=True)
-    password = String(required=True, load_only=True)
-    confirm_password = String(required=True, load_only=True)
+    # ll_CC; whether it is one of the store's locales (901 choice) is the service's to say.
+    locale = String(validate=NotBlank())
+    # Blank passwords are 901 here; the policy and the confirmation (406) are the service's.
+    password = String(required=True, load_only=True, validate=NotBlank())
+    confirm_password = String(required=True, load_only=True, validate=NotBlank())
     # Glue answers missing, null or false terms with its own code (422): checked by the service.
     accepted_terms = fields.Raw(load_only=True, allow_none=True, error_messages=messages)
     created_at = fields.DateTime(dump_only=True)
@@ -52,4 +57,4 @@ class CustomerSchema(ResourceSchema):
 
 
 # Attributes a PATCH may change (the rest are ignored, as unknown attributes are).
-CUSTOMER_EDITABLE = ("salutation", "first_name", "last_name", "email", "gender", "date_of_birth")
+CUSTOMER_EDITABLE = ("salutation", "first_name", "last_name", "email", "gender", "date_of_birth", "locale")

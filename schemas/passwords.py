@@ -23,8 +23,8 @@ class PasswordChangeSchema(ResourceSchema):
     id = fields.String(dump_only=True)
     password = String(required=True, load_only=True, validate=NotBlank())
     # The policy (length, common passwords) is the service's: its messages are 901 on newPassword.
-    new_password = String(required=True, load_only=True)
-    confirm_password = String(required=True, load_only=True)
+    new_password = String(required=True, load_only=True, validate=NotBlank())
+    confirm_password = String(required=True, load_only=True, validate=NotBlank())
 
     class Meta(ResourceSchema.Meta):
         type_ = "customer-password"
@@ -43,8 +43,8 @@ class ForgottenPasswordSchema(ResourceSchema):
 class RestorePasswordSchema(ResourceSchema):
     id = fields.String(dump_only=True)
     restore_password_key = String(required=True, load_only=True, validate=[NotBlank(), Length(None, 255)])
-    password = String(required=True, load_only=True)
-    confirm_password = String(required=True, load_only=True)
+    password = String(required=True, load_only=True, validate=NotBlank())
+    confirm_password = String(required=True, load_only=True, validate=NotBlank())
 
     class Meta(ResourceSchema.Meta):
         type_ = "customer-restore-password"

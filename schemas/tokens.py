@@ -2,7 +2,9 @@
 
 {"data": {"type": "access-tokens", "id": "5b0c…-session-id",
           "attributes": {"tokenType": "Bearer", "expiresIn": 28800, "accessToken": "eyJ…",
-                         "refreshToken": "…", "refreshTokenExpiresIn": 2592000}}}
+                         "refreshToken": "…", "refreshTokenExpiresIn": 2592000},
+          "links": {"self": "https://shop.example/access-tokens"}},
+ "links": {"self": "https://shop.example/access-tokens"}}
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class AccessTokenSchema(_TokenSchema):
 
     class Meta(ResourceSchema.Meta):
         type_ = "access-tokens"
+        # A session has no URL of its own to GET; Glue links the resource to the collection it came from.
+        self_url = "/access-tokens"
 
 
 class RefreshTokenSchema(_TokenSchema):
@@ -36,3 +40,4 @@ class RefreshTokenSchema(_TokenSchema):
 
     class Meta(ResourceSchema.Meta):
         type_ = "refresh-tokens"
+        self_url = "/refresh-tokens"

@@ -1,6 +1,9 @@
 """Test harness: every database test runs on SQLite and, with TEST_POSTGRES_URL set, on PostgreSQL.
 
-The schema is migrated once per backend with Alembic; each test starts from empty tables.
+The schema is migrated once per backend with Alembic; each test starts from empty tables. Under
+pytest-xdist (``make test`` runs one process per core) every process has databases of its own: a
+SQLite file in its temporary directory, and on PostgreSQL the database named by TEST_POSTGRES_URL
+with the process's name appended (``test_gw0``), created when missing.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -35,12 +39,35 @@ async def _reset_postgres(url: str) -> None:
         await connection.close()
 
 
+async def _create_postgres_database(url: str, name: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+def _postgres_url_for_this_process() -> str:
+    """TEST_POSTGRES_URL, or under pytest-xdist a database of this worker process's own beside it."""
+    url = os.environ["TEST_POSTGRES_URL"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    asyncio.run(_create_postgres_database(url, name))
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'glue-test.sqlite3'}"
     else:
-        url = os.environ["TEST_POSTGRES_URL"]
+        url = _postgres_url_for_this_process()
         asyncio.run(_reset_postgres(url))
     upgrade(Settings(database_url=url))
     return url

@@ -78,6 +78,10 @@ def main() -> int:
                 # token is our only required header, and ignored_auth still checks it is enforced.
                 "--exclude-checks",
                 "missing_required_header",
+                # schemathesis drops an empty path segment (``/customers//addresses`` would be sent as
+                # ``/customers/addresses``); tests/storefront/test_addresses.py calls those paths.
+                "--exclude-path-regex",
+                "//",
                 "--max-examples",
                 os.environ.get("FUZZ_EXAMPLES", "300"),
                 "--request-timeout",

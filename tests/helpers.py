@@ -22,6 +22,8 @@ def document(
 
 
 def registration(**overrides: Any) -> dict[str, Any]:
+    """Registration attributes; ``name=...`` leaves one out. The locale is en_US so mail tests read
+    English (without it the store's default, de_DE, would be chosen)."""
     attributes: dict[str, Any] = {
         "salutation": "Mr",
         "firstName": "John",
@@ -30,6 +32,7 @@ def registration(**overrides: Any) -> dict[str, Any]:
         "password": PASSWORD,
         "confirmPassword": PASSWORD,
         "acceptedTerms": True,
+        "locale": "en_US",
     }
     attributes.update(overrides)
     return {key: value for key, value in attributes.items() if value is not ...}

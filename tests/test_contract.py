@@ -12,7 +12,9 @@ one, so the happy paths are reached and not only the 401/403/404 answers.
 A few rules of the contract cannot be written in JSON Schema: ``confirmPassword`` must equal
 ``password``, an e-mail must not be taken already, a birth date must lie in the past, a password
 must not be a common one, the current password must be right, a restore or registration key must
-have been mailed, a link's origin must be on the allow-list, ``data.id`` must equal the path's id.
+have been mailed, a link's origin must be on the allow-list, ``data.id`` must equal the path's id,
+and (stores being configuration) a ``Store`` header, a store code in the path and a ``locale`` must
+name a configured store and one of its locales.
 For *positive* cases only, ``_honour_cross_field_rules`` makes the generated body satisfy them, so a
 4xx for one of those reasons is never mistaken for a rejected valid request. Negative cases are sent
 exactly as generated.
@@ -25,7 +27,9 @@ from __future__ import annotations
 import collections
 import copy
 import itertools
+import json
 import os
+import random
 import re
 import threading
 import time
@@ -47,6 +51,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.openapi.checks import MissingHeaderNotRejected, RejectedPositiveData
 
+from app.emails import InvalidEmail, normalise_email
 from tests.helpers import JSON_API, PASSWORD, bearer, document, registration
 from tests.mail_helpers import TOKEN, SmtpServer, text_of
 from tests.servers import PROJECT, uvicorn_server
@@ -65,7 +70,25 @@ ADDRESS = {
     "city": "Berlin",
     "iso2Code": "DE",
 }
+# The server's stores; the customer the cases act as registers in the first (the default).
+STORES = [
+    {
+        "code": "DE",
+        "defaultLocale": "de_DE",
+        "locales": ["de_DE", "en_US"],
+        "currencyIsoCode": "EUR",
+        "timeZone": "Europe/Berlin",
+    },
+    {
+        "code": "CH",
+        "defaultLocale": "de_CH",
+        "locales": ["de_CH", "fr_CH"],
+        "currencyIsoCode": "CHF",
+        "timeZone": "Europe/Zurich",
+    },
+]
 _unique = itertools.count(1)
+_chance = random.Random(11)
 # Every other valid login or refresh uses credentials that exist, so both answers are exercised.
 _alternate = itertools.count()
 _LINK = re.compile(r"https?://\S+")
@@ -98,6 +121,7 @@ def contract_server(database_url: str, key_path: str, mailbox: SmtpServer) -> It
         "GLUE_LOGIN_LIMIT_PER_ACCOUNT": "1000000",
         "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_EMAIL": "1000000",
         "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_ADDRESS": "1000000",
+        "GLUE_STORES": json.dumps(STORES),
     }
     with uvicorn_server(database_url, key_path, settings=settings) as base:
         yield base
@@ -266,10 +290,10 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
     },
     # Paths kept for Glue's sake that refuse every request, however well-formed.
     (RejectedPositiveData, "PATCH /customers"): [
-        (400, _error_document(400, "405", "Customer reference is missing."))
+        (400, _error_document(400, "015", "Resource id is not specified."))
     ],
     (RejectedPositiveData, "DELETE /customers"): [
-        (400, _error_document(400, "405", "Customer reference is missing."))
+        (400, _error_document(400, "015", "Resource id is not specified."))
     ],
     (RejectedPositiveData, "PATCH /customers/{customerReference}/addresses"): [
         (400, _error_document(400, "412", "Address UUID is missing."))
@@ -319,8 +343,28 @@ _PATH_IDS = {
 }
 
 
+def _any_letter_case(code: str) -> str:
+    return "".join(letter.lower() if _chance.random() < 0.5 else letter for letter in code)
+
+
+_STORE_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
+
+
+def _configured_store(case: schemathesis.Case) -> None:
+    """A ``Store`` header the schema allows names the customer's store (the default) in any letter
+    case, whatever else the case breaks (a missing ``Authorization`` must meet a valid store to be
+    answered 002); a positive store code in the path names a configured store."""
+    headers = case.headers or {}
+    if isinstance(headers.get("Store"), str) and _STORE_CODE.fullmatch(headers["Store"]):
+        headers["Store"] = _any_letter_case(STORES[0]["code"])
+    path_parameters = case.path_parameters or {}
+    if case.operation.path == "/stores/{code}" and _is_positive(case, ParameterLocation.PATH):
+        path_parameters["code"] = _any_letter_case(_chance.choice(STORES)["code"])
+
+
 def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -> None:
     """Make a positive body satisfy the rules no schema can state (see the module docstring)."""
+    _configured_store(case)
     if case.method.upper() not in ("POST", "PATCH") or not _is_positive(case, ParameterLocation.BODY):
         return
     if case.operation.path == "/token":
@@ -344,6 +388,9 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
     if path in _CUSTOMER_DOCUMENTS:
         if isinstance(attributes.get("email"), str):
             attributes["email"] = _fresh(attributes["email"])
+        if isinstance(attributes.get("locale"), str):
+            language, country = _chance.choice(STORES[0]["locales"]).split("_")
+            attributes["locale"] = f"{_any_letter_case(language)}{_chance.choice('-_')}{country.lower()}"
         born = _date_or_none(attributes.get("dateOfBirth"))
         if born is not None and born >= date.today():
             attributes["dateOfBirth"] = born.replace(year=1990, day=min(born.day, 28)).isoformat()
@@ -354,6 +401,8 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
             attributes["password"] = owner.password
         _new_password(attributes, "newPassword")
     elif path == "/customer-forgotten-password":
+        if isinstance(attributes.get("email"), str):
+            attributes["email"] = _deliverable(attributes["email"])
         if isinstance(attributes.get("confirmationBaseUrl"), str):  # only allowed origins are taken
             attributes["confirmationBaseUrl"] = RESTORE_URL
     elif path in _RESTORES:
@@ -418,11 +467,22 @@ def _is_invalid_access_token(response: Any) -> bool:
 
 
 def _fresh(email: str) -> str:
-    """The same address with a local part no other case used (and within RFC 5321's 64 characters)."""
+    """The same address with a local part no other case used (and within RFC 5321's 64 characters).
+
+    A generated domain that no one can receive mail at (``.arpa``, reserved for special use, is an
+    IANA top-level domain) is replaced: ``format: email`` cannot say which domains are deliverable.
+    """
     local, _, domain = email.strip().rpartition("@")
     prefix = f"c{next(_unique)}"
     fresh_local = f"{prefix}.{local}" if local and len(prefix) + 1 + len(local) <= 64 else prefix
-    return f"{fresh_local}@{domain}"
+    return _deliverable(f"{fresh_local}@{domain}", prefix)
+
+
+def _deliverable(email: str, local: str = "someone") -> str:
+    try:
+        return normalise_email(email)
+    except InvalidEmail:
+        return f"{local}@example.com"
 
 
 def _date_or_none(value: Any) -> date | None:
@@ -481,7 +541,10 @@ def test_every_operation_honours_the_contract(
             "warnings": False,
         }
     )
-    schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=config)
+    # schemathesis joins a path's segments and so drops an empty one: ``/customers//addresses``
+    # would be sent as ``/customers/addresses``. tests/storefront/test_addresses.py calls those
+    # paths as they are written.
+    schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=config).exclude(path_regex="//")
     storefront = Storefront(contract_server, mailbox)
     successes: collections.Counter[str] = collections.Counter()
 

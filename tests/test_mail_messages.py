@@ -19,7 +19,18 @@ def test_every_kind_has_every_language():
 
 
 @pytest.mark.parametrize(
-    ("locale", "chosen"), [("de", "de"), ("de-AT", "de"), ("fr", "en"), (None, "en"), ("", "en")]
+    ("locale", "chosen"),
+    [
+        ("de_CH", "de"),
+        ("de_DE", "de"),
+        ("en_GB", "en"),
+        ("fr_CH", "en"),
+        ("de", "de"),
+        ("de-AT", "de"),
+        ("fr", "en"),
+        (None, "en"),
+        ("", "en"),
+    ],
 )
 def test_the_customers_language_when_we_have_it_else_english(locale, chosen):
     assert choose_locale(locale) == chosen

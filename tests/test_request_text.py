@@ -64,3 +64,14 @@ async def test_token_request_with_a_nul_character_is_an_invalid_request(client):
         "error": "invalid_request",
         "error_description": "The parameter username is repeated or not text.",
     }
+
+
+async def test_a_local_part_is_measured_in_utf8_octets(client):
+    response = await post(
+        client, "/customers", document("customers", registration(email="ä" * 33 + "@example.com"))
+    )
+    assert response.json() == {"errors": [_invalid("email", "This value is not a valid email address.")]}
+    accepted = await post(
+        client, "/customers", document("customers", registration(email="ä" * 32 + "@example.com"))
+    )
+    assert accepted.status_code == 201

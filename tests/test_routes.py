@@ -19,7 +19,7 @@ PLAIN_ROUTES = {
     "/openapi.yaml",
     "/docs",
     "/docs/assets/docs-init.js",
-    "/docs/assets",
+    "/docs/assets/{name}",
 }
 
 

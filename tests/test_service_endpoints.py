@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
+from app.version import VERSION
+from resources.service import DOCS_CONTENT_SECURITY_POLICY
 
-async def test_liveness(client):
+
+async def test_liveness_reports_the_version(client):
     response = await client.get("/health/live")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok", "version": VERSION}
 
 
 async def test_readiness_checks_the_database(client):
@@ -33,13 +38,32 @@ async def test_openapi_document_is_served(client):
     assert yaml.safe_load(response.text)["openapi"].startswith("3.1")
 
 
-async def test_docs_page_uses_local_assets_only(client):
+async def test_docs_page_uses_local_assets_only_under_a_content_security_policy(client):
     page = await client.get("/docs")
     assert page.status_code == 200 and "swagger-ui" in page.text
     assert "http://" not in page.text and "https://" not in page.text
-    for asset in (
-        "/docs/assets/swagger-ui.css",
-        "/docs/assets/swagger-ui-bundle.js",
-        "/docs/assets/docs-init.js",
+    assert page.headers["content-security-policy"] == DOCS_CONTENT_SECURITY_POLICY
+    assert (
+        "script-src 'self';" in DOCS_CONTENT_SECURITY_POLICY and "unsafe" not in DOCS_CONTENT_SECURITY_POLICY
+    )
+    for asset, media_type in (
+        ("/docs/assets/swagger-ui.css", "text/css"),
+        ("/docs/assets/swagger-ui-bundle.js", "application/javascript"),
+        ("/docs/assets/docs-init.js", "application/javascript"),
+        ("/docs/assets/favicon-32x32.png", "image/png"),
     ):
-        assert (await client.get(asset)).status_code == 200, asset
+        response = await client.get(asset)
+        assert response.status_code == 200, asset
+        assert response.headers["content-type"].startswith(media_type), asset
+
+
+async def test_docs_serve_swagger_ui_5_which_renders_openapi_3_1(client):
+    bundle = (await client.get("/docs/assets/swagger-ui-bundle.js")).text
+    assert re.search(r'PACKAGE_VERSION:"5\.[0-9]+\.[0-9]+"', bundle)
+
+
+async def test_docs_assets_are_only_those_the_page_loads(client):
+    for name in ("index.html", "swagger-ui-standalone-preset.js", "..%2Fopenapi.yaml", "nothing.js"):
+        response = await client.get(f"/docs/assets/{name}")
+        assert response.status_code == 404, name
+        assert response.json()["errors"] == [{"status": "404", "code": "007", "detail": "Not found."}]

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 from enum import StrEnum
 from string import Template
 
+from app.locales import language_of
 from app.mail.templates import DEFAULT_LOCALE, LOCALES, TEMPLATES
 
 __all__ = ["MailKind", "OutgoingMail", "render_mail", "choose_locale", "build_message", "new_message_id"]
@@ -32,8 +33,8 @@ class OutgoingMail:
 
 
 def choose_locale(locale: str | None) -> str:
-    """The customer's language when we have its texts, English otherwise."""
-    primary = (locale or "").split("-")[0].split("_")[0].lower()
+    """The language of the customer's locale when we have its texts (``de_CH`` → de), else English."""
+    primary = language_of(locale or "")
     return primary if primary in LOCALES else DEFAULT_LOCALE
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from app.clock import utc_now
-from app.database import Database
+from app.database import Database, is_unavailable
 from app.mail.messages import OutgoingMail, new_message_id
+from app.metrics import OutboxBacklog
 from app.queries import outbox as queries
 from app.settings import Settings
 
 __all__ = ["Outbox"]
+
+logger = logging.getLogger("glue_customers.mail")
 
 
 class Outbox:
@@ -32,6 +36,19 @@ class Outbox:
             html_body=mail.html,
             now=utc_now(),
         )
+
+    async def backlog(self) -> OutboxBacklog | None:
+        """What waits to be sent (None while the database does not answer: a scrape still succeeds)."""
+        try:
+            depth, earliest = await queries.backlog(self._db)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            logger.warning("outbox backlog unknown, database unavailable: %r", error)
+            return None
+        now = utc_now()
+        age = (now - earliest).total_seconds() if earliest is not None and earliest <= now else 0.0
+        return OutboxBacklog(depth=depth, oldest_due_age_seconds=age)
 
     def wake(self) -> None:
         """After commit: tell this process's delivery worker not to wait for its next poll."""

@@ -1,18 +1,18 @@
 """The delivery worker: sends queued mail after commit, retries with backoff, marks each row sent once.
 
 It runs as a task of the app (unless ``GLUE_MAIL_WORKER_ENABLED=false``) and on its own:
-``python -m app.mail.worker`` (``--drain`` sends what is due and exits). Several workers may share
-one PostgreSQL outbox: rows are claimed with FOR UPDATE SKIP LOCKED.
+``glue-customers mail-worker`` or ``python -m app.mail.worker`` (``--drain`` sends what is due and
+exits). Several workers may share one PostgreSQL outbox: rows are claimed with FOR UPDATE SKIP LOCKED.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
 import signal
 import socket
+import sys
 import uuid
 from datetime import timedelta
 
@@ -24,7 +24,7 @@ from app.mail.transports import Delivery, Transport, transport_for
 from app.queries import outbox as queries
 from app.settings import Settings
 
-__all__ = ["DeliveryWorker", "main"]
+__all__ = ["DeliveryWorker", "run_worker"]
 
 logger = logging.getLogger("glue_customers.mail")
 
@@ -128,8 +128,8 @@ class DeliveryWorker:
         self._outbox.wake()
 
 
-async def _main(drain: bool) -> None:
-    settings = Settings.from_environment()
+async def run_worker(settings: Settings, drain: bool) -> None:
+    """Deliver until SIGINT or SIGTERM, or with ``drain`` until nothing is due."""
     db = Database(settings)
     await db.connect()
     worker = DeliveryWorker(db, settings)
@@ -146,13 +146,7 @@ async def _main(drain: bool) -> None:
         await db.disconnect()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Deliver the mail outbox.")
-    parser.add_argument("--drain", action="store_true", help="send what is due, then exit")
-    arguments = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
-    asyncio.run(_main(arguments.drain))
-
-
 if __name__ == "__main__":
-    main()
+    from app.cli import run_command
+
+    sys.exit(run_command("mail-worker", sys.argv[1:], prog="python -m app.mail.worker"))

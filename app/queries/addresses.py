@@ -25,11 +25,14 @@ __all__ = [
     "with_defaults",
 ]
 
-_SELECT = sa.select(
-    addresses,
+_DEFAULT_POINTERS = (
     customers.c.default_billing_address_id,
     customers.c.default_shipping_address_id,
-).select_from(addresses.join(customers, customers.c.id == addresses.c.customer_id))
+    customers.c.default_contact_address_id,
+)
+_SELECT = sa.select(addresses, *_DEFAULT_POINTERS).select_from(
+    addresses.join(customers, customers.c.id == addresses.c.customer_id)
+)
 
 
 def country_name(iso2_code: str) -> str:
@@ -55,12 +58,17 @@ def _address(values: Any, defaults: DefaultAddresses) -> Address:
         phone=values["phone"],
         is_default_billing=defaults.billing == values["id"],
         is_default_shipping=defaults.shipping == values["id"],
+        is_default_contact=defaults.contact == values["id"],
     )
 
 
 def _from_joined_row(row: Any) -> Address:
     values = row._mapping
-    defaults = DefaultAddresses(values["default_billing_address_id"], values["default_shipping_address_id"])
+    defaults = DefaultAddresses(
+        values["default_billing_address_id"],
+        values["default_shipping_address_id"],
+        values["default_contact_address_id"],
+    )
     return _address(values, defaults)
 
 
@@ -98,11 +106,11 @@ async def lock_default_addresses(db: Database, customer_id: int) -> DefaultAddre
     None when the customer is gone (anonymised).
     """
     row = await db.fetch_one(
-        sa.select(customers.c.default_billing_address_id, customers.c.default_shipping_address_id)
+        sa.select(*_DEFAULT_POINTERS)
         .where(customers.c.id == customer_id, customers.c.anonymized_at.is_(None))
         .with_for_update()
     )
-    return DefaultAddresses(row[0], row[1]) if row else None
+    return DefaultAddresses(row[0], row[1], row[2]) if row else None
 
 
 async def insert_address(db: Database, values: dict[str, Any]) -> dict[str, Any]:
@@ -135,13 +143,17 @@ async def set_default_addresses(db: Database, customer_id: int, defaults: Defaul
     await db.execute(
         customers.update()
         .where(customers.c.id == customer_id)
-        .values(default_billing_address_id=defaults.billing, default_shipping_address_id=defaults.shipping)
+        .values(
+            default_billing_address_id=defaults.billing,
+            default_shipping_address_id=defaults.shipping,
+            default_contact_address_id=defaults.contact,
+        )
     )
 
 
 async def delete_customer_addresses(db: Database, customer_id: int) -> None:
     await db.execute(addresses.delete().where(addresses.c.customer_id == customer_id))
-    await set_default_addresses(db, customer_id, DefaultAddresses(None, None))
+    await set_default_addresses(db, customer_id, DefaultAddresses(None, None, None))
 
 
 def with_defaults(values: dict[str, Any], defaults: DefaultAddresses) -> Address:

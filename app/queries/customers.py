@@ -24,6 +24,7 @@ __all__ = [
     "anonymize_customer",
     "record_event",
     "customer_from_row",
+    "customer_counts_by_store",
 ]
 
 
@@ -43,6 +44,7 @@ def customer_from_row(row: Any) -> Customer:
         last_name=values["last_name"],
         gender=values["gender"],
         date_of_birth=values["date_of_birth"],
+        locale=values["locale"],
         created_at=as_utc(values["created_at"]),
         updated_at=as_utc(values["updated_at"]),
     )
@@ -60,6 +62,7 @@ CUSTOMER_COLUMNS = [
         "last_name",
         "gender",
         "date_of_birth",
+        "locale",
         "created_at",
         "updated_at",
     )
@@ -167,3 +170,11 @@ async def anonymize_customer(db: Database, customer_id: int, placeholder_email: 
 
 async def record_event(db: Database, customer_id: int, kind: str, now: datetime) -> None:
     await db.execute(customer_events.insert().values(customer_id=customer_id, kind=kind, created_at=now))
+
+
+async def customer_counts_by_store(db: Database) -> dict[str, int]:
+    """How many customers each store code in the data has (anonymised ones included)."""
+    rows = await db.fetch_all(
+        sa.select(customers.c.store, sa.func.count()).group_by(customers.c.store).order_by(customers.c.store)
+    )
+    return {row[0]: int(row[1]) for row in rows}

@@ -12,7 +12,7 @@ from app.database import Database
 from app.queries._common import mapping
 from app.tables import mail_outbox
 
-__all__ = ["QueuedMail", "insert_mail", "claim_due", "mark_sent", "mark_failed", "pending_count"]
+__all__ = ["QueuedMail", "insert_mail", "claim_due", "mark_sent", "mark_failed", "backlog"]
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,12 @@ async def mark_failed(
     )
 
 
-async def pending_count(db: Database) -> int:
-    row = await db.fetch_one(sa.select(sa.func.count()).select_from(mail_outbox).where(*_PENDING))
-    return int(row[0])
+async def backlog(db: Database) -> tuple[int, datetime | None]:
+    """How many rows are pending, and the earliest ``next_attempt_at`` among them (None: none)."""
+    row = await db.fetch_one(
+        sa.select(sa.func.count(), sa.func.min(mail_outbox.c.next_attempt_at))
+        .select_from(mail_outbox)
+        .where(*_PENDING)
+    )
+    earliest = row[1]
+    return int(row[0]), as_utc(earliest) if earliest is not None else None

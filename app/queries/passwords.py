@@ -30,6 +30,7 @@ class Account:
     """What the password rules need of a customer: the hash, and where and how to write to them."""
 
     id: int
+    store: str
     email: str
     first_name: str | None
     last_name: str | None
@@ -39,6 +40,7 @@ class Account:
 
 ACCOUNT_COLUMNS = [
     customers.c.id,
+    customers.c.store,
     customers.c.email,
     customers.c.first_name,
     customers.c.last_name,

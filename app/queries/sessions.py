@@ -32,6 +32,7 @@ class RefreshTokenState:
     session_id: str
     customer_id: int
     customer_reference: str
+    customer_store: str
     rotated: bool
     session_usable: bool
     expires_at: datetime
@@ -116,6 +117,7 @@ async def refresh_token_state(db: Database, digest: str, now: datetime) -> Refre
             sessions.c.revoked_at,
             sessions.c.expires_at,
             customers.c.reference,
+            customers.c.store,
             customers.c.anonymized_at,
         )
         .select_from(
@@ -134,6 +136,7 @@ async def refresh_token_state(db: Database, digest: str, now: datetime) -> Refre
         session_id=values["session_id"],
         customer_id=values["customer_id"],
         customer_reference=values["reference"],
+        customer_store=values["store"],
         rotated=values["rotated_at"] is not None,
         session_usable=usable,
         expires_at=expires_at,

@@ -15,6 +15,7 @@ from app.services.passwords import PasswordService
 from app.services.sessions import SessionService
 from app.settings import Settings
 from app.signing import TokenSigner
+from app.stores import StoreCatalogue
 
 __all__ = ["Services", "build_services"]
 
@@ -22,6 +23,7 @@ __all__ = ["Services", "build_services"]
 @dataclass(frozen=True)
 class Services:
     settings: Settings
+    stores: StoreCatalogue
     db: Database
     hasher: PasswordHasherService
     signer: TokenSigner
@@ -45,6 +47,7 @@ def build_services(settings: Settings) -> Services:
     customers = CustomerService(db, settings, hasher, confirmations)
     return Services(
         settings=settings,
+        stores=settings.store_catalogue,
         db=db,
         hasher=hasher,
         signer=signer,

@@ -1,8 +1,9 @@
 """The address book and Glue's default-address rules.
 
-The customer holds one default-billing and one default-shipping pointer; the flags in responses
-are derived from them, so at most one address shows each. Rules (spec §4):
-- the first address is both defaults, whatever its flags say;
+The customer holds one default-billing, one default-shipping and one default-contact pointer
+(Paloma's address types as roles, CB §3); the flags in responses are derived from them, so at most
+one address shows each. Rules (SF §4, the same for all three):
+- the first address is every default, whatever its flags say;
 - a flag absent on POST means true; true moves that default to this address;
 - false never unsets the current default;
 - deleting a default address clears that pointer; the next address created or updated becomes it.
@@ -28,13 +29,19 @@ __all__ = ["AddressService"]
 _ADDRESS_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+_FLAGS = {"billing": "is_default_billing", "shipping": "is_default_shipping", "contact": "is_default_contact"}
+
+
 def _next_defaults(
-    current: DefaultAddresses, address_id: str, billing: bool | None, shipping: bool | None
+    current: DefaultAddresses, address_id: str, fields: dict[str, Any], absent: bool | None
 ) -> DefaultAddresses:
-    return DefaultAddresses(
-        billing=address_id if billing or current.billing is None else current.billing,
-        shipping=address_id if shipping or current.shipping is None else current.shipping,
-    )
+    """``true`` (or an absent flag when ``absent`` is true) moves a default to ``address_id``; a
+    default nobody holds is taken by it whatever its flag says."""
+    moved = {}
+    for kind, flag in _FLAGS.items():
+        holder = getattr(current, kind)
+        moved[kind] = address_id if fields.get(flag, absent) or holder is None else holder
+    return DefaultAddresses(**moved)
 
 
 class AddressService:
@@ -68,12 +75,7 @@ class AddressService:
             if current is None:
                 raise ApiError(catalogue.ADDRESS_SAVE_FAILED)
             stored = await queries.insert_address(self._db, values)
-            defaults = _next_defaults(
-                current,
-                stored["id"],
-                fields.get("is_default_billing", True),
-                fields.get("is_default_shipping", True),
-            )
+            defaults = _next_defaults(current, stored["id"], fields, absent=True)
             await queries.set_default_addresses(self._db, customer_id, defaults)
         return queries.with_defaults(stored, defaults)
 
@@ -89,9 +91,7 @@ class AddressService:
             )
             if current is None or stored is None:
                 raise ApiError(catalogue.ADDRESS_SAVE_FAILED)  # vanished under a concurrent request
-            defaults = _next_defaults(
-                current, address_id, fields.get("is_default_billing"), fields.get("is_default_shipping")
-            )
+            defaults = _next_defaults(current, address_id, fields, absent=None)
             if defaults != current:
                 await queries.set_default_addresses(self._db, customer_id, defaults)
         return queries.with_defaults(stored, defaults)
@@ -108,6 +108,7 @@ class AddressService:
                 current,
                 billing=None if current.billing == address_id else current.billing,
                 shipping=None if current.shipping == address_id else current.shipping,
+                contact=None if current.contact == address_id else current.contact,
             )
             if remaining != current:
                 await queries.set_default_addresses(self._db, customer_id, remaining)

@@ -9,6 +9,7 @@ from app.mail import MailKind, Outbox, render_mail
 from app.models import Customer
 from app.queries import confirmations as queries
 from app.settings import Settings
+from app.stores import Store
 from errors import ApiError, catalogue
 
 __all__ = ["ConfirmationService"]
@@ -20,8 +21,9 @@ class ConfirmationService:
         self._settings = settings
         self._outbox = outbox
 
-    async def issue(self, customer: Customer, locale: str | None) -> None:
-        """Store a registration key and queue its mail; runs inside the registration's transaction."""
+    async def issue(self, customer: Customer, store: Store) -> None:
+        """Store a registration key and queue its mail (in the customer's locale, linking to the
+        store's confirmation page); runs inside the registration's transaction."""
         key, digest = new_key()
         await queries.insert_registration_key(self._db, digest, customer.id, utc_now())
         name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
@@ -29,9 +31,9 @@ class ConfirmationService:
             render_mail(
                 MailKind.REGISTRATION_CONFIRMATION,
                 customer.email,
-                locale,
+                store.resolve_locale(customer.locale),
                 name=name or customer.email,
-                link=link_with_token(self._settings.confirmation_url, key),
+                link=link_with_token(store.confirmation_url or self._settings.confirmation_url, key),
             )
         )
 
@@ -39,7 +41,7 @@ class ConfirmationService:
         self._outbox.wake()
 
     async def confirm(self, registration_key: str) -> None:
-        """A key confirms once; unknown or used keys are 423."""
+        """A key confirms once, whichever store it is sent in; unknown or used keys are 423."""
         now = utc_now()
         async with self._db.transaction():
             customer_id = await queries.consume_registration_key(self._db, key_digest(registration_key), now)

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
+from app import metrics
 from app.database import Database
 from app.queries import limiter as queries
 from app.settings import Settings
@@ -126,10 +127,12 @@ class AttemptLimiter:
         now = time.time()
         attempt = Attempt(str(uuid.uuid4()), tuple(limits))
         counts = await self._store.record(list(limits), attempt.attempt_id, now, self._window)
-        over = [counts[key][1] for key, limit in limits.items() if counts.get(key, (0, now))[0] > limit]
+        over = {key: counts[key][1] for key, limit in limits.items() if counts.get(key, (0, now))[0] > limit}
         if over:
             await self._store.forget(list(limits), attempt.attempt_id)
-            raise Limited(max(1, math.ceil(max(oldest + self._window - now for oldest in over))))
+            for key in over:
+                metrics.limiter_refused(key)
+            raise Limited(max(1, math.ceil(max(oldest + self._window - now for oldest in over.values()))))
         return attempt
 
     async def cancel(self, attempt: Attempt) -> None:

@@ -19,6 +19,7 @@ from app.queries.passwords import Account
 from app.services.customers import CustomerService, email_key
 from app.services.limiter import AttemptLimiter, Limited
 from app.settings import Settings, link_origin
+from app.stores import Store
 from errors import ApiError, catalogue
 
 __all__ = ["PasswordService"]
@@ -29,7 +30,13 @@ LINK_ATTRIBUTE = "confirmationBaseUrl"
 
 # Rendered for unknown e-mails so both paths do the same work; never stored, never sent.
 _NOBODY = Account(
-    id=0, email="nobody@example.invalid", first_name=None, last_name=None, locale=None, password_hash=None
+    id=0,
+    store="",
+    email="nobody@example.invalid",
+    first_name=None,
+    last_name=None,
+    locale=None,
+    password_hash=None,
 )
 
 
@@ -81,10 +88,16 @@ class PasswordService:
             await self._outbox.enqueue(self._changed_notice(updated, now))
         self._outbox.wake()
 
+    def _mail_locale(self, account: Account) -> str | None:
+        """The account's locale as its store speaks it (legacy values resolved)."""
+        store = self._settings.store_catalogue.find(account.store)
+        return store.resolve_locale(account.locale) if store else account.locale
+
     async def request_restore(
-        self, email: str, confirmation_base_url: str | None, client_address: str
+        self, email: str, confirmation_base_url: str | None, client_address: str, store: Store
     ) -> None:
-        """Mail a restore link to a known customer; the answer and its timing never tell which.
+        """Mail a restore link to a known customer of ``store``; the answer and its timing never
+        tell which.
 
         Known and unknown e-mails do the same work (a key, its digest, a rendered mail) and the call
         lasts at least ``forgotten_password_min_seconds``, which covers the writes only known ones do.
@@ -93,7 +106,7 @@ class PasswordService:
         """
         started = time.monotonic()
         try:
-            link_base = self._link_base(confirmation_base_url)
+            link_base = self._link_base(confirmation_base_url, store)
             try:
                 await self._limiter.begin(
                     {
@@ -106,7 +119,7 @@ class PasswordService:
             except Limited:
                 logger.info("forgotten-password request over its limit: nothing sent")
                 return
-            await self._issue_restore_key(email, link_base)
+            await self._issue_restore_key(email, link_base, store)
         finally:
             elapsed = time.monotonic() - started
             floor = self._settings.forgotten_password_min_seconds
@@ -115,10 +128,10 @@ class PasswordService:
             elif floor > 0:
                 logger.warning("forgotten-password took %.3fs, above its %.3fs floor", elapsed, floor)
 
-    def _link_base(self, confirmation_base_url: str | None) -> str:
-        """The client's base URL when its origin is allowed (else 901), or the configured default."""
+    def _link_base(self, confirmation_base_url: str | None, store: Store) -> str:
+        """The client's base URL when its origin is allowed (else 901), or the store's default."""
         if confirmation_base_url is None:
-            return self._settings.restore_password_url
+            return store.restore_password_url or self._settings.restore_password_url
         origin = link_origin(confirmation_base_url)
         if origin is None:
             raise ApiError.invalid(LINK_ATTRIBUTE, "This value is not a valid URL.")
@@ -126,14 +139,14 @@ class PasswordService:
             raise ApiError.invalid(LINK_ATTRIBUTE, "The value you selected is not a valid choice.")
         return confirmation_base_url.strip()
 
-    async def _issue_restore_key(self, email: str, link_base: str) -> None:
+    async def _issue_restore_key(self, email: str, link_base: str, store: Store) -> None:
         key, digest = new_key()
-        account = await queries.account_by_email(self._db, self._settings.store, email_key(email))
+        account = await queries.account_by_email(self._db, store.code, email_key(email))
         hours = max(1, round(self._settings.restore_key_ttl / 3600))
         mail = render_mail(
             MailKind.RESTORE_PASSWORD,
             (account or _NOBODY).email,
-            (account or _NOBODY).locale,
+            store.resolve_locale((account or _NOBODY).locale),
             name=_display_name(account or _NOBODY),
             link=link_with_token(link_base, key),
             hours=str(hours),
@@ -150,7 +163,8 @@ class PasswordService:
         self._outbox.wake()
 
     async def restore(self, restore_key: str, password: str, confirm_password: str) -> None:
-        """Policy (901), confirmation (406), then the key (415): spent once, every session ends."""
+        """Policy (901), confirmation (406), then the key (415): spent once (in any store: the key
+        names its customer), every session ends."""
         self._customers.check_new_password(password, confirm_password, "password")
         password_hash = await self._hasher.hash_password(password)
         now = self._now()
@@ -172,7 +186,7 @@ class PasswordService:
         return render_mail(
             MailKind.PASSWORD_CHANGED,
             account.email,
-            account.locale,
+            self._mail_locale(account),
             name=_display_name(account),
             when=f"{now:%Y-%m-%d %H:%M}",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from enum import Enum
 
@@ -19,6 +20,7 @@ from app.services.customers import email_key
 from app.services.limiter import AttemptLimiter
 from app.settings import Settings
 from app.signing import InvalidToken, TokenSigner
+from app.stores import Store
 from errors import ApiError, catalogue
 
 __all__ = ["SessionService", "LoginFailed", "RefreshFailed"]
@@ -52,19 +54,31 @@ class SessionService:
         self._hasher = hasher
         self._signer = signer
 
-    async def login(self, username: str, password: str, client_address: str) -> TokenPair:
-        """One login = one session. Failed logins are limited per account and per client address
-        (raises Limited); unknown e-mails cost one argon2 verification, as known ones do; so does an
+    async def login(
+        self,
+        username: str,
+        password: str,
+        client_address: str,
+        store: Store,
+        *,
+        issuer: str,
+        client_id: str,
+    ) -> TokenPair:
+        """One login = one session, in one store (the e-mail is looked up there only); its access
+        token names the store, ``issuer`` and the OAuth ``client_id``.
+
+        Failed logins are limited per account of the store and per client address (raises
+        Limited); unknown e-mails cost one argon2 verification, as known ones do; so does an
         unconfirmed customer while double opt-in is on, refused like wrong credentials."""
         account = email_key(username)
-        account_key = "login-account:" + key_digest(account)
+        account_key = "login-account:" + key_digest(f"{store.code}\n{account}")
         attempt = await self._limiter.begin(
             {
                 account_key: self._settings.login_limit_per_account,
                 "login-address:" + client_address: self._settings.login_limit_per_address,
             }
         )
-        credentials = await customer_queries.credentials_by_email(self._db, self._settings.store, account)
+        credentials = await customer_queries.credentials_by_email(self._db, store.code, account)
         password_hash = credentials.password_hash if credentials else None
         try:
             verified = await self._hasher.verify_password(password_hash, password)
@@ -94,11 +108,20 @@ class SessionService:
             key_digest(refresh_token),
         )
         return self._token_pair(
-            credentials.reference, session_id, refresh_token, self._settings.refresh_token_ttl
+            credentials.reference,
+            session_id,
+            refresh_token,
+            self._settings.refresh_token_ttl,
+            store.code,
+            issuer=issuer,
+            client_id=client_id,
         )
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
-        """Rotate: the presented token is spent; presenting a spent token again revokes the session."""
+    async def refresh(self, refresh_token: str, store: Store, *, issuer: str, client_id: str) -> TokenPair:
+        """Rotate: the presented token is spent; presenting a spent token again revokes the session.
+
+        A refresh token works only in its customer's store; elsewhere it is refused and left as it
+        was (a spent one still revokes its session: reuse is reuse, wherever it is presented)."""
         digest = key_digest(refresh_token)
         now = utc_now()
         new_refresh_token = secrets.token_urlsafe(32)
@@ -106,8 +129,12 @@ class SessionService:
             state = await queries.refresh_token_state(self._db, digest, now)
             outcome = _RefreshOutcome.REFUSED
             if state is not None and state.session_usable:
-                if state.rotated or not await queries.mark_rotated(self._db, digest, now):
+                if state.rotated:
                     await queries.revoke_session(self._db, state.session_id, now)  # reuse detected
+                elif state.customer_store != store.code:
+                    pass  # another store's session: refused, not spent
+                elif not await queries.mark_rotated(self._db, digest, now):
+                    await queries.revoke_session(self._db, state.session_id, now)  # a concurrent reuse
                 else:
                     await queries.insert_refresh_token(
                         self._db, key_digest(new_refresh_token), state.session_id, now
@@ -117,7 +144,15 @@ class SessionService:
             raise RefreshFailed
         # The session's lifetime is fixed at login: rotation does not extend it.
         remaining = int((state.expires_at - now).total_seconds())
-        return self._token_pair(state.customer_reference, state.session_id, new_refresh_token, remaining)
+        return self._token_pair(
+            state.customer_reference,
+            state.session_id,
+            new_refresh_token,
+            remaining,
+            state.customer_store,
+            issuer=issuer,
+            client_id=client_id,
+        )
 
     async def revoke_refresh_token(self, refresh_token: str, customer_id: int | None = None) -> None:
         """End the session of ``refresh_token`` (only the caller's own, when ``customer_id`` is given)."""
@@ -129,30 +164,46 @@ class SessionService:
     async def revoke_all(self, customer_id: int) -> None:
         await queries.revoke_customer_sessions(self._db, customer_id, utc_now())
 
-    async def revoke_access_token(self, access_token: str) -> bool:
+    async def revoke_access_token(self, access_token: str, issuer: str) -> bool:
         """End the session an access token belongs to; False when it is not a valid token of ours."""
         try:
-            claims = self._signer.verify(access_token)
+            claims = self._signer.verify(access_token, issuer)
         except InvalidToken:
             return False
         await queries.revoke_session(self._db, claims.session_id, utc_now())
         return True
 
-    async def authenticate(self, access_token: str) -> Principal:
-        """A valid signature is not enough: the session must be live and the customer active (else 001)."""
+    async def authenticate(self, access_token: str, store: Store, issuer: str) -> Principal:
+        """A valid signature by ``issuer`` is not enough: the session must be live and the customer
+        active (else 001); then the token must be of ``store`` (else 1101): its ``store`` claim, or
+        for tokens issued before the claim existed, its customer's store."""
         try:
-            claims = self._signer.verify(access_token)
+            claims = self._signer.verify(access_token, issuer)
         except InvalidToken:
             raise ApiError(catalogue.INVALID_ACCESS_TOKEN) from None
         customer = await queries.live_session_customer(self._db, claims.session_id, claims.subject)
         if customer is None:
             raise ApiError(catalogue.INVALID_ACCESS_TOKEN)
+        token_store = claims.store or customer.store
+        if token_store != store.code or customer.store != store.code:
+            raise ApiError(catalogue.TOKEN_NOT_FOR_STORE)
+        customer = replace(customer, locale=store.resolve_locale(customer.locale))
         return Principal(customer=customer, session_id=claims.session_id)
 
     def _token_pair(
-        self, reference: str, session_id: str, refresh_token: str, refresh_expires_in: int
+        self,
+        reference: str,
+        session_id: str,
+        refresh_token: str,
+        refresh_expires_in: int,
+        store: str,
+        *,
+        issuer: str,
+        client_id: str,
     ) -> TokenPair:
-        access_token, expires_in = self._signer.issue(reference, session_id)
+        access_token, expires_in = self._signer.issue(
+            reference, session_id, store, issuer=issuer, client_id=client_id
+        )
         return TokenPair(
             session_id=session_id,
             access_token=access_token,

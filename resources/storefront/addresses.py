@@ -8,7 +8,6 @@ from starlette.responses import Response
 from app import jsonapi
 from app.access import principal, services
 from app.models import Address
-from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
 from schemas.addresses import AddressSchema
 
@@ -18,7 +17,6 @@ __all__ = [
     "create_address",
     "update_address",
     "delete_address",
-    "address_id_missing",
     "ADDRESS_FIELDS",
     "render_addresses",
 ]
@@ -94,7 +92,3 @@ async def delete_address(request: Request) -> Response:
     customer = principal(request).customer
     await services(request).addresses.delete(customer.id, request.path_params["address_id"])
     return jsonapi.empty_response()
-
-
-async def address_id_missing(request: Request) -> Response:
-    raise ApiError(catalogue.ADDRESS_ID_MISSING)

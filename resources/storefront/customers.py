@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.access import principal, services
+from app.access import principal, request_store, services
+from app.locales import language_ranges
 from app.models import Customer
 from app.services.customers import Registration
-from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
 from resources.storefront.addresses import ADDRESS_FIELDS, render_addresses
 from schemas.customers import CUSTOMER_EDITABLE, CustomerSchema
@@ -20,18 +20,11 @@ __all__ = [
     "get_customer",
     "update_customer",
     "delete_customer",
-    "reference_missing",
 ]
 
 TYPE = "customers"
 ADDRESSES = "addresses"
 _FIELDS = {TYPE: (*wire_fields(CustomerSchema), ADDRESSES), ADDRESSES: ADDRESS_FIELDS}
-
-
-def _locale(request: Request) -> str | None:
-    language = request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
-    primary = language.split("-")[0].lower()
-    return primary if primary.isalpha() and len(primary) == 2 else None
 
 
 async def _render(
@@ -78,8 +71,10 @@ async def create_customer(request: Request) -> Response:
             accepted_terms=loaded.get("accepted_terms"),
             gender=loaded.get("gender"),
             date_of_birth=loaded.get("date_of_birth"),
-            locale=_locale(request),
-        )
+            locale=loaded.get("locale"),
+            language_ranges=language_ranges(request.headers.get("accept-language")),
+        ),
+        request_store(request),
     )
     location = schema_for(request, CustomerSchema).generate_url("/customers/{id}", id=customer.reference)
     return await _render(request, customer, 201, {"Location": location})
@@ -98,14 +93,12 @@ async def update_customer(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, TYPE, reference)
     loaded = jsonapi.load_attributes(CustomerSchema, TYPE, attributes, partial=True)
     changes = {name: value for name, value in loaded.items() if name in CUSTOMER_EDITABLE}
-    customer = await services(request).customers.update(principal(request).customer, changes)
+    customer = await services(request).customers.update(
+        principal(request).customer, changes, request_store(request)
+    )
     return await _render(request, customer)
 
 
 async def delete_customer(request: Request) -> Response:
     await services(request).customers.anonymize(principal(request).customer)
     return jsonapi.empty_response()
-
-
-async def reference_missing(request: Request) -> Response:
-    raise ApiError(catalogue.CUSTOMER_REFERENCE_MISSING)

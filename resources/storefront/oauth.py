@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.access import services
-from app.client_address import client_address
+from app import jsonapi
+from app.access import client_address, request_store, services, token_issuer
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
-from errors import catalogue
+from app.stores import Store
+from errors import ApiError, catalogue
 from errors.oauth import (
     INVALID_CLIENT,
     INVALID_GRANT,
@@ -45,14 +48,48 @@ async def _form(request: Request) -> dict[str, str]:
     return values
 
 
-def _check_client(request: Request, form: dict[str, str]) -> None:
-    """Only public clients exist: a client secret or HTTP Basic credentials cannot be right."""
-    allowed = services(request).settings.oauth_client_ids
-    if "client_secret" in form or request.headers.get("authorization", "").lower().startswith("basic "):
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """``Authorization: Basic`` as RFC 6749 §2.3.1 encodes it (each part form-encoded), or None."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise OAuthError(INVALID_CLIENT) from None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise OAuthError(INVALID_CLIENT)
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _client_id(request: Request, form: dict[str, str]) -> str:
+    """The calling client's id: HTTP Basic with an empty password or the form's ``client_id``.
+
+    Only public clients exist, so any non-empty secret is ``invalid_client`` (RFC 6749 §2.3.1 lets a
+    client with an empty secret send it empty or not at all). Without an id, the configured default.
+    """
+    settings = services(request).settings
+    if form.get("client_secret"):
         raise OAuthError(INVALID_CLIENT)
     client_id = form.get("client_id")
-    if allowed and client_id is not None and client_id not in allowed:
+    basic = _basic_credentials(request)
+    if basic is not None:
+        basic_id, secret = basic
+        if secret or not basic_id or (client_id is not None and client_id != basic_id):
+            raise OAuthError(INVALID_CLIENT)
+        client_id = basic_id
+    if settings.oauth_client_ids and client_id is not None and client_id not in settings.oauth_client_ids:
         raise OAuthError(INVALID_CLIENT)
+    return client_id or settings.oauth_default_client_id
+
+
+def _store(request: Request) -> Store:
+    """The ``Store`` header's store, as on every storefront path; a bad one is ``invalid_request``."""
+    try:
+        return request_store(request)
+    except ApiError:
+        raise OAuthError(INVALID_REQUEST, catalogue.STORE_NOT_VALID.detail) from None
 
 
 def _required(form: dict[str, str], name: str) -> str:
@@ -63,16 +100,29 @@ def _required(form: dict[str, str], name: str) -> str:
 
 
 async def token(request: Request) -> Response:
+    """Both grants act in the request's store: a password grant logs in there, a refresh token of
+    another store's session is ``invalid_grant``."""
     form = await _form(request)
-    _check_client(request, form)
+    store = _store(request)
+    client_id = _client_id(request, form)
     grant_type = _required(form, "grant_type")
     sessions = services(request).sessions
+    issuer = token_issuer(request)
     try:
         if grant_type == "password":
-            address = client_address(request, services(request).settings.trusted_proxies)
-            pair = await sessions.login(_required(form, "username"), _required(form, "password"), address)
+            address = client_address(request)
+            pair = await sessions.login(
+                _required(form, "username"),
+                _required(form, "password"),
+                address,
+                store,
+                issuer=issuer,
+                client_id=client_id,
+            )
         elif grant_type == "refresh_token":
-            pair = await sessions.refresh(_required(form, "refresh_token"))
+            pair = await sessions.refresh(
+                _required(form, "refresh_token"), store, issuer=issuer, client_id=client_id
+            )
         else:
             raise OAuthError(UNSUPPORTED_GRANT_TYPE)
     except (LoginFailed, RefreshFailed):
@@ -91,34 +141,37 @@ async def token(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
-    """RFC 7009: 200 whether or not the token was valid; refresh or access token ends its session."""
+    """RFC 7009: 200 whether or not the token was valid; refresh or access token ends its session.
+
+    The ``Store`` header must be valid; the token is revoked whichever store it is of (its holder
+    may always end it)."""
     form = await _form(request)
-    _check_client(request, form)
+    _store(request)
+    _client_id(request, form)
     value = _required(form, "token")
     sessions = services(request).sessions
+    issuer = token_issuer(request)
     if form.get("token_type_hint") == "access_token":
-        if not await sessions.revoke_access_token(value):
+        if not await sessions.revoke_access_token(value, issuer):
             await sessions.revoke_refresh_token(value)
     else:
         await sessions.revoke_refresh_token(value)
-        await sessions.revoke_access_token(value)
+        await sessions.revoke_access_token(value, issuer)
     return Response(status_code=200, headers=_NO_STORE)
 
 
-def _issuer_base(request: Request) -> str:
-    configured = services(request).settings.public_base_url
-    return configured.rstrip("/") if configured else f"{request.url.scheme}://{request.url.netloc}"
-
-
 async def authorization_server_metadata(request: Request) -> Response:
-    base = _issuer_base(request)
+    base = jsonapi.base_url(request, services(request).settings.public_base_url)
     document: dict[str, Any] = {
-        "issuer": services(request).settings.jwt_issuer,
+        "issuer": token_issuer(request),
         "token_endpoint": f"{base}/token",
         "revocation_endpoint": f"{base}/token/revoke",
         "jwks_uri": f"{base}/.well-known/jwks.json",
         "grant_types_supported": ["password", "refresh_token"],
-        "response_types_supported": [],
+        # RFC 8414 requires the member. There is no authorization endpoint (no grant uses one), so
+        # the one registered value that issues nothing there: "none" (OAuth 2.0 Multiple Response
+        # Type Encoding Practices §4).
+        "response_types_supported": ["none"],
         "token_endpoint_auth_methods_supported": ["none"],
         "revocation_endpoint_auth_methods_supported": ["none"],
         "scopes_supported": ["customer"],

@@ -6,8 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.access import principal, services
-from app.client_address import client_address
+from app.access import client_address, principal, request_store, services
 from schemas.passwords import ForgottenPasswordSchema, PasswordChangeSchema, RestorePasswordSchema
 
 __all__ = ["change_password", "forgotten_password", "restore_password"]
@@ -32,9 +31,9 @@ async def forgotten_password(request: Request) -> Response:
     """Always 204 (after validation): whether the e-mail is known is never revealed."""
     attributes = await jsonapi.read_attributes(request, FORGOTTEN)
     loaded = jsonapi.load_attributes(ForgottenPasswordSchema, FORGOTTEN, attributes)
-    address = client_address(request, services(request).settings.trusted_proxies)
+    address = client_address(request)
     await services(request).passwords.request_restore(
-        loaded["email"], loaded.get("confirmation_base_url"), address
+        loaded["email"], loaded.get("confirmation_base_url"), address, request_store(request)
     )
     return jsonapi.empty_response()
 

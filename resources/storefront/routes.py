@@ -1,28 +1,41 @@
-"""The storefront's route table: every path, its methods, their endpoints and access rules."""
+"""The storefront's route table: every path, its methods, their endpoints and access rules.
+
+Every storefront route answers in the store the ``Store`` header names (``storefront_checks``, run
+before each access rule); ``/token`` and ``/token/revoke`` resolve it themselves, the
+``/.well-known`` documents ignore it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.routing import BaseRoute, Route
 
-from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC
-from app.routing import resource_route
-from resources.storefront import addresses, confirmations, customers, oauth, passwords, tokens
+from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, storefront_checks
+from app.routing import Endpoint, ResourceRoute, resource_route
+from errors import catalogue
+from resources.refusals import refuse_with
+from resources.storefront import addresses, confirmations, customers, oauth, passwords, stores, tokens
 
 __all__ = ["routes"]
 
 
+def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
+    return resource_route(path, handlers, face_check=storefront_checks)
+
+
 def routes() -> list[BaseRoute]:
     return [
-        resource_route(
+        _route(
             "/customers",
             {
                 "GET": (customers.list_customers, CUSTOMER),
                 "POST": (customers.create_customer, PUBLIC),
-                "PATCH": (customers.reference_missing, PUBLIC),
-                "DELETE": (customers.reference_missing, PUBLIC),
+                # Glue's row for 015: PATCH and DELETE on a collection path name no resource.
+                "PATCH": (refuse_with(catalogue.RESOURCE_ID_MISSING), PUBLIC),
+                "DELETE": (refuse_with(catalogue.RESOURCE_ID_MISSING), PUBLIC),
             },
         ),
-        resource_route(
+        _route(
             "/customers/{reference}",
             {
                 "GET": (customers.get_customer, OWNER_OR_NOT_FOUND),
@@ -30,16 +43,32 @@ def routes() -> list[BaseRoute]:
                 "DELETE": (customers.delete_customer, OWNER),
             },
         ),
-        resource_route(
+        _route(
             "/customers/{reference}/addresses",
             {
                 "GET": (addresses.list_addresses, OWNER),
                 "POST": (addresses.create_address, OWNER),
-                "PATCH": (addresses.address_id_missing, OWNER),
-                "DELETE": (addresses.address_id_missing, OWNER),
+                "PATCH": (refuse_with(catalogue.ADDRESS_ID_MISSING), OWNER),
+                "DELETE": (refuse_with(catalogue.ADDRESS_ID_MISSING), OWNER),
             },
         ),
-        resource_route(
+        # An empty reference (``/customers//addresses``): Glue's 405, after the token is checked as
+        # on every customer-scoped path.
+        _route(
+            "/customers//addresses",
+            {
+                method: (refuse_with(catalogue.CUSTOMER_REFERENCE_MISSING), CUSTOMER)
+                for method in ("GET", "POST", "PATCH", "DELETE")
+            },
+        ),
+        _route(
+            "/customers//addresses/{address_id}",
+            {
+                method: (refuse_with(catalogue.CUSTOMER_REFERENCE_MISSING), CUSTOMER)
+                for method in ("GET", "PATCH", "DELETE")
+            },
+        ),
+        _route(
             "/customers/{reference}/addresses/{address_id}",
             {
                 "GET": (addresses.get_address, OWNER),
@@ -47,21 +76,23 @@ def routes() -> list[BaseRoute]:
                 "DELETE": (addresses.delete_address, OWNER),
             },
         ),
-        resource_route("/access-tokens", {"POST": (tokens.create_access_token, PUBLIC)}),
-        resource_route(
+        _route("/access-tokens", {"POST": (tokens.create_access_token, PUBLIC)}),
+        _route(
             "/refresh-tokens",
             {
                 "POST": (tokens.create_refresh_token, PUBLIC),
-                "DELETE": (tokens.resource_id_missing, PUBLIC),
+                "DELETE": (refuse_with(catalogue.RESOURCE_ID_MISSING), PUBLIC),
             },
         ),
-        resource_route("/refresh-tokens/{token}", {"DELETE": (tokens.revoke_refresh_token, CUSTOMER)}),
-        resource_route("/customer-password", {"PATCH": (passwords.change_password, OWNER)}),
-        resource_route("/customer-password/{reference}", {"PATCH": (passwords.change_password, OWNER)}),
-        resource_route("/customer-forgotten-password", {"POST": (passwords.forgotten_password, PUBLIC)}),
-        resource_route("/customer-restore-password", {"PATCH": (passwords.restore_password, PUBLIC)}),
-        resource_route("/customer-restore-password/{key}", {"PATCH": (passwords.restore_password, PUBLIC)}),
-        resource_route("/customer-confirmation", {"POST": (confirmations.confirm_customer, PUBLIC)}),
+        _route("/refresh-tokens/{token}", {"DELETE": (tokens.revoke_refresh_token, CUSTOMER)}),
+        _route("/customer-password", {"PATCH": (passwords.change_password, OWNER)}),
+        _route("/customer-password/{reference}", {"PATCH": (passwords.change_password, OWNER)}),
+        _route("/customer-forgotten-password", {"POST": (passwords.forgotten_password, PUBLIC)}),
+        _route("/customer-restore-password", {"PATCH": (passwords.restore_password, PUBLIC)}),
+        _route("/customer-restore-password/{key}", {"PATCH": (passwords.restore_password, PUBLIC)}),
+        _route("/customer-confirmation", {"POST": (confirmations.confirm_customer, PUBLIC)}),
+        _route("/stores", {"GET": (stores.list_stores, PUBLIC)}),
+        _route("/stores/{code}", {"GET": (stores.get_store, PUBLIC)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API; their clients are public.
         Route("/token", oauth.token, methods=["POST"]),
         Route("/token/revoke", oauth.revoke, methods=["POST"]),

@@ -6,15 +6,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.access import principal, services
-from app.client_address import client_address
+from app.access import client_address, principal, request_store, services, token_issuer
 from app.services.limiter import Limited
 from app.services.sessions import LoginFailed, RefreshFailed
 from errors import ApiError, catalogue
 from resources._rendering import schema_for
 from schemas.tokens import AccessTokenSchema, RefreshTokenSchema
 
-__all__ = ["create_access_token", "create_refresh_token", "revoke_refresh_token", "resource_id_missing"]
+__all__ = ["create_access_token", "create_refresh_token", "revoke_refresh_token"]
 
 MINE = "mine"
 
@@ -22,9 +21,16 @@ MINE = "mine"
 async def create_access_token(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, "access-tokens")
     loaded = jsonapi.load_attributes(AccessTokenSchema, "access-tokens", attributes)
-    address = client_address(request, services(request).settings.trusted_proxies)
+    address = client_address(request)
     try:
-        tokens = await services(request).sessions.login(loaded["username"], loaded["password"], address)
+        tokens = await services(request).sessions.login(
+            loaded["username"],
+            loaded["password"],
+            address,
+            request_store(request),
+            issuer=token_issuer(request),
+            client_id=services(request).settings.oauth_default_client_id,
+        )
     except LoginFailed:
         raise ApiError(catalogue.AUTHENTICATION_FAILED) from None
     except Limited as limited:
@@ -40,7 +46,12 @@ async def create_refresh_token(request: Request) -> Response:
     attributes = await jsonapi.read_attributes(request, "refresh-tokens")
     loaded = jsonapi.load_attributes(RefreshTokenSchema, "refresh-tokens", attributes)
     try:
-        tokens = await services(request).sessions.refresh(loaded["refresh_token"])
+        tokens = await services(request).sessions.refresh(
+            loaded["refresh_token"],
+            request_store(request),
+            issuer=token_issuer(request),
+            client_id=services(request).settings.oauth_default_client_id,
+        )
     except RefreshFailed:
         raise ApiError(catalogue.REFRESH_FAILED) from None
     return jsonapi.document_response(schema_for(request, RefreshTokenSchema).dump(tokens), 201)
@@ -56,7 +67,3 @@ async def revoke_refresh_token(request: Request) -> Response:
     else:
         await sessions.revoke_refresh_token(token, customer.id)
     return jsonapi.empty_response()
-
-
-async def resource_id_missing(request: Request) -> Response:
-    raise ApiError(catalogue.RESOURCE_ID_MISSING)

@@ -1,4 +1,7 @@
-"""Addresses at the HTTP level: spec §4, rule by rule, with the seed's own examples."""
+"""Addresses at the HTTP level: SF §4 and CB §3, rule by rule, with the seed's own examples.
+
+The three default roles (billing, shipping, contact) follow one set of rules; each rule test checks
+all three."""
 
 from __future__ import annotations
 
@@ -25,7 +28,10 @@ ATTRIBUTES = {
     "phone",
     "isDefaultShipping",
     "isDefaultBilling",
+    "isDefaultContact",
 }
+FLAGS = ("isDefaultBilling", "isDefaultShipping", "isDefaultContact")
+NO_FLAGS = dict.fromkeys(FLAGS, False)
 
 
 def address(**overrides):
@@ -60,9 +66,8 @@ async def listing(client, customer, token):
 
 
 def defaults(addresses):
-    billing = [item["id"] for item in addresses if item["attributes"]["isDefaultBilling"]]
-    shipping = [item["id"] for item in addresses if item["attributes"]["isDefaultShipping"]]
-    return billing, shipping
+    """The ids showing each flag: (billing, shipping, contact)."""
+    return tuple([item["id"] for item in addresses if item["attributes"][flag]] for flag in FLAGS)
 
 
 class TestCreate:
@@ -85,6 +90,7 @@ class TestCreate:
                     "phone": "22111-3-4-5",
                     "isDefaultShipping": False,
                     "isDefaultBilling": False,
+                    "isDefaultContact": False,
                 },
             }
         }
@@ -107,9 +113,10 @@ class TestCreate:
             "iso2Code": "DE",
             "company": None,
             "phone": "22111-3-4-5",
-            # The first address is both defaults, whatever its flags say.
+            # The first address is every default, whatever its flags say.
             "isDefaultShipping": True,
             "isDefaultBilling": True,
+            "isDefaultContact": True,
         }
         self_link = f"http://testserver/customers/{customer['id']}/addresses/{data['id']}"
         assert data["links"] == {"self": self_link}
@@ -201,81 +208,85 @@ class TestCreate:
 
 
 class TestDefaultRules:
-    async def test_absent_flags_mean_true_and_move_both_defaults(self, client):
+    async def test_absent_flags_mean_true_and_move_every_default(self, client):
         customer, tokens = await registered_customer(client)
         first = await create(client, customer, tokens["accessToken"])
         second = await create(client, customer, tokens["accessToken"])
-        assert defaults(await listing(client, customer, tokens["accessToken"])) == (
-            [second["id"]],
-            [second["id"]],
-        )
+        assert defaults(await listing(client, customer, tokens["accessToken"])) == ([second["id"]],) * 3
         assert first["id"] != second["id"]
 
     async def test_false_never_unsets_the_current_default(self, client):
         customer, tokens = await registered_customer(client)
         first = await create(client, customer, tokens["accessToken"])
-        second = await create(
-            client, customer, tokens["accessToken"], isDefaultBilling=False, isDefaultShipping=False
-        )
-        assert not second["attributes"]["isDefaultBilling"] and not second["attributes"]["isDefaultShipping"]
+        second = await create(client, customer, tokens["accessToken"], **NO_FLAGS)
+        assert not any(second["attributes"][flag] for flag in FLAGS)
         response = await patch(
             client,
             f"/customers/{customer['id']}/addresses/{first['id']}",
-            document("addresses", {"isDefaultBilling": False}),
+            document("addresses", NO_FLAGS),
             tokens["accessToken"],
         )
-        assert response.json()["data"]["attributes"]["isDefaultBilling"] is True
-        assert defaults(await listing(client, customer, tokens["accessToken"])) == (
-            [first["id"]],
-            [first["id"]],
-        )
+        assert all(response.json()["data"]["attributes"][flag] is True for flag in FLAGS)
+        assert defaults(await listing(client, customer, tokens["accessToken"])) == ([first["id"]],) * 3
 
-    async def test_true_moves_one_default_only(self, client):
+    async def test_true_moves_that_default_only(self, client):
+        for moved in FLAGS:
+            customer, tokens = await registered_customer(client)
+            first = await create(client, customer, tokens["accessToken"])
+            second = await create(client, customer, tokens["accessToken"], **NO_FLAGS)
+            response = await patch(
+                client,
+                f"/customers/{customer['id']}/addresses/{second['id']}",
+                document("addresses", {moved: True}),
+                tokens["accessToken"],
+            )
+            attributes = response.json()["data"]["attributes"]
+            assert {flag: attributes[flag] for flag in FLAGS} == {flag: flag == moved for flag in FLAGS}
+            assert defaults(await listing(client, customer, tokens["accessToken"])) == tuple(
+                [second["id"]] if flag == moved else [first["id"]] for flag in FLAGS
+            )
+
+    async def test_a_client_that_never_sends_flags_moves_the_contact_default_as_the_others(self, client):
         customer, tokens = await registered_customer(client)
-        first = await create(client, customer, tokens["accessToken"])
-        second = await create(
-            client, customer, tokens["accessToken"], isDefaultBilling=False, isDefaultShipping=False
-        )
-        response = await patch(
-            client,
-            f"/customers/{customer['id']}/addresses/{second['id']}",
-            document("addresses", {"isDefaultShipping": True}),
-            tokens["accessToken"],
-        )
-        assert response.json()["data"]["attributes"]["isDefaultShipping"] is True
-        assert response.json()["data"]["attributes"]["isDefaultBilling"] is False
-        assert defaults(await listing(client, customer, tokens["accessToken"])) == (
-            [first["id"]],
-            [second["id"]],
-        )
+        created = [await create(client, customer, tokens["accessToken"]) for _ in range(3)]
+        assert defaults(await listing(client, customer, tokens["accessToken"])) == ([created[-1]["id"]],) * 3
 
     async def test_deleting_a_default_clears_it_and_the_next_write_takes_it(self, client):
         customer, tokens = await registered_customer(client)
         first = await create(client, customer, tokens["accessToken"])
-        second = await create(
-            client, customer, tokens["accessToken"], isDefaultBilling=False, isDefaultShipping=False
-        )
+        second = await create(client, customer, tokens["accessToken"], **NO_FLAGS)
         deleted = await client.delete(
             f"/customers/{customer['id']}/addresses/{first['id']}", headers=bearer(tokens["accessToken"])
         )
         assert deleted.status_code == 204 and deleted.content == b""
-        assert defaults(await listing(client, customer, tokens["accessToken"])) == ([], [])
+        assert defaults(await listing(client, customer, tokens["accessToken"])) == ([], [], [])
         response = await patch(
             client,
             f"/customers/{customer['id']}/addresses/{second['id']}",
-            document("addresses", {"city": "Hamburg", "isDefaultBilling": False}),
+            document("addresses", {"city": "Hamburg", "isDefaultBilling": False, "isDefaultContact": False}),
             tokens["accessToken"],
         )
         attributes = response.json()["data"]["attributes"]
-        assert (
-            attributes["isDefaultBilling"]
-            and attributes["isDefaultShipping"]
-            and attributes["city"] == "Hamburg"
+        assert all(attributes[flag] for flag in FLAGS) and attributes["city"] == "Hamburg"
+        third = await create(client, customer, tokens["accessToken"], **NO_FLAGS)
+        assert not any(third["attributes"][flag] for flag in FLAGS)
+
+    async def test_deleting_the_contact_default_alone_clears_only_it(self, client):
+        customer, tokens = await registered_customer(client)
+        first = await create(client, customer, tokens["accessToken"])
+        contact = await create(
+            client, customer, tokens["accessToken"], **{**NO_FLAGS, "isDefaultContact": True}
         )
-        third = await create(
-            client, customer, tokens["accessToken"], isDefaultBilling=False, isDefaultShipping=False
+        await client.delete(
+            f"/customers/{customer['id']}/addresses/{contact['id']}", headers=bearer(tokens["accessToken"])
         )
-        assert not third["attributes"]["isDefaultBilling"]
+        assert defaults(await listing(client, customer, tokens["accessToken"])) == (
+            [first["id"]],
+            [first["id"]],
+            [],
+        )
+        again = await create(client, customer, tokens["accessToken"], **NO_FLAGS)
+        assert [again["attributes"][flag] for flag in FLAGS] == [False, False, True]
 
     async def test_created_address_takes_a_cleared_default_whatever_its_flags(self, client):
         customer, tokens = await registered_customer(client)
@@ -283,10 +294,26 @@ class TestDefaultRules:
         await client.delete(
             f"/customers/{customer['id']}/addresses/{first['id']}", headers=bearer(tokens["accessToken"])
         )
-        again = await create(
-            client, customer, tokens["accessToken"], isDefaultBilling=False, isDefaultShipping=False
+        again = await create(client, customer, tokens["accessToken"], **NO_FLAGS)
+        assert all(again["attributes"][flag] for flag in FLAGS)
+
+    async def test_the_contact_flag_must_be_a_json_boolean(self, client):
+        customer, tokens = await registered_customer(client)
+        response = await post(
+            client,
+            f"/customers/{customer['id']}/addresses",
+            document("addresses", address(isDefaultContact="yes")),
+            headers=bearer(tokens["accessToken"]),
         )
-        assert again["attributes"]["isDefaultBilling"] and again["attributes"]["isDefaultShipping"]
+        assert response.json()["errors"] == [
+            error(
+                422,
+                "901",
+                "isDefaultContact => This value should be of type bool.",
+                "/data/attributes/isDefaultContact",
+            )
+        ]
+        assert await listing(client, customer, tokens["accessToken"]) == []
 
 
 class TestReadUpdateDelete:
@@ -430,6 +457,34 @@ class TestReadUpdateDelete:
             assert response.status_code == 400
             assert response.json()["errors"] == [error(400, "412", "Address UUID is missing.")]
 
+    async def test_an_empty_reference_is_405_after_the_token_check(self, client):
+        _, tokens = await registered_customer(client)
+        cases = [("GET", "/customers//addresses"), ("POST", "/customers//addresses")]
+        cases += [(method, "/customers//addresses") for method in ("PATCH", "DELETE")]
+        cases += [(method, f"/customers//addresses/{uuid.uuid4()}") for method in ("GET", "PATCH", "DELETE")]
+        body = document("addresses", address())
+        for method, path in cases:
+            anonymous = await client.request(method, path, json=body, headers={"Content-Type": JSON_API})
+            assert anonymous.json()["errors"] == [error(403, "002", "Missing access token.")], (method, path)
+            forged = await client.request(method, path, json=body, headers=bearer("not-a-token"))
+            assert forged.json()["errors"] == [error(401, "001", "Invalid access token.")], (method, path)
+            response = await client.request(method, path, json=body, headers=bearer(tokens["accessToken"]))
+            assert response.status_code == 400, (method, path)
+            assert response.json()["errors"] == [error(400, "405", "Customer reference is missing.")]
+
+    async def test_blank_required_values_are_blank_not_format_errors(self, client):
+        customer, tokens = await registered_customer(client)
+        response = await post(
+            client,
+            f"/customers/{customer['id']}/addresses",
+            document("addresses", address(salutation="", iso2Code=" ")),
+            headers=bearer(tokens["accessToken"]),
+        )
+        assert response.json()["errors"] == [
+            error(422, "901", f"{name} => This value should not be blank.", f"/data/attributes/{name}")
+            for name in ("iso2Code", "salutation")
+        ]
+
     async def test_without_token_is_002(self, client):
         customer = await register(client)
         response = await client.get(f"/customers/{customer['id']}/addresses")
@@ -542,10 +597,7 @@ class TestConcurrentDefaults:
         async def one(index: int):
             action = index % 3
             target = rng.choice(ids)
-            flags = {
-                "isDefaultBilling": rng.choice([True, False]),
-                "isDefaultShipping": rng.choice([True, False]),
-            }
+            flags = {flag: rng.choice([True, False]) for flag in FLAGS}
             if action == 0:
                 return await post(
                     client,
@@ -569,18 +621,17 @@ class TestConcurrentDefaults:
         assert all(response.status_code < 500 for response in responses)
         db = app.state.services.db
         pointers = await db.fetch_one(
-            sa.select(customers.c.default_billing_address_id, customers.c.default_shipping_address_id).where(
-                customers.c.reference == customer["id"]
-            )
+            sa.select(
+                customers.c.default_billing_address_id,
+                customers.c.default_shipping_address_id,
+                customers.c.default_contact_address_id,
+            ).where(customers.c.reference == customer["id"])
         )
         existing = {row[0] for row in await db.fetch_all(sa.select(addresses.c.id))}
-        billing_pointer, shipping_pointer = pointers[0], pointers[1]
-        for pointer in (billing_pointer, shipping_pointer):
+        shown = defaults(await listing(client, customer, token))
+        for pointer, holders in zip((pointers[0], pointers[1], pointers[2]), shown, strict=True):
             assert pointer is None or pointer in existing  # never dangling
-        billing, shipping = defaults(await listing(client, customer, token))
-        assert len(billing) <= 1 and len(shipping) <= 1
-        assert billing == ([billing_pointer] if billing_pointer else [])
-        assert shipping == ([shipping_pointer] if shipping_pointer else [])
+            assert holders == ([pointer] if pointer else [])  # exactly the pointer's address shows it
         print(
             f"concurrent address writes: {len(responses)} fired, statuses "
             f"{sorted({r.status_code for r in responses})}, invariant violations: 0"

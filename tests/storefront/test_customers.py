@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from datetime import date, datetime, timedelta
 
 from tests.helpers import (
@@ -25,6 +26,7 @@ ATTRIBUTES = {
     "email",
     "gender",
     "dateOfBirth",
+    "locale",
     "createdAt",
     "updatedAt",
 }
@@ -131,6 +133,33 @@ class TestRegister:
         assert response.json()["errors"] == [
             error(422, "901", "email => This value is not a valid email address.", _pointer("email")),
             error(422, "901", "firstName => This value should be of type string.", _pointer("firstName")),
+        ]
+
+    async def test_blank_required_values_are_blank_not_format_errors(self, client):
+        attributes = registration(
+            salutation=" ", firstName="", lastName="\t", email="  ", password=" ", confirmPassword=""
+        )
+        response = await post(client, "/customers", document("customers", attributes))
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            error(422, "901", f"{name} => This value should not be blank.", _pointer(name))
+            for name in ("confirmPassword", "email", "firstName", "lastName", "password", "salutation")
+        ]
+
+    async def test_blank_confirm_password_is_901_not_406(self, client):
+        response = await post(client, "/customers", document("customers", registration(confirmPassword=" ")))
+        assert response.json()["errors"] == [
+            error(
+                422, "901", "confirmPassword => This value should not be blank.", _pointer("confirmPassword")
+            )
+        ]
+
+    async def test_data_without_attributes_is_an_empty_attribute_set(self, client):
+        response = await post(client, "/customers", {"data": {"type": "customers"}})
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            error(422, "901", f"{name} => This field is missing.", _pointer(name))
+            for name in ("confirmPassword", "email", "firstName", "lastName", "password", "salutation")
         ]
 
     async def test_future_date_of_birth_is_901(self, client):
@@ -353,22 +382,26 @@ class TestUpdate:
         assert response.json()["data"]["attributes"]["createdAt"] == customer["attributes"]["createdAt"]
         await login(client, customer["attributes"]["email"], PASSWORD)
 
-    async def test_patch_without_reference_is_405_code(self, client):
+    async def test_patch_and_delete_on_the_collection_are_015(self, client):
         _, tokens = await registered_customer(client)
         for method in ("PATCH", "DELETE"):
-            response = await client.request(method, "/customers", headers=bearer(tokens["accessToken"]))
-            assert response.status_code == 400
-            assert response.json()["errors"] == [error(400, "405", "Customer reference is missing.")]
+            for headers in ({}, bearer(tokens["accessToken"])):
+                response = await client.request(method, "/customers", headers=headers)
+                assert response.status_code == 400
+                assert response.json()["errors"] == [error(400, "015", "Resource id is not specified.")]
 
     async def test_concurrent_anonymization_makes_patch_410(self, client, app):
         customer, tokens = await registered_customer(client)
-        principal = await app.state.services.sessions.authenticate(tokens["accessToken"])
+        store = app.state.services.stores.default
+        principal = await app.state.services.sessions.authenticate(
+            tokens["accessToken"], store, "http://testserver"
+        )
         await app.state.services.customers.anonymize(principal.customer)
         # The request authenticated before the anonymisation committed would now find nothing to save.
         from errors import ApiError
 
         try:
-            await app.state.services.customers.update(principal.customer, {"first_name": "Late"})
+            await app.state.services.customers.update(principal.customer, {"first_name": "Late"}, store)
         except ApiError as raised:
             assert raised.problems[0].entry.code == "410"
         else:
@@ -450,3 +483,49 @@ class TestConcurrentRegistration:
             .where(customers.c.email_key == "race@example.com")
         )
         assert count[0] == 1
+
+
+class TestEmailAddresses:
+    NFC = unicodedata.normalize("NFC", "jdoe@exämple.com")
+    NFD = unicodedata.normalize("NFD", "jdoe@exämple.com")
+
+    async def test_nfc_and_nfd_spellings_are_one_account(self, client):
+        assert self.NFC != self.NFD
+        customer = await register(client, email=self.NFD)
+        assert customer["attributes"]["email"] == self.NFC
+        response = await post(client, "/customers", document("customers", registration(email=self.NFC)))
+        assert response.status_code == 422
+        assert response.json()["errors"] == [error(422, "400", "Customer with this email already exists.")]
+        await login(client, self.NFD, customer["password"])
+
+    async def test_the_domain_is_idna_normalised_and_lower_cased(self, client):
+        customer = await register(client, email="JDoe@XN--EXMPLE-CUA.COM")
+        assert customer["attributes"]["email"] == "JDoe@exämple.com"
+        for spelling in ("jdoe@EXÄMPLE.com", "jdoe@xn--exmple-cua.com", self.NFD.upper()):
+            response = await post(client, "/customers", document("customers", registration(email=spelling)))
+            assert response.json()["errors"] == [
+                error(422, "400", "Customer with this email already exists.")
+            ]
+            await login(client, spelling, customer["password"])
+
+    async def test_domains_that_are_not_fully_qualified_are_901(self, client):
+        for address in ("a@localhost", "a@intranet", "a@b.invalid"):
+            response = await post(client, "/customers", document("customers", registration(email=address)))
+            assert response.status_code == 422, address
+            assert response.json()["errors"] == [
+                error(422, "901", "email => This value is not a valid email address.", _pointer("email"))
+            ]
+
+    async def test_patch_to_another_spelling_of_a_taken_address_is_400(self, client):
+        await register(client, email=self.NFC)
+        customer, tokens = await registered_customer(client)
+        body = document("customers", {"email": self.NFD})
+        response = await patch(client, f"/customers/{customer['id']}", body, tokens["accessToken"])
+        assert response.json()["errors"] == [error(422, "400", "Customer with this email already exists.")]
+
+    async def test_patch_stores_the_normal_form(self, client):
+        customer, tokens = await registered_customer(client)
+        body = document("customers", {"email": " New@XN--EXMPLE-CUA.com "})
+        response = await patch(client, f"/customers/{customer['id']}", body, tokens["accessToken"])
+        assert response.status_code == 200
+        assert response.json()["data"]["attributes"]["email"] == "New@exämple.com"

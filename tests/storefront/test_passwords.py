@@ -179,6 +179,25 @@ class TestChangePassword:
                 for name in ("confirmPassword", "newPassword", "password")
             ]
 
+    async def test_a_blank_member_of_the_pair_is_901_never_406(self, app_factory):
+        async with running_app(app_factory) as (_, client):
+            _, tokens = await registered_customer(client)
+            for new, confirm, blank in (
+                (NEW_PASSWORD, " ", "confirmPassword"),
+                ("", NEW_PASSWORD, "newPassword"),
+            ):
+                body = document(
+                    "customer-password",
+                    {"password": PASSWORD, "newPassword": new, "confirmPassword": confirm},
+                )
+                response = await patch(client, "/customer-password", body, tokens["accessToken"])
+                assert response.status_code == 422
+                assert response.json()["errors"] == [
+                    error(
+                        422, "901", f"{blank} => This value should not be blank.", f"/data/attributes/{blank}"
+                    )
+                ]
+
     async def test_without_token_is_002(self, client):
         response = await patch(client, "/customer-password", change_document())
         assert response.status_code == 403
@@ -286,10 +305,10 @@ class TestForgottenPassword:
                 assert (await forgot(client, email)).status_code == 204
             assert await rows(app, mail_outbox) == []
 
-    async def test_german_customer_gets_the_german_mail_and_others_the_english(self, app_factory, settings):
+    async def test_the_mail_comes_in_the_language_of_the_customers_locale(self, app_factory, settings):
         async with running_app(app_factory) as (_, client):
             german = await register_in(client, "de-DE,de;q=0.9")
-            french = await register_in(client, "fr-FR")
+            french = await register_in(client, "fr-FR, en;q=0.5")  # the store speaks en_US, not fr
             await forgot(client, german["attributes"]["email"])
             await forgot(client, french["attributes"]["email"])
             mails = {str(m["To"]): m for m in await wait_for_files(settings.mail_directory, 2)}
@@ -304,7 +323,7 @@ async def register_in(client: httpx.AsyncClient, accept_language: str) -> dict[s
     response = await post(
         client,
         "/customers",
-        document("customers", registration()),
+        document("customers", registration(locale=...)),
         headers={"Accept-Language": accept_language},
     )
     assert response.status_code == 201, response.text
@@ -425,6 +444,22 @@ class TestRestorePassword:
                     "/data/attributes/password",
                 )
             ]
+
+    async def test_a_blank_member_of_the_pair_is_901_never_406(self, app_factory):
+        async with running_app(app_factory) as (_, client):
+            for password, confirm, blank in (
+                (NEW_PASSWORD, "", "confirmPassword"),
+                (" ", NEW_PASSWORD, "password"),
+            ):
+                response = await patch(
+                    client, "/customer-restore-password", restore_document("any", password, confirm)
+                )
+                assert response.status_code == 422
+                assert response.json()["errors"] == [
+                    error(
+                        422, "901", f"{blank} => This value should not be blank.", f"/data/attributes/{blank}"
+                    )
+                ]
 
     async def test_missing_key_is_901(self, app_factory):
         async with running_app(app_factory) as (_, client):

@@ -7,6 +7,7 @@ import base64
 import json
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
@@ -57,6 +58,8 @@ class TestAccessTokens:
         }
         assert attributes["tokenType"] == "Bearer"
         assert attributes["expiresIn"] == 28800 and attributes["refreshTokenExpiresIn"] == 30 * 24 * 3600
+        assert data["links"] == {"self": "http://testserver/access-tokens"}
+        assert response.json()["links"] == {"self": "http://testserver/access-tokens"}
         claims = _claims(attributes["accessToken"])
         assert (
             claims["sub"] == customer["id"] and claims["sid"] == data["id"] and claims["scope"] == "customer"
@@ -116,6 +119,8 @@ class TestRefreshTokens:
         assert response.status_code == 201
         data = response.json()["data"]
         assert data["type"] == "refresh-tokens" and data["id"] == tokens["sessionId"]
+        assert data["links"] == {"self": "http://testserver/refresh-tokens"}
+        assert response.json()["links"] == {"self": "http://testserver/refresh-tokens"}
         new = data["attributes"]
         assert new["refreshToken"] != tokens["refreshToken"]
         assert 0 < new["refreshTokenExpiresIn"] <= 30 * 24 * 3600
@@ -256,11 +261,12 @@ class TestBearerAuthentication:
         keys = KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())
         decoded = jwt.decode(tokens["accessToken"], keys, algorithms=["RS256"])
         registry = jwt.JWTClaimsRegistry(
-            iss={"essential": True, "value": settings.jwt_issuer},
+            iss={"essential": True, "value": "http://testserver"},
             aud={"essential": True, "value": settings.jwt_audience},
         )
         registry.validate(decoded.claims)
         assert decoded.header["alg"] == "RS256" and decoded.header["kid"] == keys.keys[0].kid
+        assert decoded.header["typ"] == "at+jwt"
         assert decoded.claims["exp"] > time.time()
 
 
@@ -380,7 +386,7 @@ class TestOAuthRevoke:
 class TestMetadata:
     async def test_authorization_server_metadata(self, client, settings):
         body = (await client.get("/.well-known/oauth-authorization-server")).json()
-        assert body["issuer"] == settings.jwt_issuer
+        assert body["issuer"] == "http://testserver"
         assert body["token_endpoint"] == "http://testserver/token"
         assert body["revocation_endpoint"] == "http://testserver/token/revoke"
         assert body["jwks_uri"] == "http://testserver/.well-known/jwks.json"
@@ -416,15 +422,19 @@ class TestES256Signing:
         )
         assert "d" not in keys[0]
 
-    async def test_token_is_es256_verifiable_with_the_jwks_alone_and_accepted(self, es256_client, settings):
+    async def test_token_is_an_es256_rfc_9068_token_verifiable_with_the_jwks_alone_and_accepted(
+        self, es256_client, settings
+    ):
         customer, tokens = await registered_customer(es256_client)
         keys = KeySet.import_key_set((await es256_client.get("/.well-known/jwks.json")).json())
         decoded = jwt.decode(tokens["accessToken"], keys, algorithms=["ES256"])
         jwt.JWTClaimsRegistry(
-            iss={"essential": True, "value": settings.jwt_issuer},
+            iss={"essential": True, "value": "http://testserver"},
             aud={"essential": True, "value": settings.jwt_audience},
+            client_id={"essential": True, "value": "storefront"},
+            store={"essential": True, "value": settings.store_catalogue.default.code},
         ).validate(decoded.claims)
-        assert decoded.header["alg"] == "ES256" and decoded.header["kid"] == keys.keys[0].kid
+        assert decoded.header == {"alg": "ES256", "kid": keys.keys[0].kid, "typ": "at+jwt"}
         response = await es256_client.get(
             f"/customers/{customer['id']}", headers=bearer(tokens["accessToken"])
         )
@@ -446,3 +456,192 @@ class TestES256Signing:
     def test_an_unknown_algorithm_is_a_settings_error(self):
         with pytest.raises(SettingsError, match="GLUE_JWT_ALGORITHM must be one of RS256, ES256"):
             Settings.from_environment({"GLUE_JWT_ALGORITHM": "HS256"})
+
+
+async def _app_client(app_factory, **overrides):
+    """An app with ``overrides``, its lifespan running, and a client for it (close both with aclose)."""
+    import contextlib
+
+    import httpx
+
+    stack = contextlib.AsyncExitStack()
+    app = app_factory(**overrides)
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    transport = httpx.ASGITransport(app=app)
+    http = await stack.enter_async_context(
+        httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    )
+    return stack, http
+
+
+def _basic(client_id: str, secret: str = "") -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+class TestRfc9068AccessTokens:
+    async def test_header_typ_and_claims_follow_rfc_9068(self, client):
+        customer = await register(client)
+        tokens = await login(client, customer["attributes"]["email"], customer["password"])
+        header = json.loads(base64.urlsafe_b64decode(tokens["accessToken"].split(".")[0] + "=="))
+        assert header["typ"] == "at+jwt" and header["alg"] == "RS256"
+        claims = _claims(tokens["accessToken"])
+        assert {"iss", "sub", "aud", "exp", "iat", "jti", "client_id"} <= set(claims)
+        assert claims["iss"] == "http://testserver" and claims["client_id"] == "storefront"
+
+    async def test_client_id_claim_is_the_client_the_request_named(self, client):
+        customer = await register(client)
+        credentials = {"username": customer["attributes"]["email"], "password": customer["password"]}
+        by_form = await _form(
+            client, "/token", {"grant_type": "password", "client_id": "shop-app", **credentials}
+        )
+        by_basic = await _form(
+            client, "/token", {"grant_type": "password", **credentials}, headers=_basic("kiosk")
+        )
+        nameless = await _form(client, "/token", {"grant_type": "password", **credentials})
+        assert _claims(by_form.json()["access_token"])["client_id"] == "shop-app"
+        assert _claims(by_basic.json()["access_token"])["client_id"] == "kiosk"
+        assert _claims(nameless.json()["access_token"])["client_id"] == "storefront"
+        refreshed = await _form(
+            client,
+            "/token",
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": by_form.json()["refresh_token"],
+                "client_id": "shop-app",
+            },
+        )
+        assert _claims(refreshed.json()["access_token"])["client_id"] == "shop-app"
+
+    async def test_the_default_client_id_is_a_setting(self, app_factory):
+        stack, http = await _app_client(app_factory, oauth_default_client_id="web-shop")
+        async with stack:
+            _, tokens = await registered_customer(http)
+        assert _claims(tokens["accessToken"])["client_id"] == "web-shop"
+
+    async def test_tokens_of_the_earlier_format_still_verify_until_they_expire(self, client, settings):
+        from joserfc.jwk import RSAKey
+
+        customer, tokens = await registered_customer(client)
+        key = RSAKey.import_key(Path(settings.jwt_private_key_path).read_bytes())  # noqa: ASYNC240 - a small file
+        current = _claims(tokens["accessToken"])
+        legacy_claims = {name: value for name, value in current.items() if name != "client_id"}
+        header = {"alg": "RS256", "kid": key.thumbprint(), "typ": "JWT"}
+        legacy = jwt.encode(header, {**legacy_claims, "iss": "glue-customers"}, key, algorithms=["RS256"])
+        response = await client.get(f"/customers/{customer['id']}", headers=bearer(legacy))
+        assert response.status_code == 200
+        expired = jwt.encode(
+            header,
+            {**legacy_claims, "iss": "glue-customers", "exp": int(time.time()) - 1},
+            key,
+            algorithms=["RS256"],
+        )
+        for refused in (
+            expired,
+            jwt.encode(
+                header, {**legacy_claims, "iss": "https://elsewhere.example"}, key, algorithms=["RS256"]
+            ),
+            # The former issuer only in the former format: a current-format token must name this issuer.
+            jwt.encode(
+                {**header, "typ": "at+jwt"}, {**current, "iss": "glue-customers"}, key, algorithms=["RS256"]
+            ),
+            jwt.encode({**header, "typ": "secevent+jwt"}, current, key, algorithms=["RS256"]),
+        ):
+            response = await client.get(f"/customers/{customer['id']}", headers=bearer(refused))
+            assert response.json()["errors"] == [error(401, "001", "Invalid access token.")]
+
+
+class TestIssuer:
+    async def test_issuer_is_the_public_base_url_and_the_tokens_iss(self, app_factory):
+        stack, http = await _app_client(app_factory, public_base_url="https://shop.example/")
+        async with stack:
+            metadata = (await http.get("/.well-known/oauth-authorization-server")).json()
+            _, tokens = await registered_customer(http)
+        assert metadata["issuer"] == "https://shop.example"
+        assert metadata["token_endpoint"] == "https://shop.example/token"
+        assert _claims(tokens["accessToken"])["iss"] == metadata["issuer"]
+
+    async def test_a_configured_issuer_wins_over_the_base_url(self, app_factory):
+        stack, http = await _app_client(
+            app_factory, public_base_url="https://shop.example", jwt_issuer="https://id.shop.example"
+        )
+        async with stack:
+            metadata = (await http.get("/.well-known/oauth-authorization-server")).json()
+            customer, tokens = await registered_customer(http)
+            profile = await http.get(f"/customers/{customer['id']}", headers=bearer(tokens["accessToken"]))
+        assert metadata["issuer"] == "https://id.shop.example" == _claims(tokens["accessToken"])["iss"]
+        assert metadata["token_endpoint"] == "https://shop.example/token" and profile.status_code == 200
+
+    async def test_without_settings_the_issuer_is_the_base_url_the_request_used(self, client):
+        customer, tokens = await registered_customer(client)
+        assert _claims(tokens["accessToken"])["iss"] == "http://testserver"
+        other_host = {"Host": "api.example", **bearer(tokens["accessToken"])}
+        metadata = (
+            await client.get("/.well-known/oauth-authorization-server", headers={"Host": "api.example"})
+        ).json()
+        assert metadata["issuer"] == "http://api.example"
+        # Issued for one base URL, the token is not this issuer's at another.
+        response = await client.get(f"/customers/{customer['id']}", headers=other_host)
+        assert response.json()["errors"] == [error(401, "001", "Invalid access token.")]
+
+    async def test_metadata_passes_authlibs_rfc_8414_validation(self, app_factory):
+        from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+
+        stack, http = await _app_client(app_factory, public_base_url="https://shop.example")
+        async with stack:
+            body = (await http.get("/.well-known/oauth-authorization-server")).json()
+        metadata = AuthorizationServerMetadata(body)
+        metadata.validate()
+        assert metadata.issuer == "https://shop.example"
+
+
+class TestPublicClientAuthentication:
+    async def _password_grant(self, client, headers=None, **form):
+        customer = await register(client)
+        data = {
+            "grant_type": "password",
+            "username": customer["attributes"]["email"],
+            "password": customer["password"],
+        }
+        return await _form(client, "/token", {**data, **form}, headers=headers or {})
+
+    async def test_http_basic_with_an_empty_password_names_a_public_client(self, client):
+        response = await self._password_grant(client, _basic("storefront"))
+        assert response.status_code == 200 and response.json()["token_type"] == "Bearer"
+
+    async def test_an_empty_client_secret_parameter_is_no_secret(self, client):
+        response = await self._password_grant(client, client_id="storefront", client_secret="")
+        assert response.status_code == 200
+
+    async def test_any_secret_or_malformed_basic_credentials_are_invalid_client(self, client):
+        for headers, form in (
+            (_basic("storefront", "s3cret"), {}),
+            ({"Authorization": "Basic !!not-base64"}, {}),
+            ({"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()}, {}),
+            (_basic(""), {}),
+            (_basic("storefront"), {"client_id": "another"}),
+        ):
+            response = await self._password_grant(client, headers, **form)
+            assert response.status_code == 401, headers
+            assert response.json() == {
+                "error": "invalid_client",
+                "error_description": "Client authentication failed.",
+            }
+            assert response.headers["www-authenticate"] == 'Basic realm="glue-customers"'
+
+    async def test_basic_client_ids_are_checked_against_the_configured_clients(self, app_factory):
+        stack, http = await _app_client(app_factory, oauth_client_ids=("storefront",))
+        async with stack:
+            accepted = await self._password_grant(http, _basic("storefront"))
+            refused = await self._password_grant(http, _basic("intruder"))
+        assert accepted.status_code == 200
+        assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+
+    async def test_revocation_accepts_the_same_client_authentication(self, client):
+        _, tokens = await registered_customer(client)
+        response = await _form(
+            client, "/token/revoke", {"token": tokens["refreshToken"]}, headers=_basic("storefront")
+        )
+        assert response.status_code == 200
+        refused = await _form(client, "/token/revoke", {"token": "x"}, headers=_basic("storefront", "secret"))
+        assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+        assert (await client.get("/customers", headers=bearer(tokens["accessToken"]))).status_code == 401

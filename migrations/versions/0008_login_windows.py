@@ -4,8 +4,8 @@ Check-and-count becomes one statement that locks the key's row, so a burst of co
 still cannot slip past the limit. Counts in flight are not carried over: at worst a client gets
 one fresh window after the upgrade.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
