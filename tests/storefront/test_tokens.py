@@ -10,7 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import jsonschema_rs
 import pytest
+import yaml
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -18,6 +20,7 @@ from app.main import create_app
 from app.settings import Settings, SettingsError
 from tests.conftest import empty_tables
 from tests.helpers import bearer, document, error, login, post, register, registered_customer
+from tests.servers import PROJECT
 
 
 def _claims(token: str) -> dict:
@@ -421,6 +424,10 @@ class TestES256Signing:
             "sig",
         )
         assert "d" not in keys[0]
+        # The contract's JWK set describes both kinds of key (jsonschema_rs comes with schemathesis).
+        contract = yaml.safe_load((PROJECT / "openapi.yaml").read_text(encoding="utf-8"))
+        validator = jsonschema_rs.Draft202012Validator(contract["components"]["schemas"]["JsonWebKeySet"])
+        assert validator.is_valid({"keys": keys})
 
     async def test_token_is_an_es256_rfc_9068_token_verifiable_with_the_jwks_alone_and_accepted(
         self, es256_client, settings
