@@ -105,8 +105,15 @@ async def empty_tables(app: Starlette) -> None:
 
 
 @pytest.fixture
-def app_factory(settings: Settings):  # type: ignore[no-untyped-def]
-    """Build an app with extra settings; its lifespan runs inside the ``client_for`` context."""
+async def app_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    """Build an app with extra settings; the test runs its lifespan.
+
+    The tables are emptied once before the test, as the ``app`` fixture does: rows another test left
+    (the login limiter's windows above all) must not reach this one.
+    """
+    cleaner = create_app(replace(settings, mail_worker_enabled=False))
+    async with cleaner.router.lifespan_context(cleaner):
+        await empty_tables(cleaner)
 
     def build(**overrides: object) -> Starlette:
         return create_app(replace(settings, **overrides))  # type: ignore[arg-type]
