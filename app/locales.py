@@ -12,7 +12,16 @@ from collections.abc import Sequence
 
 import pycountry
 
-__all__ = ["canonical_locale", "language_of", "language_ranges", "negotiate_locale", "resolve_locale"]
+__all__ = [
+    "TEXT_LANGUAGES",
+    "DEFAULT_TEXT_LANGUAGE",
+    "text_language",
+    "canonical_locale",
+    "language_of",
+    "language_ranges",
+    "negotiate_locale",
+    "resolve_locale",
+]
 
 _LOCALE = re.compile(r"([A-Za-z]{2})[-_]([A-Za-z]{2})")
 _LANGUAGE_RANGE = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*|\*")
@@ -33,6 +42,17 @@ def canonical_locale(value: str) -> str | None:
 def language_of(locale: str) -> str:
     """The language part of a locale or language range, lower-case (``de_CH`` → ``de``)."""
     return locale.replace("_", "-").split("-", 1)[0].strip().lower()
+
+
+# The languages our mail and text templates are written in; anything else reads English.
+TEXT_LANGUAGES = ("en", "de")
+DEFAULT_TEXT_LANGUAGE = "en"
+
+
+def text_language(locale: str | None) -> str:
+    """The language of the customer's locale when we have its texts (``de_CH`` → de), else English."""
+    primary = language_of(locale or "")
+    return primary if primary in TEXT_LANGUAGES else DEFAULT_TEXT_LANGUAGE
 
 
 def language_ranges(accept_language: str | None) -> tuple[str, ...]:

@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     delivery.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await delivery
+            await worker.close()
             await services.db.disconnect()
             services.hasher.close()
             if isinstance(services.limiter_store, RedisAttemptStore):

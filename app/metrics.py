@@ -159,7 +159,9 @@ class _ScrapeTimeCollector(Collector):
         if self._backlog is None:  # the database did not answer; the series are absent, not zero
             return
         yield GaugeMetricFamily(
-            "glue_mail_outbox_depth", "Mails queued and not yet sent nor given up.", self._backlog.depth
+            "glue_mail_outbox_depth",
+            "Mails and texts queued and not yet sent nor given up.",
+            self._backlog.depth,
         )
         yield GaugeMetricFamily(
             "glue_mail_outbox_oldest_due_age_seconds",

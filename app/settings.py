@@ -151,6 +151,12 @@ class Settings:
     mail_retry_base_seconds: float = 5.0
     mail_retry_max_seconds: float = 600.0
     mail_max_attempts: int = 30
+    # Text messages share the outbox, the worker and its retries. Without a webhook each text is a
+    # JSON file under sms_directory; with one (https, or http to a loopback host) a signed POST.
+    sms_directory: str = "var/sms"
+    sms_webhook_url: str = ""
+    sms_webhook_secret: str = field(default="", repr=False)
+    sms_webhook_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -292,6 +298,15 @@ class Settings:
                 raise SettingsError(f"{PREFIX}SMTP_URL has an invalid port") from None
         if "@" not in parseaddr(self.mail_sender)[1]:
             raise SettingsError(f"{PREFIX}MAIL_SENDER must be an e-mail address, optionally with a name")
+        if not self.sms_webhook_timeout > 0:
+            raise SettingsError(f"{PREFIX}SMS_WEBHOOK_TIMEOUT must be positive")
+        if self.sms_webhook_url and not _is_webhook_url(self.sms_webhook_url):
+            raise SettingsError(
+                f"{PREFIX}SMS_WEBHOOK_URL must be an https:// URL, or http:// to a loopback host, "
+                f"without credentials or fragment, got {self.sms_webhook_url!r}"
+            )
+        if self.sms_webhook_secret and not self.sms_webhook_url:
+            raise SettingsError(f"{PREFIX}SMS_WEBHOOK_SECRET needs {PREFIX}SMS_WEBHOOK_URL")
 
     @property
     def link_origins(self) -> frozenset[str]:
@@ -322,6 +337,27 @@ class Settings:
         if "stores" in values and {"store", "currency", "time_zone"} & set(values):
             raise SettingsError(_IMPLICIT_STORE_REFUSED)
         return cls(**values)
+
+
+def _is_webhook_url(url: str) -> bool:
+    """https anywhere; plain http only to this machine (texts carry codes)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        return False
+    if not parts.hostname or parts.username or parts.password or parts.fragment:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 _IMPLICIT_STORE_REFUSED = (

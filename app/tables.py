@@ -157,10 +157,12 @@ mail_outbox = sa.Table(
     "mail_outbox",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # ``mail`` (recipient an e-mail address) or ``sms`` (recipient an E.164 number, no subject).
+    sa.Column("channel", sa.String(8), nullable=False, server_default="mail"),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("message_id", sa.String(255), nullable=False, unique=True),
     sa.Column("recipient", sa.String(255), nullable=False),
-    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=True),
     sa.Column("text_body", sa.Text, nullable=True),
     sa.Column("html_body", sa.Text, nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),

@@ -11,8 +11,8 @@ from email.utils import format_datetime
 from enum import StrEnum
 from string import Template
 
-from app.locales import language_of
-from app.mail.templates import DEFAULT_LOCALE, LOCALES, TEMPLATES
+from app.locales import text_language
+from app.mail.templates import TEMPLATES
 
 __all__ = ["MailKind", "OutgoingMail", "render_mail", "choose_locale", "build_message", "new_message_id"]
 
@@ -34,8 +34,7 @@ class OutgoingMail:
 
 def choose_locale(locale: str | None) -> str:
     """The language of the customer's locale when we have its texts (``de_CH`` → de), else English."""
-    primary = language_of(locale or "")
-    return primary if primary in LOCALES else DEFAULT_LOCALE
+    return text_language(locale)
 
 
 def render_mail(kind: MailKind, recipient: str, locale: str | None, **values: str) -> OutgoingMail:

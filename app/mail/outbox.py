@@ -1,4 +1,5 @@
-"""The outbox: mail joins the transaction of the change that causes it and is delivered after commit."""
+"""The outbox: mail and texts join the transaction of the change that causes them and are delivered
+after commit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from app.mail.messages import OutgoingMail, new_message_id
 from app.metrics import OutboxBacklog
 from app.queries import outbox as queries
 from app.settings import Settings
+from app.sms.messages import OutgoingSms
 
 __all__ = ["Outbox"]
 
@@ -34,6 +36,17 @@ class Outbox:
             subject=mail.subject,
             text_body=mail.text,
             html_body=mail.html,
+            now=utc_now(),
+        )
+
+    async def enqueue_sms(self, sms: OutgoingSms) -> None:
+        """Queue a text to an E.164 number; call inside the caller's transaction, as for mail."""
+        await queries.insert_sms(
+            self._db,
+            kind=sms.kind,
+            message_id=new_message_id(self._domain),
+            recipient=sms.recipient,
+            text=sms.text,
             now=utc_now(),
         )
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MailTemplate", "TEMPLATES", "LOCALES", "DEFAULT_LOCALE"]
+from app.locales import DEFAULT_TEXT_LANGUAGE as DEFAULT_LOCALE
+from app.locales import TEXT_LANGUAGES as LOCALES
 
-DEFAULT_LOCALE = "en"
-LOCALES = ("en", "de")
+__all__ = ["MailTemplate", "TEMPLATES", "LOCALES", "DEFAULT_LOCALE"]
 
 
 @dataclass(frozen=True)

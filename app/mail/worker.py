@@ -1,4 +1,5 @@
-"""The delivery worker: sends queued mail after commit, retries with backoff, marks each row sent once.
+"""The delivery worker: sends queued mail and texts after commit, retries with backoff, marks each
+row sent once. Mail goes to the mail transport, texts (channel ``sms``) to the SMS transport.
 
 It runs as a task of the app (unless ``GLUE_MAIL_WORKER_ENABLED=false``) and on its own:
 ``glue-customers mail-worker`` or ``python -m app.mail.worker`` (``--drain`` sends what is due and
@@ -15,6 +16,7 @@ import socket
 import sys
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from app.clock import utc_now
 from app.database import Database
@@ -23,6 +25,7 @@ from app.mail.outbox import Outbox
 from app.mail.transports import Delivery, Transport, transport_for
 from app.queries import outbox as queries
 from app.settings import Settings
+from app.sms.transports import Rejected, SmsTransport, Text, sms_transport_for
 
 __all__ = ["DeliveryWorker", "run_worker"]
 
@@ -37,19 +40,23 @@ class DeliveryWorker:
         outbox: Outbox | None = None,
         transport: Transport | None = None,
         name: str | None = None,
+        sms_transport: SmsTransport | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
         self._outbox = outbox or Outbox(db, settings)
         self.transport = transport or transport_for(settings)
+        self.sms_transport = sms_transport or sms_transport_for(settings)
         self.name = name or f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        # A claim outlives the slowest batch (connect plus one timeout per message) with room to spare,
-        # so it only lapses when its worker died; then another worker takes the rows over.
-        self._claim = timedelta(seconds=settings.smtp_timeout * (settings.mail_batch_size + 2) + 60)
+        # A claim outlives the slowest batch (connect plus one timeout per message, mail and texts)
+        # with room to spare, so it only lapses when its worker died; then another worker takes the
+        # rows over.
+        slowest = max(settings.smtp_timeout, settings.sms_webhook_timeout)
+        self._claim = timedelta(seconds=slowest * (settings.mail_batch_size + 2) + 60)
         self._stopping = asyncio.Event()
 
     async def deliver_due(self) -> int:
-        """Claim one batch of due mail, send it, record each outcome; the number of rows handled."""
+        """Claim one batch of due mail and texts, send it, record each outcome; the number of rows handled."""
         now = utc_now()
         async with self._db.transaction():
             batch = await queries.claim_due(
@@ -57,38 +64,22 @@ class DeliveryWorker:
             )
         if not batch:
             return 0
-        deliveries = [
-            Delivery(
-                kind=mail.kind,
-                created_at=mail.created_at,
-                message=build_message(
-                    sender=self._settings.mail_sender,
-                    recipient=mail.recipient,
-                    subject=mail.subject,
-                    text=mail.text_body,
-                    html_body=mail.html_body,
-                    message_id=mail.message_id,
-                    created_at=mail.created_at,
-                ),
-            )
-            for mail in batch
-        ]
-        try:
-            results = await self.transport.deliver(deliveries)
-        except Exception as error:  # a transport bug must not kill the worker; the rows are retried
-            logger.exception("mail transport failed")
-            results = [f"transport error: {error!r}" for _ in batch]
+        results = await self._send(batch)
         done = utc_now()
         async with self._db.transaction():
             for mail, failure in zip(batch, results, strict=True):
                 if failure is None:
                     await queries.mark_sent(self._db, mail.id, self.name, done)
                     continue
-                delay = self._retry_delay(mail.attempts + 1)
+                if isinstance(failure, Rejected):
+                    failure, delay = failure.reason, None
+                else:
+                    delay = self._retry_delay(mail.attempts + 1)
                 next_attempt_at = done + delay if delay is not None else None
                 await queries.mark_failed(self._db, mail.id, self.name, failure, next_attempt_at, done)
                 logger.warning(
-                    "mail %s (%s) not delivered, attempt %d%s: %s",
+                    "%s %s (%s) not delivered, attempt %d%s: %s",
+                    "text" if mail.channel == queries.SMS else "mail",
                     mail.id,
                     mail.kind,
                     mail.attempts + 1,
@@ -96,6 +87,68 @@ class DeliveryWorker:
                     failure,
                 )
         return len(batch)
+
+    async def _send(self, batch: list[queries.QueuedMail]) -> list[str | Rejected | None]:
+        """Hand each row to its channel's transport; per row, in the batch's order, the outcome."""
+        mails = [row for row in batch if row.channel != queries.SMS]
+        texts = [row for row in batch if row.channel == queries.SMS]
+        outcomes: dict[int, str | Rejected | None] = {}
+        if mails:
+            deliveries = [
+                Delivery(
+                    kind=mail.kind,
+                    created_at=mail.created_at,
+                    message=build_message(
+                        sender=self._settings.mail_sender,
+                        recipient=mail.recipient,
+                        subject=mail.subject,
+                        text=mail.text_body,
+                        html_body=mail.html_body,
+                        message_id=mail.message_id,
+                        created_at=mail.created_at,
+                    ),
+                )
+                for mail in mails
+            ]
+            outcomes.update(
+                zip(
+                    (mail.id for mail in mails),
+                    await self._guarded(self.transport.deliver, deliveries),
+                    strict=True,
+                )
+            )
+        if texts:
+            documents = [
+                Text(
+                    message_id=text.message_id,
+                    kind=text.kind,
+                    recipient=text.recipient,
+                    text=text.text_body,
+                    created_at=text.created_at,
+                )
+                for text in texts
+            ]
+            outcomes.update(
+                zip(
+                    (text.id for text in texts),
+                    await self._guarded(self.sms_transport.deliver, documents),
+                    strict=True,
+                )
+            )
+        return [outcomes[row.id] for row in batch]
+
+    @staticmethod
+    async def _guarded(deliver: Any, items: list[Any]) -> list[str | Rejected | None]:
+        try:
+            results: list[str | Rejected | None] = list(await deliver(items))
+        except Exception as error:  # a transport bug must not kill the worker; the rows are retried
+            logger.exception("transport failed")
+            return [f"transport error: {error!r}" for _ in items]
+        return results
+
+    async def close(self) -> None:
+        """Release the transports' connections (the SMS webhook's keep-alive client)."""
+        await self.sms_transport.close()
 
     def _retry_delay(self, attempts: int) -> timedelta | None:
         if attempts >= self._settings.mail_max_attempts:
@@ -143,6 +196,7 @@ async def run_worker(settings: Settings, drain: bool) -> None:
         logger.info("mail delivery worker %s started", worker.name)
         await worker.run()
     finally:
+        await worker.close()
         await db.disconnect()
 
 

@@ -1,4 +1,5 @@
-"""SQL for the mail outbox: queue in the caller's transaction, claim for delivery, record the outcome."""
+"""SQL for the outbox of mail and text messages: queue in the caller's transaction, claim for
+delivery, record the outcome."""
 
 from __future__ import annotations
 
@@ -12,12 +13,29 @@ from app.database import Database
 from app.queries._common import mapping
 from app.tables import mail_outbox
 
-__all__ = ["QueuedMail", "insert_mail", "claim_due", "mark_sent", "mark_failed", "backlog"]
+__all__ = [
+    "QueuedMail",
+    "MAIL",
+    "SMS",
+    "insert_mail",
+    "insert_sms",
+    "claim_due",
+    "mark_sent",
+    "mark_failed",
+    "backlog",
+]
+
+
+MAIL = "mail"
+SMS = "sms"
 
 
 @dataclass(frozen=True)
 class QueuedMail:
+    """A claimed row of either channel; a text has no subject and no HTML body ("")."""
+
     id: int
+    channel: str
     kind: str
     message_id: str
     recipient: str
@@ -44,12 +62,32 @@ async def insert_mail(
 ) -> None:
     await db.execute(
         mail_outbox.insert().values(
+            channel=MAIL,
             kind=kind,
             message_id=message_id,
             recipient=recipient,
             subject=subject,
             text_body=text_body,
             html_body=html_body,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
+
+
+async def insert_sms(
+    db: Database, *, kind: str, message_id: str, recipient: str, text: str, now: datetime
+) -> None:
+    await db.execute(
+        mail_outbox.insert().values(
+            channel=SMS,
+            kind=kind,
+            message_id=message_id,
+            recipient=recipient,
+            subject=None,
+            text_body=text,
+            html_body=None,
             created_at=now,
             attempts=0,
             next_attempt_at=now,
@@ -87,6 +125,7 @@ async def claim_due(
         .values(claimed_by=worker, claimed_until=claimed_until)
         .returning(
             mail_outbox.c.id,
+            mail_outbox.c.channel,
             mail_outbox.c.kind,
             mail_outbox.c.message_id,
             mail_outbox.c.recipient,
@@ -100,6 +139,7 @@ async def claim_due(
     claimed = []
     for row in rows:
         values = mapping(row)
+        values["subject"] = values["subject"] or ""
         values["text_body"] = values["text_body"] or ""
         values["html_body"] = values["html_body"] or ""
         values["created_at"] = as_utc(values["created_at"])
