@@ -13,6 +13,7 @@ from app.services.customers import CustomerService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
 from app.services.passwords import PasswordService
 from app.services.sessions import SessionService
+from app.services.statistics import StatisticsService
 from app.settings import Settings
 from app.signing import TokenSigner
 from app.stores import StoreCatalogue
@@ -35,6 +36,7 @@ class Services:
     outbox: Outbox
     passwords: PasswordService
     confirmations: ConfirmationService
+    statistics: StatisticsService
 
 
 def build_services(settings: Settings) -> Services:
@@ -66,4 +68,5 @@ def build_services(settings: Settings) -> Services:
             AttemptLimiter(limiter_store, settings.forgotten_password_limit_window),
         ),
         confirmations=confirmations,
+        statistics=StatisticsService(db),
     )
