@@ -157,6 +157,11 @@ class Settings:
     sms_webhook_url: str = ""
     sms_webhook_secret: str = field(default="", repr=False)
     sms_webhook_timeout: float = 10.0
+    # One-time codes sent by text: digits, validity, wrong tries before a code dies, resend interval.
+    sms_code_length: int = 6
+    sms_code_ttl: int = 1800
+    sms_code_max_attempts: int = 5
+    sms_resend_interval: int = 120
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -298,6 +303,13 @@ class Settings:
                 raise SettingsError(f"{PREFIX}SMTP_URL has an invalid port") from None
         if "@" not in parseaddr(self.mail_sender)[1]:
             raise SettingsError(f"{PREFIX}MAIL_SENDER must be an e-mail address, optionally with a name")
+        if not 4 <= self.sms_code_length <= 10:
+            raise SettingsError(f"{PREFIX}SMS_CODE_LENGTH must be between 4 and 10")
+        for name in ("sms_code_ttl", "sms_code_max_attempts"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.sms_resend_interval < 0:
+            raise SettingsError(f"{PREFIX}SMS_RESEND_INTERVAL must not be negative")
         if not self.sms_webhook_timeout > 0:
             raise SettingsError(f"{PREFIX}SMS_WEBHOOK_TIMEOUT must be positive")
         if self.sms_webhook_url and not _is_webhook_url(self.sms_webhook_url):

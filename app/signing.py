@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
@@ -161,6 +163,12 @@ class TokenSigner:
             "store": store,
         }
         return jwt.encode(self._header, claims, self._key, algorithms=[self._algorithm]), ttl
+
+    def derived_key(self, purpose: str) -> bytes:
+        """32 bytes for ``purpose`` (HKDF-SHA256 over the private signing key): a secret that lives
+        and rotates with the signing key, without a setting of its own."""
+        material = self._key.as_pem(private=True)
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(material)
 
     def verify(self, token: str, issuer: str) -> AccessClaims:
         """The claims of a token of ours issued by ``issuer``, else InvalidToken."""

@@ -16,6 +16,7 @@ __all__ = [
     "restore_password_keys",
     "registration_keys",
     "mail_outbox",
+    "sms_codes",
 ]
 
 metadata = sa.MetaData()
@@ -179,4 +180,18 @@ mail_outbox = sa.Table(
         postgresql_where=sa.text("sent_at IS NULL AND failed_at IS NULL"),
         sqlite_where=sa.text("sent_at IS NULL AND failed_at IS NULL"),
     ),
+)
+
+# One live code per customer and purpose (``activation``, ``phone-change``): a newer one replaces it.
+# Only the HMAC of the code (keyed by a key derived from the signing key, bound to the customer and
+# purpose) is kept; too many wrong tries or its expiry make it useless.
+sms_codes = sa.Table(
+    "sms_codes",
+    metadata,
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), primary_key=True),
+    sa.Column("purpose", sa.String(32), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
 )

@@ -13,6 +13,7 @@ from app.services.customers import CustomerService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
 from app.services.passwords import PasswordService
 from app.services.sessions import SessionService
+from app.services.sms_codes import HKDF_PURPOSE, SmsCodeService
 from app.services.statistics import StatisticsService
 from app.settings import Settings
 from app.signing import TokenSigner
@@ -37,6 +38,7 @@ class Services:
     passwords: PasswordService
     confirmations: ConfirmationService
     statistics: StatisticsService
+    sms_codes: SmsCodeService
 
 
 def build_services(settings: Settings) -> Services:
@@ -69,4 +71,5 @@ def build_services(settings: Settings) -> Services:
         ),
         confirmations=confirmations,
         statistics=StatisticsService(db),
+        sms_codes=SmsCodeService(db, settings, signer.derived_key(HKDF_PURPOSE)),
     )
