@@ -32,7 +32,7 @@ class Credentials:
     customer_id: int
     reference: str
     password_hash: str | None
-    awaiting_confirmation: bool = False
+    status: str = "active"
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ async def consume_registration_key(db: Database, digest: str, now: datetime) -> 
 async def mark_confirmed(db: Database, customer_id: int, now: datetime) -> bool:
     row = await db.fetch_one(
         customers.update()
-        .where(customers.c.id == customer_id, customers.c.anonymized_at.is_(None))
-        .values(awaiting_confirmation=False, updated_at=now)
+        .where(customers.c.id == customer_id, customers.c.status.in_(("pending", "active")))
+        .values(status="active", updated_at=now)
         .returning(customers.c.id)
     )
     return row is not None

@@ -106,7 +106,7 @@ _CREDENTIALS_BY_EMAIL = precompiled(
         customers.c.id,
         customers.c.reference,
         customers.c.password_hash,
-        customers.c.awaiting_confirmation,
+        customers.c.status,
     ).where(
         customers.c.store == sa.bindparam("store"),
         customers.c.email_key == sa.bindparam("email_key"),
@@ -119,9 +119,7 @@ async def credentials_by_email(db: Database, store: str, email_key: str) -> Cred
     row = await db.fetch_one_precompiled(_CREDENTIALS_BY_EMAIL, store=store, email_key=email_key)
     if row is None:
         return None
-    return Credentials(
-        customer_id=row[0], reference=row[1], password_hash=row[2], awaiting_confirmation=bool(row[3])
-    )
+    return Credentials(customer_id=row[0], reference=row[1], password_hash=row[2], status=row[3])
 
 
 async def set_password_hash(db: Database, customer_id: int, password_hash: str) -> None:
@@ -162,14 +160,26 @@ async def anonymize_customer(db: Database, customer_id: int, placeholder_email: 
             locale=None,
             updated_at=now,
             anonymized_at=now,
+            status="anonymized",
         )
         .returning(customers.c.id)
     )
     return row is not None
 
 
-async def record_event(db: Database, customer_id: int, kind: str, now: datetime) -> None:
-    await db.execute(customer_events.insert().values(customer_id=customer_id, kind=kind, created_at=now))
+async def record_event(db: Database, customer: Customer, event_type: str, now: datetime) -> None:
+    await db.execute(
+        customer_events.insert().values(
+            customer_id=customer.id,
+            customer_reference=customer.reference,
+            event_type=event_type,
+            actor_type="customer",
+            actor_id=customer.reference,
+            changed_fields=[],
+            values={},
+            created_at=now,
+        )
+    )
 
 
 async def customer_counts_by_store(db: Database) -> dict[str, int]:

@@ -86,7 +86,7 @@ async def update_password(
         conditions.append(customers.c.password_hash == expected_hash)
     values: dict[str, Any] = {"password_hash": password_hash, "updated_at": now}
     if confirm_email:
-        values["awaiting_confirmation"] = False
+        values["status"] = sa.case((customers.c.status == "pending", "active"), else_=customers.c.status)
     row = await db.fetch_one(
         customers.update().where(*conditions).values(**values).returning(*ACCOUNT_COLUMNS)
     )

@@ -116,7 +116,7 @@ class CustomerService:
                         "gender": registration.gender,
                         "date_of_birth": registration.date_of_birth,
                         "locale": locale,
-                        "awaiting_confirmation": double_opt_in,
+                        "status": "pending" if double_opt_in else "active",
                         "created_at": now,
                         "updated_at": now,
                     },
@@ -163,4 +163,4 @@ class CustomerService:
                 raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
             await address_queries.delete_customer_addresses(self._db, customer.id)
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
-            await queries.record_event(self._db, customer.id, "anonymized", now)
+            await queries.record_event(self._db, customer, "CustomerWasAnonymized", now)

@@ -87,8 +87,10 @@ class SessionService:
             raise
         if not verified or credentials is None:
             raise LoginFailed  # the attempt stays counted
-        if credentials.awaiting_confirmation and self._settings.confirmation_required:
+        if credentials.status == "pending" and self._settings.confirmation_required:
             raise LoginFailed
+        if credentials.status != "active" and credentials.status != "pending":
+            raise LoginFailed  # deactivated
         await self._limiter.succeeded(attempt, reset_keys=(account_key,))
         if password_hash and self._hasher.needs_rehash(password_hash):
             # The upgrade waits for a quieter moment (the next login) rather than failing this one.
