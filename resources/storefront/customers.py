@@ -73,6 +73,10 @@ async def create_customer(request: Request) -> Response:
             date_of_birth=loaded.get("date_of_birth"),
             locale=loaded.get("locale"),
             language_ranges=language_ranges(request.headers.get("accept-language")),
+            phone=loaded.get("phone"),
+            agreement2=bool(loaded.get("agreement2")),
+            agreement3=bool(loaded.get("agreement3")),
+            company=loaded.get("company"),
         ),
         request_store(request),
     )
