@@ -29,7 +29,7 @@ from schemas.base import (
     messages,
 )
 
-__all__ = ["CustomerSchema", "CUSTOMER_ATTRIBUTES"]
+__all__ = ["CustomerSchema", "CustomerUpdateSchema", "CUSTOMER_ATTRIBUTES", "CUSTOMER_EDITABLE"]
 
 CUSTOMER_ATTRIBUTES = (
     "salutation",
@@ -90,6 +90,12 @@ class CustomerSchema(ResourceSchema):
         self_url = "/customers/{id}"
         self_url_kwargs = {"id": "<id>"}
         self_url_many = "/customers"
+
+
+class CustomerUpdateSchema(CustomerSchema):
+    """What a PATCH may send: as registration, but the salutation may be erased (null), BO §3."""
+
+    salutation = String(allow_none=True, validate=OneOf(SALUTATIONS))
 
 
 # Attributes a PATCH may change (the rest are ignored, as unknown attributes are).

@@ -375,3 +375,38 @@ class TestStatus:
         )
         assert refreshed.status_code == 401
         assert refreshed.json()["errors"] == [error(401, "004", "Failed to refresh token.")]
+
+
+class TestSalutation:
+    async def test_patch_null_erases_the_salutation_but_registration_requires_it(self, client, app):
+        refused = await _register(client, salutation=None)
+        assert refused.status_code == 422
+        assert refused.json()["errors"] == [
+            error(422, "901", "salutation => This value should not be blank.", "/data/attributes/salutation")
+        ]
+        assert await _stored(app) == []
+        customer, tokens = await registered_customer(client)
+        reference = customer["id"]
+        response = await patch(
+            client,
+            f"/customers/{reference}",
+            document("customers", {"salutation": None}, reference),
+            tokens["accessToken"],
+        )
+        assert response.status_code == 200
+        assert response.json()["data"]["attributes"]["salutation"] is None
+
+
+async def test_a_pending_customer_cannot_log_in_while_confirmation_is_not_required(client, app):
+    """Pending is 003 whatever the setting says now (BO §3.1): its key or a restore activates it."""
+    customer = await register(client)
+    await app.state.services.db.execute(
+        customers.update().where(customers.c.reference == customer["id"]).values(status="pending")
+    )
+    refused = await post(
+        client,
+        "/access-tokens",
+        document("access-tokens", {"username": customer["attributes"]["email"], "password": PASSWORD}),
+    )
+    assert refused.status_code == 401
+    assert refused.json()["errors"] == [AUTHENTICATION_FAILED]
