@@ -283,3 +283,53 @@ async def test_no_event_ever_holds_a_secret(app_factory, settings):
         ):
             assert secret not in stored
         assert tokens["accessToken"] not in stored and tokens["refreshToken"] not in stored
+
+
+async def test_a_restore_activates_a_pending_customer_once(app_factory, settings):
+    async with running_app(app_factory, confirmation_required=True) as (app, client):
+        customer = await register(client)
+        reference, email = customer["id"], customer["attributes"]["email"]
+        await wait_for_files(settings.mail_directory, 1)
+        await forgot(client, email)
+        mails = await wait_for_files(settings.mail_directory, 2)
+        restore_key = token_of(of_kind(mails, "Reset your password")[-1])
+        restored = await patch(client, "/customer-restore-password", restore_document(restore_key))
+        assert restored.status_code == 204
+        confirmation_key = token_of(of_kind(mails, "Confirm")[-1])
+        confirmed = await post(
+            client,
+            "/customer-confirmation",
+            document("customer-confirmation", {"registrationKey": confirmation_key}),
+        )
+        assert confirmed.status_code == 204  # the key is spent; the customer was active already
+        assert _summary(await _events(app, reference))[1:] == [
+            ("CustomerWasActivated", ["status"], {"status": "active", "method": "email"}),
+            ("PasswordWasChanged", ["password"], {"method": "restore"}),
+        ]
+
+
+async def test_an_inactive_customer_is_not_activated_by_its_key(app_factory, settings):
+    async with running_app(app_factory, confirmation_required=True) as (app, client):
+        customer = await register(client)
+        (mail,) = await wait_for_files(settings.mail_directory, 1)
+        await app.state.services.db.execute(
+            customers.update().where(customers.c.reference == customer["id"]).values(status="inactive")
+        )
+        refused = await post(
+            client,
+            "/customer-confirmation",
+            document("customer-confirmation", {"registrationKey": token_of(mail)}),
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"] == [
+            {
+                "status": "422",
+                "code": "423",
+                "detail": "This email confirmation code is invalid or has been already used.",
+            }
+        ]
+        assert [event.event_type for event in await _events(app, customer["id"])] == ["CustomerWasRegistered"]
+        (row,) = await app.state.services.db.fetch_all(
+            sa.select(customers.c.status).where(customers.c.reference == customer["id"])
+        )
+        assert row[0] == "inactive"
