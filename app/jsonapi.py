@@ -193,13 +193,25 @@ def _loader(schema_class: type[Any]) -> Any:
     return loader
 
 
+_ATTRIBUTES_POINTER = "/data/attributes/"
+
+
 def _validation_problems(messages: Any) -> list[Problem]:
     problems = []
     for item in messages.get("errors", []) if isinstance(messages, dict) else []:
         pointer = item.get("source", {}).get("pointer", "/data")
-        attribute = pointer.rsplit("/", 1)[-1]
+        # A member of an object attribute keeps its path: company/taxId (detail: company.taxId).
+        attribute = (
+            pointer.removeprefix(_ATTRIBUTES_POINTER)
+            if pointer.startswith(_ATTRIBUTES_POINTER)
+            else pointer.rsplit("/", 1)[-1]
+        )
         problems.append(
-            Problem(catalogue.VALIDATION_FAILED, attribute, {"field": attribute, "message": item["detail"]})
+            Problem(
+                catalogue.VALIDATION_FAILED,
+                attribute,
+                {"field": attribute.replace("/", "."), "message": item["detail"]},
+            )
         )
     if not problems:
         problems.append(Problem(catalogue.INVALID_DOCUMENT))

@@ -4,8 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-__all__ = ["Customer", "Credentials", "TokenPair", "Principal", "Address", "DefaultAddresses"]
+__all__ = [
+    "Customer",
+    "Company",
+    "Credentials",
+    "TokenPair",
+    "Principal",
+    "Address",
+    "DefaultAddresses",
+    "Actor",
+    "HistoryEvent",
+]
+
+
+@dataclass(frozen=True)
+class Company:
+    """The free company label of a customer (BO §3): both parts or none."""
+
+    name: str
+    tax_id: str
 
 
 @dataclass(frozen=True)
@@ -25,6 +44,16 @@ class Customer:
     locale: str | None
     created_at: datetime
     updated_at: datetime
+    status: str = "active"
+    phone: str | None = None
+    loyalty_card_number: str | None = None
+    agreement1: bool = False
+    agreement2: bool = False
+    agreement3: bool = False
+    company: Company | None = None
+    has_avatar: bool = False
+    pending_email: str | None = None
+    pending_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,7 +61,7 @@ class Credentials:
     customer_id: int
     reference: str
     password_hash: str | None
-    awaiting_confirmation: bool = False
+    status: str = "active"
 
 
 @dataclass(frozen=True)
@@ -80,3 +109,30 @@ class DefaultAddresses:
     billing: str | None
     shipping: str | None
     contact: str | None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change (BO §4.4): a customer (id: its reference), an operator, a client, the system."""
+
+    type: str
+    id: str | None
+
+    @classmethod
+    def customer(cls, reference: str) -> Actor:
+        return cls("customer", reference)
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One entry of a customer's history; ``values`` never holds a secret."""
+
+    id: int
+    customer_id: int | None
+    customer_reference: str
+    event_type: str
+    actor: Actor
+    changed_fields: list[str]
+    values: dict[str, Any]
+    points_balance: str | None
+    created_at: datetime

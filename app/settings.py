@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.links import is_base_url, link_origin
+from app.phones import is_region
 from app.stores import (
     Store,
     StoreCatalogue,
@@ -131,6 +132,8 @@ class Settings:
     allowed_link_origins: tuple[str, ...] = ()
     # Double opt-in: registration mails a key, and login is refused until it comes back.
     confirmation_required: bool = False
+    # The region (ISO 3166-1 alpha-2) of phone numbers given without a leading + (BO §3).
+    phone_default_region: str = "DE"
     # A forgotten-password request answers no sooner than this, known e-mail or not (anti-enumeration).
     forgotten_password_min_seconds: float = 0.2
     # Shifts "now" for key expiry checks; a test and drill aid, 0 in production.
@@ -216,6 +219,12 @@ class Settings:
                     f"(scheme, host and port only, no trailing slash), got {origin!r}"
                 )
         self._check_mail()
+        object.__setattr__(self, "phone_default_region", self.phone_default_region.strip().upper())
+        if not is_region(self.phone_default_region):
+            raise SettingsError(
+                f"{PREFIX}PHONE_DEFAULT_REGION must be a region code such as DE or CH, "
+                f"got {self.phone_default_region!r}"
+            )
         self._check_operations()
 
     def _check_operations(self) -> None:

@@ -12,6 +12,8 @@ __all__ = [
     "sessions",
     "refresh_tokens",
     "customer_events",
+    "customer_labels",
+    "CUSTOMER_STATUSES",
     "login_windows",
     "restore_password_keys",
     "registration_keys",
@@ -20,6 +22,12 @@ __all__ = [
 ]
 
 metadata = sa.MetaData()
+
+# A customer's life (BO §3.1): pending until its e-mail is confirmed (while confirmation is
+# required), active, inactive (deactivated by an operator), anonymized (final).
+CUSTOMER_STATUSES = ("pending", "active", "inactive", "anonymized")
+
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 # Timestamps are stored in UTC. PostgreSQL keeps the offset; SQLite stores naive UTC and the
 # query layer attaches UTC on the way out.
@@ -57,9 +65,57 @@ customers = sa.Table(
     sa.Column("default_billing_address_id", sa.String(36), nullable=True),
     sa.Column("default_shipping_address_id", sa.String(36), nullable=True),
     sa.Column("default_contact_address_id", sa.String(36), nullable=True),
-    # Set at registration while double opt-in is on; cleared by the registration key (or a restore).
-    sa.Column("awaiting_confirmation", sa.Boolean, nullable=False, server_default=sa.false()),
+    # CUSTOMER_STATUSES; pending at registration while double opt-in is on, until the registration
+    # key (or a restore) comes back.
+    sa.Column("status", sa.String(16), nullable=False, server_default="active", index=True),
+    # E.164; unique per store among the customers that have one.
+    sa.Column("phone", sa.String(32), nullable=True),
+    sa.Column("loyalty_card_number", sa.String(64), nullable=True),
+    # Lower-cased card number: uniqueness per store is case-insensitive, enforced by the index below.
+    sa.Column("loyalty_card_key", sa.String(64), nullable=True),
+    # agreement1 is the terms of service (the storefront's acceptedTerms).
+    sa.Column("agreement1", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("agreement2", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("agreement3", sa.Boolean, nullable=False, server_default=sa.false()),
+    # A free label (BO §3 company), both parts or neither.
+    sa.Column("company_name", sa.String(255), nullable=True),
+    sa.Column("company_tax_id", sa.String(64), nullable=True),
+    # Read-only here; filled by levels, points of sale and sellers (BO §4.3).
+    sa.Column("level_id", sa.String(36), nullable=True),
+    sa.Column("manually_assigned_level", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("pos_id", sa.String(36), nullable=True),
+    sa.Column("seller_id", sa.String(36), nullable=True),
+    # Order aggregates in the store's minor units (CB §6.3), fed by order writes.
+    sa.Column("transactions_count", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("transactions_amount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column(
+        "transactions_amount_without_delivery_costs", sa.BigInteger, nullable=False, server_default="0"
+    ),
+    sa.Column("average_transaction_amount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("orders_count", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("last_transaction_date", Timestamp, nullable=True),
+    # Credential changes awaiting confirmation (BO §4.2), and whether an avatar is stored (BO §4.8).
+    sa.Column("pending_email", sa.String(255), nullable=True),
+    sa.Column("pending_phone", sa.String(32), nullable=True),
+    sa.Column("has_avatar", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("store", "email_key", name="uq_customers_store_email_key"),
+    sa.UniqueConstraint("store", "phone", name="uq_customers_store_phone"),
+    sa.UniqueConstraint("store", "loyalty_card_key", name="uq_customers_store_loyalty_card_key"),
+)
+
+# Labels: {key, value} pairs an operator attaches (BO §3); the lower-cased copies serve the search.
+customer_labels = sa.Table(
+    "customer_labels",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("value", sa.String(255), nullable=False),
+    sa.Column("key_lower", sa.String(64), nullable=False),
+    sa.Column("value_lower", sa.String(255), nullable=False),
+    sa.Index(
+        "ix_customer_labels_key_lower_value_lower_customer_id", "key_lower", "value_lower", "customer_id"
+    ),
 )
 
 addresses = sa.Table(
@@ -103,12 +159,21 @@ refresh_tokens = sa.Table(
     sa.Column("rotated_at", Timestamp, nullable=True),
 )
 
+# The customer's history (BO §4.4): one row per write, appended in the write's transaction, numbered
+# by its id. The reference is kept so that the events outlive an erasure (customer_id then NULL).
+# ``values`` holds new values, never a secret; anonymization nulls the personal ones.
 customer_events = sa.Table(
     "customer_events",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
-    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=True, index=True),
+    sa.Column("customer_reference", sa.String(40), nullable=False, index=True),
+    sa.Column("event_type", sa.String(64), nullable=False, index=True),
+    sa.Column("actor_type", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=True),
+    sa.Column("changed_fields", Json, nullable=False),
+    sa.Column("values", Json, nullable=False),
+    sa.Column("points_balance", sa.Numeric(14, 2), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
 )
 

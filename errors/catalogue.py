@@ -65,6 +65,12 @@ METRICS_FORBIDDEN = CatalogueEntry(
     "020", 403, "Metrics are served to loopback clients and to bearers of the metrics token only."
 )
 
+# Back-office (1000-1099): the customer attributes both faces write.
+PHONE_ALREADY_EXISTS = CatalogueEntry("1010", 422, "Customer with this phone number already exists.")
+LOYALTY_CARD_ALREADY_EXISTS = CatalogueEntry(
+    "1011", 422, "Customer with this loyalty card number already exists."
+)
+
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")
 TOKEN_NOT_FOR_STORE = CatalogueEntry("1101", 401, "Access token is not valid for this store.")

@@ -10,6 +10,7 @@ from marshmallow import EXCLUDE, ValidationError, fields, validate
 from marshmallow_jsonapi import Schema
 
 from app.emails import InvalidEmail, normalise_email
+from app.models import Company
 
 __all__ = [
     "BLANK",
@@ -23,6 +24,7 @@ __all__ = [
     "PastDate",
     "String",
     "Boolean",
+    "CompanyField",
 ]
 
 
@@ -72,6 +74,42 @@ def Boolean(**kwargs: Any) -> fields.Boolean:  # noqa: N802
     return _JsonBoolean(
         error_messages={**messages, "invalid": "This value should be of type bool."}, **kwargs
     )
+
+
+class CompanyField(fields.Field):
+    """``{"name": 1-255, "taxId": 1-64}`` or null (BO §3 company); a part missing is 901 at its own
+    pointer (``/data/attributes/company/taxId``)."""
+
+    default_error_messages = {**messages, "invalid": "This value should be of type object."}
+    _PARTS = (("name", "name", 255), ("taxId", "tax_id", 64))
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Company:
+        if not isinstance(value, dict):
+            raise self.make_error("invalid")
+        problems: dict[str, list[str]] = {}
+        parts: dict[str, str] = {}
+        for wire, name, maximum in self._PARTS:
+            part = value.get(wire)
+            if wire not in value:
+                problems[wire] = [messages["required"]]
+            elif not isinstance(part, str):
+                problems[wire] = [BLANK if part is None else "This value should be of type string."]
+            elif not part.strip():
+                problems[wire] = [BLANK]
+            elif "\x00" in part:
+                problems[wire] = ["This value should not contain the NUL character."]
+            elif len(part) > maximum:
+                problems[wire] = [_Length.message_max.format(max=maximum)]
+            else:
+                parts[name] = part
+        if problems:
+            raise ValidationError(problems)
+        return Company(**parts)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return {"name": value.name, "taxId": value.tax_id}
 
 
 class NotBlank(validate.Validator):

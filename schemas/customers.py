@@ -3,8 +3,11 @@
 {"data": {"type": "customers", "id": "DE--25",
           "attributes": {"salutation": "Mr", "firstName": "John", "lastName": "Doe",
                          "email": "jdoe@example.com", "gender": null, "dateOfBirth": null,
-                         "locale": "de_DE", "createdAt": "2026-11-23T09:15:02.694668+00:00",
-                         "updatedAt": "..."},
+                         "locale": "de_DE", "phone": "+493012345678", "loyaltyCardNumber": null,
+                         "agreement1": true, "agreement2": false, "agreement3": false,
+                         "company": {"name": "Muster GmbH", "taxId": "DE123456789"},
+                         "hasAvatar": false, "pendingEmail": null, "pendingPhone": null,
+                         "createdAt": "2026-11-23T09:15:02.694668+00:00", "updatedAt": "..."},
           "links": {"self": "https://shop.example/customers/DE--25"}}}
 """
 
@@ -13,9 +16,20 @@ from __future__ import annotations
 from marshmallow import fields
 
 from app.services.customers import SALUTATIONS
-from schemas.base import Length, NotBlank, OneOf, PastDate, ResourceSchema, String, TrimmedEmail, messages
+from schemas.base import (
+    Boolean,
+    CompanyField,
+    Length,
+    NotBlank,
+    OneOf,
+    PastDate,
+    ResourceSchema,
+    String,
+    TrimmedEmail,
+    messages,
+)
 
-__all__ = ["CustomerSchema", "CUSTOMER_ATTRIBUTES"]
+__all__ = ["CustomerSchema", "CustomerUpdateSchema", "CUSTOMER_ATTRIBUTES", "CUSTOMER_EDITABLE"]
 
 CUSTOMER_ATTRIBUTES = (
     "salutation",
@@ -25,6 +39,15 @@ CUSTOMER_ATTRIBUTES = (
     "gender",
     "dateOfBirth",
     "locale",
+    "phone",
+    "loyaltyCardNumber",
+    "agreement1",
+    "agreement2",
+    "agreement3",
+    "company",
+    "hasAvatar",
+    "pendingEmail",
+    "pendingPhone",
     "createdAt",
     "updatedAt",
 )
@@ -46,6 +69,19 @@ class CustomerSchema(ResourceSchema):
     confirm_password = String(required=True, load_only=True, validate=NotBlank())
     # Glue answers missing, null or false terms with its own code (422): checked by the service.
     accepted_terms = fields.Raw(load_only=True, allow_none=True, error_messages=messages)
+    # Parsed (901 "not a valid phone number") and kept in E.164 by the service, which knows the
+    # default region; null erases it.
+    phone = String(allow_none=True)
+    loyalty_card_number = fields.String(dump_only=True)
+    # agreement1 is the terms accepted at registration (acceptedTerms).
+    agreement1 = fields.Boolean(dump_only=True)
+    # null erases an agreement: back to its default, false.
+    agreement2 = Boolean(allow_none=True)
+    agreement3 = Boolean(allow_none=True)
+    company = CompanyField(allow_none=True)
+    has_avatar = fields.Boolean(dump_only=True)
+    pending_email = fields.String(dump_only=True)
+    pending_phone = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -56,5 +92,23 @@ class CustomerSchema(ResourceSchema):
         self_url_many = "/customers"
 
 
+class CustomerUpdateSchema(CustomerSchema):
+    """What a PATCH may send: as registration, but the salutation may be erased (null), BO §3."""
+
+    salutation = String(allow_none=True, validate=OneOf(SALUTATIONS))
+
+
 # Attributes a PATCH may change (the rest are ignored, as unknown attributes are).
-CUSTOMER_EDITABLE = ("salutation", "first_name", "last_name", "email", "gender", "date_of_birth", "locale")
+CUSTOMER_EDITABLE = (
+    "salutation",
+    "first_name",
+    "last_name",
+    "email",
+    "gender",
+    "date_of_birth",
+    "locale",
+    "phone",
+    "agreement2",
+    "agreement3",
+    "company",
+)

@@ -9,9 +9,9 @@ from errors.oauth import OAUTH_CATALOGUE
 
 def test_codes_are_unique_strings():
     codes = [entry.code for entry in CATALOGUE]
-    # the rows of SF §2, the store codes of CB §9 (1100, 1101), and 020 (a /metrics scraper that is
-    # neither local nor holds the token)
-    assert len(codes) == len(set(codes)) == 36
+    # the rows of SF §2, the store codes of CB §9 (1100, 1101), 020 (a /metrics scraper that is
+    # neither local nor holds the token), and BO §5's phone and loyalty card (1010, 1011)
+    assert len(codes) == len(set(codes)) == 38
     assert all(isinstance(code, str) and code.isdigit() for code in codes)
 
 

@@ -391,6 +391,8 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
         if isinstance(attributes.get("locale"), str):
             language, country = _chance.choice(STORES[0]["locales"]).split("_")
             attributes["locale"] = f"{_any_letter_case(language)}{_chance.choice('-_')}{country.lower()}"
+        if isinstance(attributes.get("phone"), str):  # a valid number no other case used
+            attributes["phone"] = f"+4930{next(_unique) % 100_000_000:08d}"
         born = _date_or_none(attributes.get("dateOfBirth"))
         if born is not None and born >= date.today():
             attributes["dateOfBirth"] = born.replace(year=1990, day=min(born.day, 28)).isoformat()

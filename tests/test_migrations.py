@@ -220,7 +220,13 @@ def test_single_store_data_moves_up_and_down_unchanged_and_stays_reachable(datab
             "log in or be reached until it is"
         )
         after = _snapshot(database_url)
-        assert _without(after["customers"], "default_contact_address_id") == before["customers"]
+        # Every column as it was; awaiting_confirmation became status (0010).
+        kept = [
+            {key: row[key] for key in before["customers"][0] if key != "awaiting_confirmation"}
+            for row in after["customers"]
+        ]
+        assert kept == _without(before["customers"], "awaiting_confirmation")
+        assert [(row["status"], row["agreement1"]) for row in after["customers"]] == [("active", True)] * 3
         assert [row["default_contact_address_id"] for row in after["customers"]] == [
             ADDRESSES[0]["id"],
             None,
@@ -387,3 +393,139 @@ def test_the_alembic_command_and_glue_customers_migrate_move_the_schema_up_and_d
     ]
     assert listed[-1] == "<base> -> 0001" and len(listed) == len(list(_SCRIPTS.walk_revisions()))
     assert "Running downgrade 0001 -> " in to_base.stderr
+
+
+BEFORE_CUSTOMER_ATTRIBUTES = _SCRIPTS.get_revision("0010").down_revision
+
+
+def test_customer_attributes_migration_derives_statuses_and_events_and_goes_back(database_url):
+    """0010: awaiting confirmation → pending, anonymised → anonymized, else active, agreement1 true;
+    the event kind ``anonymized`` → CustomerWasAnonymized with the customer as actor and its reference
+    kept; down again, pending → awaiting_confirmation and the event type back as kind."""
+    config = alembic_config(database_url)
+    emptied = [table.delete() for table in reversed(metadata.sorted_tables)]
+    _execute(database_url, emptied)
+    command.downgrade(config, BEFORE_CUSTOMER_ATTRIBUTES)
+    now = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    old_rows: list[Statement] = [
+        (
+            "INSERT INTO customers (id, store, reference, email, email_key, created_at, updated_at, "
+            "awaiting_confirmation, anonymized_at) VALUES (:id, 'DE', :reference, :email, :email, :now, "
+            ":now, :awaiting, :anonymized_at)",
+            {
+                "id": number,
+                "reference": f"DE--{number}",
+                "email": f"c{number}@example.com",
+                "now": now,
+                "awaiting": awaiting,
+                "anonymized_at": now if anonymized else None,
+            },
+        )
+        for number, awaiting, anonymized in ((1, False, False), (2, True, False), (3, False, True))
+    ]
+    old_rows.append(
+        (
+            "INSERT INTO customer_events (id, customer_id, kind, created_at) "
+            "VALUES (7, 3, 'anonymized', :now)",
+            {"now": now},
+        )
+    )
+    try:
+        _execute(database_url, old_rows)
+        command.upgrade(config, "head")
+        statuses, events = _execute(
+            database_url,
+            [
+                (
+                    "SELECT reference, status, agreement1, agreement2, phone, transactions_count "
+                    "FROM customers ORDER BY id",
+                    {},
+                ),
+                (
+                    "SELECT id, customer_id, customer_reference, event_type, actor_type, actor_id, "
+                    'changed_fields, "values", points_balance FROM customer_events ORDER BY id',
+                    {},
+                ),
+            ],
+        )
+        assert [tuple(row) for row in statuses] == [
+            ("DE--1", "active", True, False, None, 0),
+            ("DE--2", "pending", True, False, None, 0),
+            ("DE--3", "anonymized", True, False, None, 0),
+        ]
+        (event,) = events
+        assert event._asdict() | {
+            "changed_fields": _json(event.changed_fields),
+            "values": _json(event.values),
+        } == {
+            "id": 7,
+            "customer_id": 3,
+            "customer_reference": "DE--3",
+            "event_type": "CustomerWasAnonymized",
+            "actor_type": "customer",
+            "actor_id": "DE--3",
+            "changed_fields": [],
+            "values": {},
+            "points_balance": None,
+        }
+        # Rows of the new shape: a phone and a card unique per store, a label, a typed event.
+        _execute(
+            database_url,
+            [
+                (
+                    "UPDATE customers SET phone = '+4930123456', loyalty_card_number = 'AB-1', "
+                    "loyalty_card_key = 'ab-1' WHERE id = 1",
+                    {},
+                ),
+                (
+                    "INSERT INTO customer_labels (customer_id, key, value, key_lower, value_lower) "
+                    "VALUES (1, 'Tier', 'Gold', 'tier', 'gold')",
+                    {},
+                ),
+                (
+                    "INSERT INTO customer_events (customer_id, customer_reference, event_type, actor_type, "
+                    "actor_id, changed_fields, \"values\", created_at) VALUES (1, 'DE--1', "
+                    "'CustomerWasRegistered', 'customer', 'DE--1', '[\"email\"]', "
+                    '\'{"channel": "storefront"}\', :now)',
+                    {"now": now},
+                ),
+            ],
+        )
+        with pytest.raises(sa.exc.IntegrityError):
+            _execute(database_url, [("UPDATE customers SET phone = '+4930123456' WHERE id = 2", {})])
+        with pytest.raises(sa.exc.IntegrityError):
+            _execute(database_url, [("UPDATE customers SET loyalty_card_key = 'ab-1' WHERE id = 2", {})])
+
+        command.downgrade(config, BEFORE_CUSTOMER_ATTRIBUTES)
+        down_customers, down_events = _execute(
+            database_url,
+            [
+                (
+                    "SELECT reference, awaiting_confirmation, anonymized_at IS NOT NULL "
+                    "FROM customers ORDER BY id",
+                    {},
+                ),
+                ("SELECT id, customer_id, kind FROM customer_events ORDER BY id", {}),
+            ],
+        )
+        assert [(row[0], bool(row[1]), bool(row[2])) for row in down_customers] == [
+            ("DE--1", False, False),
+            ("DE--2", True, False),
+            ("DE--3", False, True),
+        ]
+        # (PostgreSQL's id sequence did not see the explicit id 7, so the new event's number differs.)
+        assert sorted((row[1], row[2]) for row in down_events) == [
+            (1, "CustomerWasRegistered"),
+            (3, "anonymized"),
+        ]
+        assert (7, 3, "anonymized") in [tuple(row) for row in down_events]
+    finally:
+        command.upgrade(config, "head")
+        _execute(database_url, emptied)
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as read outside the app: text on SQLite, decoded on PostgreSQL."""
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value

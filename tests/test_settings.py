@@ -84,11 +84,19 @@ def test_values_are_parsed_by_type():
         ("GLUE_METRICS_TOKEN", "too-short"),
         ("GLUE_METRICS_TOKEN", "a token with spaces in it"),
         ("GLUE_METRICS_PUBLIC", "maybe"),
+        ("GLUE_PHONE_DEFAULT_REGION", "XX"),
+        ("GLUE_PHONE_DEFAULT_REGION", "+49"),
+        ("GLUE_PHONE_DEFAULT_REGION", ""),
     ],
 )
 def test_bad_setting_names_the_variable(variable, value):
     with pytest.raises(SettingsError, match=variable):
         Settings.from_environment({variable: value})
+
+
+def test_the_phone_default_region_is_a_region_code_in_any_letter_case():
+    assert Settings().phone_default_region == "DE"
+    assert Settings.from_environment({"GLUE_PHONE_DEFAULT_REGION": " ch "}).phone_default_region == "CH"
 
 
 def test_operations_settings_are_parsed():

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 
 from app.database import PrecompiledSelect
 
-__all__ = ["is_unique_violation", "mapping", "precompiled"]
+__all__ = ["is_unique_violation", "violated_unique_columns", "mapping", "precompiled"]
 
 
 def precompiled(statement: sa.Executable) -> PrecompiledSelect:
@@ -32,6 +32,14 @@ def is_unique_violation(error: BaseException) -> bool:
     if isinstance(error, asyncpg.exceptions.UniqueViolationError):
         return True
     return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+def violated_unique_columns(error: BaseException) -> str:
+    """Which unique index a violation hit, as text naming its columns: PostgreSQL's constraint name
+    (``uq_customers_store_phone``), SQLite's message (``… failed: customers.store, customers.phone``)."""
+    if isinstance(error, asyncpg.exceptions.UniqueViolationError):
+        return str(error.constraint_name or "")
+    return str(error)
 
 
 def mapping(record: Any) -> dict[str, Any]:

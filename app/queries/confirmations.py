@@ -1,13 +1,15 @@
-"""SQL for the double opt-in: registration keys and the customer's confirmation flag."""
+"""SQL for the double opt-in: registration keys and the pending customer's activation."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from app.database import Database
 from app.tables import customers, registration_keys
 
-__all__ = ["insert_registration_key", "consume_registration_key", "mark_confirmed"]
+__all__ = ["insert_registration_key", "consume_registration_key", "activate_pending", "confirmable_reference"]
 
 
 async def insert_registration_key(db: Database, digest: str, customer_id: int, now: datetime) -> None:
@@ -27,11 +29,22 @@ async def consume_registration_key(db: Database, digest: str, now: datetime) -> 
     return int(row[0]) if row else None
 
 
-async def mark_confirmed(db: Database, customer_id: int, now: datetime) -> bool:
+async def activate_pending(db: Database, customer_id: int, now: datetime) -> str | None:
+    """A pending customer becomes active; its reference, else None (not pending)."""
     row = await db.fetch_one(
         customers.update()
-        .where(customers.c.id == customer_id, customers.c.anonymized_at.is_(None))
-        .values(awaiting_confirmation=False, updated_at=now)
-        .returning(customers.c.id)
+        .where(customers.c.id == customer_id, customers.c.status == "pending")
+        .values(status="active", updated_at=now)
+        .returning(customers.c.reference)
     )
-    return row is not None
+    return str(row[0]) if row else None
+
+
+async def confirmable_reference(db: Database, customer_id: int) -> str | None:
+    """The reference of a customer a registration key still confirms: pending or already active."""
+    row = await db.fetch_one(
+        sa.select(customers.c.reference).where(
+            customers.c.id == customer_id, customers.c.status.in_(("pending", "active"))
+        )
+    )
+    return str(row[0]) if row else None

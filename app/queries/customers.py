@@ -10,26 +10,40 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.clock import as_utc
 from app.database import Database
-from app.models import Credentials, Customer
-from app.queries._common import is_unique_violation, mapping, precompiled
-from app.tables import customer_events, customer_reference_sequences, customers
+from app.models import Company, Credentials, Customer
+from app.queries._common import is_unique_violation, mapping, precompiled, violated_unique_columns
+from app.tables import customer_labels, customer_reference_sequences, customers
 
 __all__ = [
-    "EmailTaken",
+    "AttributeTaken",
     "next_reference_number",
     "insert_customer",
     "customer_by_id",
     "credentials_by_email",
     "update_customer",
     "anonymize_customer",
-    "record_event",
+    "delete_labels",
     "customer_from_row",
     "customer_counts_by_store",
 ]
 
 
-class EmailTaken(Exception):
-    """The store already has a customer with this e-mail (the unique index said so)."""
+class AttributeTaken(Exception):
+    """The store already has a customer with this e-mail, phone or loyalty card number (the unique
+    index said so); ``attribute`` names which: ``email``, ``phone`` or ``loyalty_card_number``."""
+
+    def __init__(self, attribute: str) -> None:
+        super().__init__(attribute)
+        self.attribute = attribute
+
+
+def _taken(error: BaseException) -> AttributeTaken:
+    columns = violated_unique_columns(error)
+    if "loyalty_card" in columns:
+        return AttributeTaken("loyalty_card_number")
+    if "phone" in columns:
+        return AttributeTaken("phone")
+    return AttributeTaken("email")
 
 
 def customer_from_row(row: Any) -> Customer:
@@ -47,6 +61,20 @@ def customer_from_row(row: Any) -> Customer:
         locale=values["locale"],
         created_at=as_utc(values["created_at"]),
         updated_at=as_utc(values["updated_at"]),
+        status=values["status"],
+        phone=values["phone"],
+        loyalty_card_number=values["loyalty_card_number"],
+        agreement1=bool(values["agreement1"]),
+        agreement2=bool(values["agreement2"]),
+        agreement3=bool(values["agreement3"]),
+        company=(
+            Company(values["company_name"], values["company_tax_id"])
+            if values["company_name"] is not None and values["company_tax_id"] is not None
+            else None
+        ),
+        has_avatar=bool(values["has_avatar"]),
+        pending_email=values["pending_email"],
+        pending_phone=values["pending_phone"],
     )
 
 
@@ -65,6 +93,17 @@ CUSTOMER_COLUMNS = [
         "locale",
         "created_at",
         "updated_at",
+        "status",
+        "phone",
+        "loyalty_card_number",
+        "agreement1",
+        "agreement2",
+        "agreement3",
+        "company_name",
+        "company_tax_id",
+        "has_avatar",
+        "pending_email",
+        "pending_phone",
     )
 ]
 
@@ -89,7 +128,7 @@ async def insert_customer(db: Database, values: dict[str, Any]) -> Customer:
         row = await db.fetch_one(customers.insert().values(**values).returning(*CUSTOMER_COLUMNS))
     except Exception as error:
         if is_unique_violation(error):
-            raise EmailTaken from None
+            raise _taken(error) from None
         raise
     return customer_from_row(row)
 
@@ -106,7 +145,7 @@ _CREDENTIALS_BY_EMAIL = precompiled(
         customers.c.id,
         customers.c.reference,
         customers.c.password_hash,
-        customers.c.awaiting_confirmation,
+        customers.c.status,
     ).where(
         customers.c.store == sa.bindparam("store"),
         customers.c.email_key == sa.bindparam("email_key"),
@@ -119,9 +158,7 @@ async def credentials_by_email(db: Database, store: str, email_key: str) -> Cred
     row = await db.fetch_one_precompiled(_CREDENTIALS_BY_EMAIL, store=store, email_key=email_key)
     if row is None:
         return None
-    return Credentials(
-        customer_id=row[0], reference=row[1], password_hash=row[2], awaiting_confirmation=bool(row[3])
-    )
+    return Credentials(customer_id=row[0], reference=row[1], password_hash=row[2], status=row[3])
 
 
 async def set_password_hash(db: Database, customer_id: int, password_hash: str) -> None:
@@ -141,7 +178,7 @@ async def update_customer(db: Database, customer_id: int, changes: dict[str, Any
         )
     except Exception as error:
         if is_unique_violation(error):
-            raise EmailTaken from None
+            raise _taken(error) from None
         raise
     return customer_from_row(row) if row else None
 
@@ -160,16 +197,24 @@ async def anonymize_customer(db: Database, customer_id: int, placeholder_email: 
             gender=None,
             date_of_birth=None,
             locale=None,
+            phone=None,
+            loyalty_card_number=None,
+            loyalty_card_key=None,
+            company_name=None,
+            company_tax_id=None,
+            pending_email=None,
+            pending_phone=None,
             updated_at=now,
             anonymized_at=now,
+            status="anonymized",
         )
         .returning(customers.c.id)
     )
     return row is not None
 
 
-async def record_event(db: Database, customer_id: int, kind: str, now: datetime) -> None:
-    await db.execute(customer_events.insert().values(customer_id=customer_id, kind=kind, created_at=now))
+async def delete_labels(db: Database, customer_id: int) -> None:
+    await db.execute(customer_labels.delete().where(customer_labels.c.customer_id == customer_id))
 
 
 async def customer_counts_by_store(db: Database) -> dict[str, int]:

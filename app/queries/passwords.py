@@ -30,6 +30,7 @@ class Account:
     """What the password rules need of a customer: the hash, and where and how to write to them."""
 
     id: int
+    reference: str
     store: str
     email: str
     first_name: str | None
@@ -40,6 +41,7 @@ class Account:
 
 ACCOUNT_COLUMNS = [
     customers.c.id,
+    customers.c.reference,
     customers.c.store,
     customers.c.email,
     customers.c.first_name,
@@ -78,15 +80,12 @@ async def update_password(
     now: datetime,
     *,
     expected_hash: str | None = None,
-    confirm_email: bool = False,
 ) -> Account | None:
     """Set the hash of a live customer; None when it vanished or (``expected_hash``) changed meanwhile."""
     conditions = [customers.c.id == customer_id, customers.c.anonymized_at.is_(None)]
     if expected_hash is not None:
         conditions.append(customers.c.password_hash == expected_hash)
     values: dict[str, Any] = {"password_hash": password_hash, "updated_at": now}
-    if confirm_email:
-        values["awaiting_confirmation"] = False
     row = await db.fetch_one(
         customers.update().where(*conditions).values(**values).returning(*ACCOUNT_COLUMNS)
     )

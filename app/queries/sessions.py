@@ -98,12 +98,16 @@ _LIVE_SESSION_CUSTOMER = precompiled(
         sessions.c.revoked_at.is_(None),
         customers.c.reference == sa.bindparam("reference"),
         customers.c.anonymized_at.is_(None),
+        # A deactivated customer's tokens fail at once, whatever their expiry.
+        # (A literal in the text: precompiled statements bind only the named parameters.)
+        customers.c.status != sa.literal_column("'inactive'"),
     )
 )
 
 
 async def live_session_customer(db: Database, session_id: str, reference: str) -> Customer | None:
-    """The customer of a session that is neither revoked nor belongs to an anonymised customer."""
+    """The customer of a session that is neither revoked nor belongs to an anonymised or
+    deactivated customer."""
     row = await db.fetch_one_precompiled(_LIVE_SESSION_CUSTOMER, session_id=session_id, reference=reference)
     return customer_from_row(row) if row else None
 
@@ -119,6 +123,7 @@ async def refresh_token_state(db: Database, digest: str, now: datetime) -> Refre
             customers.c.reference,
             customers.c.store,
             customers.c.anonymized_at,
+            customers.c.status,
         )
         .select_from(
             refresh_tokens.join(sessions, sessions.c.id == refresh_tokens.c.session_id).join(
@@ -131,7 +136,12 @@ async def refresh_token_state(db: Database, digest: str, now: datetime) -> Refre
         return None
     values = row._mapping
     expires_at = as_utc(values["expires_at"])
-    usable = values["revoked_at"] is None and values["anonymized_at"] is None and expires_at > now
+    usable = (
+        values["revoked_at"] is None
+        and values["anonymized_at"] is None
+        and values["status"] != "inactive"
+        and expires_at > now
+    )
     return RefreshTokenState(
         session_id=values["session_id"],
         customer_id=values["customer_id"],

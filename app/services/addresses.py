@@ -18,8 +18,9 @@ from typing import Any
 
 from app.clock import utc_now
 from app.database import Database
-from app.models import Address, DefaultAddresses
+from app.models import Actor, Address, Customer, DefaultAddresses
 from app.queries import addresses as queries
+from app.services import history
 from errors import ApiError, catalogue
 
 __all__ = ["AddressService"]
@@ -44,6 +45,31 @@ def _next_defaults(
     return DefaultAddresses(**moved)
 
 
+async def _record(
+    db: Database,
+    owner: Customer,
+    event_type: str,
+    address_id: str,
+    fields: dict[str, Any],
+    actor: Actor | None,
+    now: Any,
+) -> None:
+    """The address event of a write: the address's id and the attributes sent, with their values."""
+    names = [history.wire_name(name) for name in fields]
+    await history.record(
+        db,
+        owner,
+        event_type,
+        actor or Actor.customer(owner.reference),
+        now,
+        changed_fields=names,
+        values={
+            "addressId": address_id,
+            **{history.wire_name(name): value for name, value in fields.items()},
+        },
+    )
+
+
 class AddressService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -65,8 +91,10 @@ class AddressService:
             raise ApiError(catalogue.ADDRESS_NOT_FOUND)
         return address
 
-    async def create(self, customer_id: int, fields: dict[str, Any]) -> Address:
-        """Absent flags mean true; a customer without a default gets this address as it."""
+    async def create(self, owner: Customer, fields: dict[str, Any], actor: Actor | None = None) -> Address:
+        """Absent flags mean true; a customer without a default gets this address as it
+        (CustomerAddressWasAdded joins the write)."""
+        customer_id = owner.id
         values = {key: value for key, value in fields.items() if not key.startswith("is_default")}
         now = utc_now()
         values.update(id=str(uuid.uuid4()), customer_id=customer_id, created_at=now, updated_at=now)
@@ -77,13 +105,21 @@ class AddressService:
             stored = await queries.insert_address(self._db, values)
             defaults = _next_defaults(current, stored["id"], fields, absent=True)
             await queries.set_default_addresses(self._db, customer_id, defaults)
+            await _record(
+                self._db, owner, history.CUSTOMER_ADDRESS_WAS_ADDED, stored["id"], fields, actor, now
+            )
         return queries.with_defaults(stored, defaults)
 
-    async def update(self, customer_id: int, address_id: str, fields: dict[str, Any]) -> Address:
-        """PATCH writes only what was sent; true moves a default here, false leaves it where it is."""
+    async def update(
+        self, owner: Customer, address_id: str, fields: dict[str, Any], actor: Actor | None = None
+    ) -> Address:
+        """PATCH writes only what was sent; true moves a default here, false leaves it where it is
+        (CustomerAddressWasUpdated joins the write)."""
+        customer_id = owner.id
         await self.get(customer_id, address_id)
         values = {key: value for key, value in fields.items() if not key.startswith("is_default")}
-        values["updated_at"] = utc_now()
+        now = utc_now()
+        values["updated_at"] = now
         async with self._db.transaction():
             current = await queries.lock_default_addresses(self._db, customer_id)
             stored = (
@@ -94,10 +130,15 @@ class AddressService:
             defaults = _next_defaults(current, address_id, fields, absent=None)
             if defaults != current:
                 await queries.set_default_addresses(self._db, customer_id, defaults)
+            await _record(
+                self._db, owner, history.CUSTOMER_ADDRESS_WAS_UPDATED, address_id, fields, actor, now
+            )
         return queries.with_defaults(stored, defaults)
 
-    async def delete(self, customer_id: int, address_id: str) -> None:
-        """Deleting a default address clears that pointer; an unknown id is 404."""
+    async def delete(self, owner: Customer, address_id: str, actor: Actor | None = None) -> None:
+        """Deleting a default address clears that pointer; an unknown id is 404
+        (CustomerAddressWasRemoved joins the write)."""
+        customer_id = owner.id
         if not _ADDRESS_ID.fullmatch(address_id):
             raise ApiError(catalogue.ADDRESS_NOT_FOUND)
         async with self._db.transaction():
@@ -112,3 +153,6 @@ class AddressService:
             )
             if remaining != current:
                 await queries.set_default_addresses(self._db, customer_id, remaining)
+            await _record(
+                self._db, owner, history.CUSTOMER_ADDRESS_WAS_REMOVED, address_id, {}, actor, utc_now()
+            )

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from app.clock import utc_now
 from app.database import Database
 from app.keys import key_digest, link_with_token, new_key
 from app.mail import MailKind, Outbox, render_mail
-from app.models import Customer
+from app.models import Actor, Customer
 from app.queries import confirmations as queries
+from app.services import history
 from app.settings import Settings
 from app.stores import Store
 from errors import ApiError, catalogue
 
-__all__ = ["ConfirmationService"]
+__all__ = ["ConfirmationService", "activate_by_email"]
+
+
+async def activate_by_email(db: Database, customer_id: int, now: datetime) -> bool:
+    """A pending customer proved its mailbox (a registration or restore key): it becomes active and
+    CustomerWasActivated (method email) is recorded, in the caller's transaction. False when the
+    customer was not pending."""
+    reference = await queries.activate_pending(db, customer_id, now)
+    if reference is None:
+        return False
+    await history.record(
+        db,
+        _Subject(customer_id, reference),
+        history.CUSTOMER_WAS_ACTIVATED,
+        Actor.customer(reference),
+        now,
+        changed_fields=["status"],
+        values={"status": "active", "method": "email"},
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class _Subject:
+    id: int
+    reference: str
 
 
 class ConfirmationService:
@@ -41,9 +70,14 @@ class ConfirmationService:
         self._outbox.wake()
 
     async def confirm(self, registration_key: str) -> None:
-        """A key confirms once, whichever store it is sent in; unknown or used keys are 423."""
+        """A key confirms once, whichever store it is sent in; unknown or used keys, and keys of a
+        customer deactivated or anonymized since, are 423. A pending customer becomes active
+        (CustomerWasActivated, method email); one already active (a restore confirmed it) stays."""
         now = utc_now()
         async with self._db.transaction():
             customer_id = await queries.consume_registration_key(self._db, key_digest(registration_key), now)
-            if customer_id is None or not await queries.mark_confirmed(self._db, customer_id, now):
+            if customer_id is None:
+                raise ApiError(catalogue.CONFIRMATION_CODE_INVALID)
+            activated = await activate_by_email(self._db, customer_id, now)
+            if not activated and await queries.confirmable_reference(self._db, customer_id) is None:
                 raise ApiError(catalogue.CONFIRMATION_CODE_INVALID)

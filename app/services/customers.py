@@ -1,4 +1,4 @@
-"""Customers: registration, profile changes and anonymisation."""
+"""Customers: registration, profile changes and anonymisation, each with its history event."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from typing import Any
 from app.clock import utc_now
 from app.database import Database
 from app.emails import email_key, normalise_email
-from app.models import Customer
+from app.models import Actor, Company, Customer
 from app.passwords import PasswordHasherService, password_policy_violations
+from app.phones import InvalidPhone, normalise_phone
 from app.queries import addresses as address_queries
 from app.queries import customers as queries
 from app.queries import sessions as session_queries
+from app.services import history
 from app.services.confirmations import ConfirmationService
 from app.settings import Settings
 from app.stores import Store
@@ -41,9 +43,51 @@ class Registration:
     # most preferred first) the store speaks decides, else the store's default.
     locale: str | None = None
     language_ranges: tuple[str, ...] = ()
+    phone: str | None = None
+    agreement2: bool = False
+    agreement3: bool = False
+    company: Company | None = None
 
 
 LOCALE_ATTRIBUTE = "locale"
+PHONE_ATTRIBUTE = "phone"
+INVALID_PHONE = "This value is not a valid phone number."
+
+# What a registration's event shows (never the password, which only changedFields names).
+_REGISTERED_VALUES = (
+    "salutation",
+    "first_name",
+    "last_name",
+    "email",
+    "gender",
+    "date_of_birth",
+    "locale",
+    "phone",
+    "agreement1",
+    "agreement2",
+    "agreement3",
+    "company",
+)
+
+_TAKEN = {
+    "email": catalogue.CUSTOMER_ALREADY_EXISTS,
+    "phone": catalogue.PHONE_ALREADY_EXISTS,
+    "loyalty_card_number": catalogue.LOYALTY_CARD_ALREADY_EXISTS,
+}
+
+
+def _refuse_taken(taken: queries.AttributeTaken) -> ApiError:
+    return ApiError(_TAKEN[taken.attribute])
+
+
+def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
+    """Attribute values as columns: the company is two."""
+    values = dict(changes)
+    if "company" in values:
+        company = values.pop("company")
+        values["company_name"] = company.name if company else None
+        values["company_tax_id"] = company.tax_id if company else None
+    return values
 
 
 def store_locale(store: Store, requested: str) -> str:
@@ -80,17 +124,26 @@ class CustomerService:
         if password != confirm_password:
             raise ApiError(catalogue.PASSWORDS_DO_NOT_MATCH, field=attribute)
 
-    async def register(self, registration: Registration, store: Store) -> Customer:
-        """A customer of ``store``: its reference from the store's sequence, its e-mail unique in the
-        store. Checks: locale 901, then Glue's order: gender 414, terms 422, policy 901,
-        confirmation 406, e-mail 400.
+    def phone(self, value: str) -> str:
+        """``value`` in E.164, read in GLUE_PHONE_DEFAULT_REGION without a leading + (else 901)."""
+        try:
+            return normalise_phone(value, self._settings.phone_default_region)
+        except InvalidPhone:
+            raise ApiError.invalid(PHONE_ATTRIBUTE, INVALID_PHONE) from None
 
-        With double opt-in on, the registration key and its mail join the registration's transaction.
+    async def register(self, registration: Registration, store: Store) -> Customer:
+        """A customer of ``store``: its reference from the store's sequence, its e-mail and phone
+        unique in the store. Checks: locale and phone 901, then Glue's order: gender 414, terms 422,
+        policy 901, confirmation 406; then e-mail 400, phone 1010.
+
+        Starts pending while confirmation is required (the registration key and its mail join the
+        registration's transaction), else active; CustomerWasRegistered joins it too.
         """
         if registration.locale is not None:
             locale = store_locale(store, registration.locale)
         else:
             locale = store.negotiate_locale(registration.language_ranges)
+        phone = self.phone(registration.phone) if registration.phone is not None else None
         if registration.gender is not None and registration.gender not in GENDERS:
             raise ApiError(catalogue.INVALID_GENDER)
         if registration.accepted_terms is not True:
@@ -116,51 +169,100 @@ class CustomerService:
                         "gender": registration.gender,
                         "date_of_birth": registration.date_of_birth,
                         "locale": locale,
-                        "awaiting_confirmation": double_opt_in,
+                        "status": "pending" if double_opt_in else "active",
+                        "phone": phone,
+                        "agreement1": True,
+                        "agreement2": registration.agreement2,
+                        "agreement3": registration.agreement3,
+                        **_column_values({"company": registration.company}),
                         "created_at": now,
                         "updated_at": now,
                     },
                 )
+                await history.record(
+                    self._db,
+                    customer,
+                    history.CUSTOMER_WAS_REGISTERED,
+                    Actor.customer(customer.reference),
+                    now,
+                    changed_fields=[*map(history.wire_name, _REGISTERED_VALUES), "password"],
+                    values={
+                        **{history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES},
+                        "channel": "storefront",
+                    },
+                )
                 if double_opt_in:
                     await self._confirmations.issue(customer, store)
-        except queries.EmailTaken:
-            raise ApiError(catalogue.CUSTOMER_ALREADY_EXISTS) from None
+        except queries.AttributeTaken as taken:
+            raise _refuse_taken(taken) from None
         if double_opt_in:
             self._confirmations.deliver_after_commit()
         return customer
 
-    async def update(self, customer: Customer, changes: dict[str, Any], store: Store) -> Customer:
-        """PATCH writes only the attributes sent (locale 901, gender 414, e-mail 400); a customer gone
+    async def update(
+        self, customer: Customer, changes: dict[str, Any], store: Store, actor: Actor | None = None
+    ) -> Customer:
+        """PATCH writes only the attributes sent (locale and phone 901, gender 414; e-mail 400,
+        phone 1010); null erases an optional one (an agreement back to false); a customer gone
         meanwhile is 410. Any write also stores the customer's locale resolved, so a legacy value
-        (a bare language, NULL) is rewritten as one of the store's locales."""
+        (a bare language, NULL) is rewritten as one of the store's locales. The attributes that
+        changed, with their new values, are the CustomerDetailsWereUpdated event of the write."""
         values = dict(changes)
         if LOCALE_ATTRIBUTE in values:
             values[LOCALE_ATTRIBUTE] = store_locale(store, values[LOCALE_ATTRIBUTE])
+        if values.get(PHONE_ATTRIBUTE) is not None:
+            values[PHONE_ATTRIBUTE] = self.phone(values[PHONE_ATTRIBUTE])
         if "gender" in values and values["gender"] is not None and values["gender"] not in GENDERS:
             raise ApiError(catalogue.INVALID_GENDER)
+        for agreement in ("agreement2", "agreement3"):
+            if agreement in values and values[agreement] is None:
+                values[agreement] = False
         if not values:
             return customer
         values.setdefault(LOCALE_ATTRIBUTE, store.resolve_locale(customer.locale))
         if "email" in values:
             values["email"] = normalise_email(values["email"])
-            values["email_key"] = email_key(values["email"])
-        values["updated_at"] = utc_now()
+        changed = {name: value for name, value in values.items() if getattr(customer, name) != value}
+        columns = _column_values(values)
+        if "email" in columns:
+            columns["email_key"] = email_key(columns["email"])
+        now = utc_now()
+        columns["updated_at"] = now
         try:
             async with self._db.transaction():
-                updated = await queries.update_customer(self._db, customer.id, values)
-        except queries.EmailTaken:
-            raise ApiError(catalogue.CUSTOMER_ALREADY_EXISTS) from None
+                updated = await queries.update_customer(self._db, customer.id, columns)
+                if updated is not None and changed:
+                    await history.record(
+                        self._db,
+                        updated,
+                        history.CUSTOMER_DETAILS_WERE_UPDATED,
+                        actor or Actor.customer(customer.reference),
+                        now,
+                        changed_fields=[history.wire_name(name) for name in changed],
+                        values={history.wire_name(name): value for name, value in changed.items()},
+                    )
+        except queries.AttributeTaken as taken:
+            raise _refuse_taken(taken) from None
         if updated is None:
             raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
         return updated
 
-    async def anonymize(self, customer: Customer) -> None:
-        """Erase personal data and addresses, free the e-mail, end every session, record the event."""
+    async def anonymize(self, customer: Customer, actor: Actor | None = None) -> None:
+        """Erase personal data and addresses, free the e-mail, end every session, record the event;
+        the personal values of the customer's past events are nulled (the events stay)."""
         now = utc_now()
         placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
         async with self._db.transaction():
             if not await queries.anonymize_customer(self._db, customer.id, placeholder, now):
                 raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
             await address_queries.delete_customer_addresses(self._db, customer.id)
+            await queries.delete_labels(self._db, customer.id)
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
-            await queries.record_event(self._db, customer.id, "anonymized", now)
+            await history.scrub_personal_values(self._db, customer)
+            await history.record(
+                self._db,
+                customer,
+                history.CUSTOMER_WAS_ANONYMIZED,
+                actor or Actor.customer(customer.reference),
+                now,
+            )

@@ -11,11 +11,13 @@ from app.clock import utc_now
 from app.database import Database
 from app.keys import key_digest, link_with_token, new_key
 from app.mail import MailKind, Outbox, OutgoingMail, render_mail
-from app.models import Principal
+from app.models import Actor, Principal
 from app.passwords import PasswordHasherService
 from app.queries import passwords as queries
 from app.queries import sessions as session_queries
 from app.queries.passwords import Account
+from app.services import history
+from app.services.confirmations import activate_by_email
 from app.services.customers import CustomerService, email_key
 from app.services.limiter import AttemptLimiter, Limited
 from app.settings import Settings, link_origin
@@ -31,6 +33,7 @@ LINK_ATTRIBUTE = "confirmationBaseUrl"
 # Rendered for unknown e-mails so both paths do the same work; never stored, never sent.
 _NOBODY = Account(
     id=0,
+    reference="",
     store="",
     email="nobody@example.invalid",
     first_name=None,
@@ -38,6 +41,19 @@ _NOBODY = Account(
     locale=None,
     password_hash=None,
 )
+
+
+async def _record_password_change(db: Database, account: Account, method: str, now: datetime) -> None:
+    """PasswordWasChanged: the field's name and how, never the password or its hash."""
+    await history.record(
+        db,
+        account,
+        history.PASSWORD_WAS_CHANGED,
+        Actor.customer(account.reference),
+        now,
+        changed_fields=["password"],
+        values={"method": method},
+    )
 
 
 def _display_name(account: Account) -> str:
@@ -85,6 +101,7 @@ class PasswordService:
             await session_queries.revoke_customer_sessions(
                 self._db, account.id, now, keep_session_id=principal.session_id
             )
+            await _record_password_change(self._db, updated, "change", now)
             await self._outbox.enqueue(self._changed_notice(updated, now))
         self._outbox.wake()
 
@@ -170,15 +187,17 @@ class PasswordService:
         now = self._now()
         async with self._db.transaction():
             customer_id = await queries.consume_restore_key(self._db, key_digest(restore_key), now)
-            # Following the mailed link proves the mailbox: it confirms a pending registration too.
             account = (
-                await queries.update_password(self._db, customer_id, password_hash, now, confirm_email=True)
+                await queries.update_password(self._db, customer_id, password_hash, now)
                 if customer_id is not None
                 else None
             )
             if account is None:
                 raise ApiError(catalogue.RESTORE_KEY_INVALID)
+            # Following the mailed link proves the mailbox: it confirms a pending registration too.
+            await activate_by_email(self._db, account.id, now)
             await session_queries.revoke_customer_sessions(self._db, account.id, now)
+            await _record_password_change(self._db, account, "restore", now)
             await self._outbox.enqueue(self._changed_notice(account, now))
         self._outbox.wake()
 

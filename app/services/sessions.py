@@ -68,8 +68,9 @@ class SessionService:
         token names the store, ``issuer`` and the OAuth ``client_id``.
 
         Failed logins are limited per account of the store and per client address (raises
-        Limited); unknown e-mails cost one argon2 verification, as known ones do; so does an
-        unconfirmed customer while double opt-in is on, refused like wrong credentials."""
+        Limited); unknown e-mails cost one argon2 verification, as known ones do; so does a
+        customer that is not active (pending its confirmation, or deactivated), refused like wrong
+        credentials (BO §3.1)."""
         account = email_key(username)
         account_key = "login-account:" + key_digest(f"{store.code}\n{account}")
         attempt = await self._limiter.begin(
@@ -87,8 +88,8 @@ class SessionService:
             raise
         if not verified or credentials is None:
             raise LoginFailed  # the attempt stays counted
-        if credentials.awaiting_confirmation and self._settings.confirmation_required:
-            raise LoginFailed
+        if credentials.status != "active":
+            raise LoginFailed  # pending (unconfirmed), or deactivated (BO §3.1)
         await self._limiter.succeeded(attempt, reset_keys=(account_key,))
         if password_hash and self._hasher.needs_rehash(password_hash):
             # The upgrade waits for a quieter moment (the next login) rather than failing this one.

@@ -71,7 +71,7 @@ async def create_address(request: Request) -> Response:
     customer = principal(request).customer
     attributes = await jsonapi.read_attributes(request, TYPE)
     fields = jsonapi.load_attributes(AddressSchema, TYPE, attributes)
-    address = await services(request).addresses.create(customer.id, fields)
+    address = await services(request).addresses.create(customer, fields)
     reference = customer.reference
     location = (
         f"{schema_for(request, AddressSchema, customer_reference=reference).collection_url()}/{address.id}"
@@ -84,11 +84,11 @@ async def update_address(request: Request) -> Response:
     address_id = request.path_params["address_id"]
     attributes = await jsonapi.read_attributes(request, TYPE, address_id)
     fields = jsonapi.load_attributes(AddressSchema, TYPE, attributes, partial=True)
-    address = await services(request).addresses.update(customer.id, address_id, fields)
+    address = await services(request).addresses.update(customer, address_id, fields)
     return _respond(request, customer.reference, address)
 
 
 async def delete_address(request: Request) -> Response:
     customer = principal(request).customer
-    await services(request).addresses.delete(customer.id, request.path_params["address_id"])
+    await services(request).addresses.delete(customer, request.path_params["address_id"])
     return jsonapi.empty_response()

@@ -12,7 +12,7 @@ from app.models import Customer
 from app.services.customers import Registration
 from resources._rendering import only_fields, schema_for, wire_fields
 from resources.storefront.addresses import ADDRESS_FIELDS, render_addresses
-from schemas.customers import CUSTOMER_EDITABLE, CustomerSchema
+from schemas.customers import CUSTOMER_EDITABLE, CustomerSchema, CustomerUpdateSchema
 
 __all__ = [
     "create_customer",
@@ -73,6 +73,10 @@ async def create_customer(request: Request) -> Response:
             date_of_birth=loaded.get("date_of_birth"),
             locale=loaded.get("locale"),
             language_ranges=language_ranges(request.headers.get("accept-language")),
+            phone=loaded.get("phone"),
+            agreement2=bool(loaded.get("agreement2")),
+            agreement3=bool(loaded.get("agreement3")),
+            company=loaded.get("company"),
         ),
         request_store(request),
     )
@@ -91,7 +95,7 @@ async def get_customer(request: Request) -> Response:
 async def update_customer(request: Request) -> Response:
     reference = request.path_params["reference"]
     attributes = await jsonapi.read_attributes(request, TYPE, reference)
-    loaded = jsonapi.load_attributes(CustomerSchema, TYPE, attributes, partial=True)
+    loaded = jsonapi.load_attributes(CustomerUpdateSchema, TYPE, attributes, partial=True)
     changes = {name: value for name, value in loaded.items() if name in CUSTOMER_EDITABLE}
     customer = await services(request).customers.update(
         principal(request).customer, changes, request_store(request)

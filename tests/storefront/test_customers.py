@@ -27,6 +27,15 @@ ATTRIBUTES = {
     "gender",
     "dateOfBirth",
     "locale",
+    "phone",
+    "loyaltyCardNumber",
+    "agreement1",
+    "agreement2",
+    "agreement3",
+    "company",
+    "hasAvatar",
+    "pendingEmail",
+    "pendingPhone",
     "createdAt",
     "updatedAt",
 }
@@ -453,10 +462,11 @@ class TestAnonymize:
             values["gender"] is None and values["date_of_birth"] is None and values["password_hash"] is None
         )
         assert values["email"].endswith("@anonymized.invalid") and values["anonymized_at"] is not None
+        assert values["status"] == "anonymized"
         events = await db.fetch_all(
-            sa.select(customer_events.c.kind).where(customer_events.c.customer_id == values["id"])
+            sa.select(customer_events.c.event_type).where(customer_events.c.customer_id == values["id"])
         )
-        assert [event[0] for event in events] == ["anonymized"]
+        assert [event[0] for event in events][-1] == "CustomerWasAnonymized"
 
     async def test_delete_foreign_customer_is_411(self, client):
         other = await register(client)

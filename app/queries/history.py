@@ -1,0 +1,100 @@
+"""SQL for the customer history: append an event, read a customer's events, rewrite their values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.clock import as_utc
+from app.database import Database
+from app.models import Actor, HistoryEvent
+from app.queries._common import mapping
+from app.tables import customer_events
+
+__all__ = ["append_event", "events_of_customer", "rewrite_values"]
+
+
+def _json(value: Any) -> Any:
+    # The JSON columns come back decoded from SQLAlchemy's JSON type, or as text from a raw driver.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _event_from_row(row: Any) -> HistoryEvent:
+    values = mapping(row)
+    balance = values["points_balance"]
+    return HistoryEvent(
+        id=int(values["id"]),
+        customer_id=values["customer_id"],
+        customer_reference=values["customer_reference"],
+        event_type=values["event_type"],
+        actor=Actor(values["actor_type"], values["actor_id"]),
+        changed_fields=list(_json(values["changed_fields"])),
+        values=dict(_json(values["values"])),
+        points_balance=None if balance is None else f"{balance:.2f}",
+        created_at=as_utc(values["created_at"]),
+    )
+
+
+async def append_event(
+    db: Database,
+    *,
+    customer_id: int,
+    customer_reference: str,
+    event_type: str,
+    actor: Actor,
+    changed_fields: list[str],
+    values: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Insert one event; its sequence number."""
+    row = await db.fetch_one(
+        customer_events.insert()
+        .values(
+            customer_id=customer_id,
+            customer_reference=customer_reference,
+            event_type=event_type,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            changed_fields=changed_fields,
+            values=values,
+            created_at=now,
+        )
+        .returning(customer_events.c.id)
+    )
+    return int(row[0])
+
+
+async def events_of_customer(db: Database, customer_id: int) -> list[HistoryEvent]:
+    """A customer's events, oldest first."""
+    rows = await db.fetch_all(
+        sa.select(customer_events)
+        .where(customer_events.c.customer_id == customer_id)
+        .order_by(customer_events.c.id)
+    )
+    return [_event_from_row(row) for row in rows]
+
+
+async def rewrite_values(
+    db: Database, customer_id: int, rewrite: Callable[[dict[str, Any]], dict[str, Any]]
+) -> int:
+    """Replace the ``values`` of each of a customer's events by ``rewrite(values)`` where that
+    differs; how many events changed. Runs in the caller's transaction."""
+    rows = await db.fetch_all(
+        sa.select(customer_events.c.id, customer_events.c["values"]).where(
+            customer_events.c.customer_id == customer_id
+        )
+    )
+    changed = 0
+    for row in rows:
+        current = dict(_json(row[1]))
+        rewritten = rewrite(current)
+        if rewritten != current:
+            await db.execute(
+                customer_events.update().where(customer_events.c.id == row[0]).values(values=rewritten)
+            )
+            changed += 1
+    return changed
