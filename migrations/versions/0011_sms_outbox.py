@@ -4,7 +4,7 @@ Existing rows are mail. A text's recipient is an E.164 number and its text sits 
 erased once sent like a mail's bodies.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
