@@ -65,6 +65,19 @@ METRICS_FORBIDDEN = CatalogueEntry(
     "020", 403, "Metrics are served to loopback clients and to bearers of the metrics token only."
 )
 
+# Back-office (BO §5): operators, permissions, integration clients.
+INSUFFICIENT_PERMISSIONS = CatalogueEntry("1000", 403, "Insufficient permissions.")
+FOREIGN_POINT_OF_SALE = CatalogueEntry("1001", 403, "Customer belongs to another point of sale.")
+OPERATOR_NOT_FOUND = CatalogueEntry("1002", 404, "Operator not found.")
+OPERATOR_ALREADY_EXISTS = CatalogueEntry("1003", 422, "Operator with this email already exists.")
+OWN_OPERATOR_RECORD = CatalogueEntry(
+    "1004", 422, "Operators cannot deactivate, delete, demote or reset themselves."
+)
+LAST_OPERATOR_ADMINISTRATOR = CatalogueEntry(
+    "1005", 422, "At least one active administrator with operators:write must remain."
+)
+INTEGRATION_CLIENT_NOT_FOUND = CatalogueEntry("1009", 404, "Integration client not found.")
+
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")
 TOKEN_NOT_FOR_STORE = CatalogueEntry("1101", 401, "Access token is not valid for this store.")

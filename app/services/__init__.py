@@ -8,9 +8,13 @@ from app.database import Database
 from app.mail import Outbox
 from app.passwords import PasswordHasherService
 from app.services.addresses import AddressService
+from app.services.audit import AuditService
 from app.services.confirmations import ConfirmationService
 from app.services.customers import CustomerService
+from app.services.integration_clients import IntegrationClientService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
+from app.services.operator_sessions import OperatorSessionService
+from app.services.operators import OperatorService
 from app.services.passwords import PasswordService
 from app.services.sessions import SessionService
 from app.settings import Settings
@@ -35,6 +39,10 @@ class Services:
     outbox: Outbox
     passwords: PasswordService
     confirmations: ConfirmationService
+    audit: AuditService
+    operators: OperatorService
+    operator_sessions: OperatorSessionService
+    integration_clients: IntegrationClientService
 
 
 def build_services(settings: Settings) -> Services:
@@ -45,6 +53,7 @@ def build_services(settings: Settings) -> Services:
     outbox = Outbox(db, settings)
     confirmations = ConfirmationService(db, settings, outbox)
     customers = CustomerService(db, settings, hasher, confirmations)
+    audit = AuditService(db)
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -66,4 +75,8 @@ def build_services(settings: Settings) -> Services:
             AttemptLimiter(limiter_store, settings.forgotten_password_limit_window),
         ),
         confirmations=confirmations,
+        audit=audit,
+        operators=OperatorService(db, settings, hasher, audit),
+        operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit),
+        integration_clients=IntegrationClientService(db, settings, audit),
     )
