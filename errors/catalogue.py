@@ -67,7 +67,6 @@ METRICS_FORBIDDEN = CatalogueEntry(
 
 # Back-office (BO §5): operators, permissions, integration clients.
 INSUFFICIENT_PERMISSIONS = CatalogueEntry("1000", 403, "Insufficient permissions.")
-FOREIGN_POINT_OF_SALE = CatalogueEntry("1001", 403, "Customer belongs to another point of sale.")
 OPERATOR_NOT_FOUND = CatalogueEntry("1002", 404, "Operator not found.")
 OPERATOR_ALREADY_EXISTS = CatalogueEntry("1003", 422, "Operator with this email already exists.")
 OWN_OPERATOR_RECORD = CatalogueEntry(
