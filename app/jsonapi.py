@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import quote
 
 from marshmallow import ValidationError
-from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -305,7 +304,8 @@ def parse_cursor_query(request: Request, filters: Iterable[str]) -> CursorPage:
     cursor = ""
     named: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
-        if name in seen:
+        # A NUL is no text a database column compares with; PostgreSQL refuses it outright.
+        if name in seen or "\x00" in value:
             raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
         seen.add(name)
         match = _FILTER_PARAMETER.match(name)
@@ -329,19 +329,24 @@ def parse_cursor_query(request: Request, filters: Iterable[str]) -> CursorPage:
 def cursor_links(
     request: Request, page: CursorPage, next_position: Any, public_base_url: str
 ) -> dict[str, Any]:
-    """``self`` and ``next`` (null at the end) of a cursor-paged collection."""
-    url = URL(base_url(request, public_base_url) + request.url.path)
-    query = request.url.query
-    links: dict[str, Any] = {"self": str(url.replace(query=query)) if query else str(url), "next": None}
+    """``self`` and ``next`` (null at the end) of a cursor-paged collection; the query percent-encoded
+    as RFC 3986 wants it (``page%5Blimit%5D``)."""
+    url = base_url(request, public_base_url) + request.url.path
+    parameters = list(request.query_params.multi_items())
+    links: dict[str, Any] = {"self": _with_query(url, parameters), "next": None}
     if next_position is not None:
-        parameters = [
-            (name, value) for name, value in request.query_params.multi_items() if name != "page[cursor]"
-        ]
-        parameters.append(("page[cursor]", _encode_cursor(next_position, page.fingerprint())))
-        links["next"] = f"{url}?" + "&".join(
-            f"{quote(name, safe='[]')}={quote(value)}" for name, value in parameters
-        )
+        following = [(name, value) for name, value in parameters if name != "page[cursor]"]
+        following.append(("page[cursor]", _encode_cursor(next_position, page.fingerprint())))
+        links["next"] = _with_query(url, following)
     return links
+
+
+def _with_query(url: str, parameters: list[tuple[str, str]]) -> str:
+    if not parameters:
+        return url
+    return (
+        url + "?" + "&".join(f"{quote(name, safe='')}={quote(value, safe='')}" for name, value in parameters)
+    )
 
 
 def add_included(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from schemas.backoffice.operators import _codes
+from schemas.backoffice.operators import code_list
 from schemas.base import Length, NotBlank, ResourceSchema, String
 
 __all__ = ["IntegrationClientSchema"]
@@ -20,8 +20,8 @@ __all__ = ["IntegrationClientSchema"]
 class IntegrationClientSchema(ResourceSchema):
     id = fields.String(dump_only=True)
     name = String(required=True, validate=[NotBlank(), Length(1, 100)])
-    permissions = _codes(required=True)
-    stores = _codes(allow_none=True)
+    permissions = code_list(required=True)
+    stores = code_list(allow_none=True)
     active = fields.Boolean(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)

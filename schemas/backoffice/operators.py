@@ -17,10 +17,10 @@ from marshmallow import fields
 from app.services.operators import ROLES
 from schemas.base import Boolean, Length, NotBlank, OneOf, ResourceSchema, String, TrimmedEmail, messages
 
-__all__ = ["OperatorSchema", "OperatorPasswordSchema"]
+__all__ = ["OperatorSchema", "OperatorPasswordSchema", "code_list"]
 
 
-def _codes(**kwargs: object) -> fields.List:
+def code_list(**kwargs: object) -> fields.List:
     return fields.List(
         String(validate=NotBlank()),
         error_messages={**messages, "invalid": "This value should be of type array."},
@@ -38,8 +38,8 @@ class OperatorSchema(ResourceSchema):
     last_name = String(required=True, validate=[NotBlank(), Length(1, 100)])
     phone = String(allow_none=True, validate=Length(None, 32))
     role = String(required=True, validate=OneOf(ROLES))
-    permissions = _codes()
-    stores = _codes(allow_none=True)
+    permissions = code_list()
+    stores = code_list(allow_none=True)
     pos_id = String(allow_none=True, validate=Length(None, 36))
     allow_point_transfer = Boolean()
     active = fields.Boolean(dump_only=True)

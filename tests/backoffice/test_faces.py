@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from app.settings import Settings, SettingsError
 from tests.backoffice.helpers import logged_in_operator
 from tests.helpers import bearer, error, registered_customer
 
@@ -44,3 +46,13 @@ async def test_a_process_serving_only_the_storefront_answers_back_office_paths_4
     app = app_factory(faces=("storefront",))
     assert (await _get(app, "/backoffice/operators")).json() == {"errors": [error(404, "007", "Not found.")]}
     assert (await _get(app, "/stores")).status_code == 200
+
+
+def test_glue_faces_names_one_or_both_faces_and_a_bad_value_stops_the_start():
+    assert Settings.from_environment({"GLUE_FACES": "backoffice"}).faces == ("backoffice",)
+    assert Settings.from_environment({}).faces == ("storefront", "backoffice")
+    for bad in ("", "admin", "storefront,storefront"):
+        with pytest.raises(SettingsError, match="GLUE_FACES"):
+            Settings.from_environment({"GLUE_FACES": bad})
+    with pytest.raises(SettingsError, match="GLUE_BACKOFFICE_JWT_AUDIENCE"):
+        Settings(backoffice_jwt_audience="glue-storefront")

@@ -144,3 +144,24 @@ async def test_revoking_an_operator_access_token_ends_its_session(app, client):
     response = await client.post("/backoffice/token/revoke", data={"token": operator.token})
     assert response.status_code == 200
     assert (await client.get("/backoffice/operators", headers=operator.headers)).status_code == 401
+
+
+async def test_failed_operator_logins_are_limited_per_operator_apart_from_customers(app_factory):
+    import httpx
+
+    app = app_factory(login_limit_per_account=2)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            _, email = await seed_operator(app)
+            for _ in range(2):
+                assert (await operator_login(client, email, "Wrong-Password-123")).status_code == 401
+            limited = await operator_login(client, email, OPERATOR_PASSWORD)
+            assert limited.status_code == 429
+            assert limited.json()["errors"][0]["code"] == "4401"
+            assert int(limited.headers["retry-after"]) > 0
+            # The same e-mail as a customer's login account is another key.
+            customer = await post(
+                client, "/access-tokens", document("access-tokens", {"username": email, "password": "x"})
+            )
+            assert customer.status_code == 401
