@@ -222,7 +222,7 @@ class OperatorService:
         for name in ("first_name", "last_name", "phone"):
             if name in values:
                 changes[name] = values[name]
-        if "email" in values:
+        if "email" in values and values["email"] != current.email:
             changes["email"] = values["email"]
             changes["email_key"] = email_key(values["email"])
         if current.role == "admin" and "permissions" in values:
@@ -262,7 +262,10 @@ class OperatorService:
             except EmailTaken:
                 raise ApiError(catalogue.OPERATOR_ALREADY_EXISTS) from None
             if _SESSION_FIELDS & fields:
-                keep = writer.session_id if writer.operator_id == operator_id else None
+                # Only an own password change keeps the calling session: any other change of what
+                # the token's scope says ends it too.
+                own = writer.operator_id == operator_id and fields & _SESSION_FIELDS == {"password"}
+                keep = writer.session_id if own else None
                 await queries.revoke_operator_sessions(self._db, operator_id, now, keep_session_id=keep)
             await self._audit.append(writer.actor, details={"operatorId": operator_id, "fields": changed})
         return await self.get(operator_id)

@@ -301,3 +301,26 @@ async def test_deleting_an_operator_ends_its_sessions(app, client):
     assert (await client.get(f"/backoffice/operators/{other.id}", headers=other.headers)).status_code == 401
     gone = await client.get(f"/backoffice/operators/{other.id}", headers=admin.headers)
     assert gone.status_code == 404
+
+
+async def test_an_unchanged_patch_writes_nothing(app, client):
+    admin = await logged_in_operator(app, client)
+    other = await logged_in_operator(app, client)
+    before = await client.get("/backoffice/audit-events", headers=admin.headers)
+    same = document("operators", {"email": other.email, "lastName": "Lovelace"})
+    response = await _patch(client, f"/backoffice/operators/{other.id}", same, admin.headers)
+    assert response.status_code == 200
+    after = await client.get("/backoffice/audit-events", headers=admin.headers)
+    assert after.json()["data"] == before.json()["data"]
+    assert (await client.get(f"/backoffice/operators/{other.id}", headers=other.headers)).status_code == 200
+
+
+async def test_an_administrator_changing_its_own_stores_ends_its_own_session_too(app, client):
+    admin = await logged_in_operator(app, client)
+    await seed_operator(app)
+    response = await _patch(
+        client, f"/backoffice/operators/{admin.id}", document("operators", {"stores": ["DE"]}), admin.headers
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["attributes"]["stores"] == ["DE"]
+    assert (await client.get(f"/backoffice/operators/{admin.id}", headers=admin.headers)).status_code == 401
