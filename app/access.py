@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from app import jsonapi
-from app.models import Principal
+from app.logs import current_request_id
+from app.models import AuditActor, BackofficePrincipal, Principal
 from app.services import Services
+from app.services.audit import REFUSED
 from app.stores import Store
 from errors import ApiError, CatalogueEntry, catalogue
 
@@ -39,6 +41,14 @@ __all__ = [
     "storefront_checks",
     "token_issuer",
     "client_address",
+    "Backoffice",
+    "BACKOFFICE",
+    "BACKOFFICE_OPERATOR",
+    "backoffice_principal",
+    "backoffice_checks",
+    "audit_actor",
+    "route_action",
+    "current_request_id",
 ]
 
 STORE_HEADER = "store"
@@ -117,7 +127,7 @@ def bearer_token(request: Request) -> str:
 class Access:
     """An access rule: ``check`` refuses with a catalogued error or returns the caller (None: public)."""
 
-    async def check(self, request: Request) -> Principal | None:
+    async def check(self, request: Request) -> Principal | BackofficePrincipal | None:
         raise NotImplementedError
 
 
@@ -195,3 +205,67 @@ CUSTOMER = CustomerToken()
 OWNER = Owner()
 OWNER_OR_NOT_FOUND = Owner(refusal=catalogue.CUSTOMER_NOT_FOUND)
 METRICS_SCRAPER = MetricsScraper()
+
+
+def backoffice_principal(request: Request) -> BackofficePrincipal:
+    """The back-office caller the route's access rule authenticated."""
+    found = request.state.principal
+    assert isinstance(found, BackofficePrincipal)
+    return found
+
+
+def backoffice_checks(request: Request) -> None:
+    """The back-office's step before any access rule (BO §1): a body's media type (415)."""
+    jsonapi.check_body_media_type(request)
+
+
+def route_action(request: Request) -> str:
+    """The audit trail's name for this request's route: ``POST /backoffice/operators/{id}/activate``."""
+    from app.routing import route_template  # app.routing builds on this module's Access
+
+    method = "GET" if request.method == "HEAD" else request.method
+    return f"{method} {route_template(request.scope) or request.url.path}"
+
+
+def audit_actor(request: Request, caller: BackofficePrincipal | None = None) -> AuditActor:
+    """The audit trail's name for this request's caller and route."""
+    caller = caller or backoffice_principal(request)
+    return AuditActor(caller.id, caller.role, route_action(request), current_request_id())
+
+
+@dataclass(frozen=True)
+class Backoffice(Access):
+    """A back-office token (BO §2): an operator's with a live session, or an integration client's.
+
+    ``permission``: the one the route needs (None: any caller); ``operator_only``: integration
+    clients are refused; ``self_parameter``: the path parameter naming an operator, who may then
+    pass without the permission on its own record. Refusals are 1000, before any body is read, and
+    each is audited (written apart: the refused request writes nothing else)."""
+
+    permission: str | None = None
+    operator_only: bool = False
+    self_parameter: str | None = None
+
+    async def check(self, request: Request) -> Principal | BackofficePrincipal | None:
+        caller = await services(request).operator_sessions.authenticate(
+            bearer_token(request), token_issuer(request)
+        )
+        if self._allows(request, caller):
+            return caller
+        await services(request).audit.append(audit_actor(request, caller), outcome=REFUSED)
+        raise ApiError(catalogue.INSUFFICIENT_PERMISSIONS)
+
+    def _allows(self, request: Request, caller: BackofficePrincipal) -> bool:
+        if self.operator_only and not caller.is_operator:
+            return False
+        if self.permission is None or self.permission in caller.permissions:
+            return True
+        return (
+            self.self_parameter is not None
+            and caller.is_operator
+            and request.path_params.get(self.self_parameter) == caller.id
+        )
+
+
+BACKOFFICE = Backoffice()
+BACKOFFICE_OPERATOR = Backoffice(operator_only=True)

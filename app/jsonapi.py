@@ -5,12 +5,16 @@ Everything JSON:API-shaped lives here. Services receive plain values and never s
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from marshmallow import ValidationError
 from starlette.requests import Request
@@ -33,6 +37,9 @@ __all__ = [
     "error_response",
     "base_url",
     "add_included",
+    "CursorPage",
+    "parse_cursor_query",
+    "cursor_links",
 ]
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -257,6 +264,101 @@ def parse_query(
         if family in _MEMBER_FAMILIES or family.isalpha() and family.islower():
             raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
     return ResourceQuery(include=include, fields=sparse)
+
+
+_FILTER_PARAMETER = re.compile(r"^filter\[([A-Za-z0-9_-]+)\]$")
+CURSOR_DEFAULT_LIMIT = 10
+CURSOR_MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class CursorPage:
+    """A cursor-paged collection's query (CB §1): the page size, the position after which it
+    starts (None: the first page) and the filters named."""
+
+    limit: int
+    position: Any
+    filters: dict[str, str]
+
+    def fingerprint(self) -> str:
+        return _filters_fingerprint(self.filters)
+
+
+def _filters_fingerprint(filters: Mapping[str, str]) -> str:
+    canonical = json.dumps(sorted(filters.items()), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _decode_cursor(value: str, fingerprint: str) -> Any:
+    """A cursor minted for these filters: its position, else 011."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+    except (ValueError, UnicodeError, binascii.Error):
+        raise ApiError(catalogue.INVALID_QUERY_PARAMETER) from None
+    if not isinstance(decoded, list) or len(decoded) != 2 or decoded[1] != fingerprint:
+        raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+    return decoded[0]
+
+
+def _encode_cursor(position: Any, fingerprint: str) -> str:
+    raw = json.dumps([position, fingerprint], separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def parse_cursor_query(request: Request, filters: Iterable[str]) -> CursorPage:
+    """``page[limit]`` (1-100, default 10), ``page[cursor]`` (empty: the first page) and the listed
+    ``filter[NAME]`` once each; anything else JSON:API reserves, a repeat, a value out of range or a
+    cursor minted for other filters: 011."""
+    allowed = set(filters)
+    seen: set[str] = set()
+    limit = CURSOR_DEFAULT_LIMIT
+    cursor = ""
+    named: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        # A NUL is no text a database column compares with; PostgreSQL refuses it outright.
+        if name in seen or "\x00" in value:
+            raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+        seen.add(name)
+        match = _FILTER_PARAMETER.match(name)
+        if name == "page[limit]":
+            if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= CURSOR_MAX_LIMIT:
+                raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+            limit = int(value)
+        elif name == "page[cursor]":
+            cursor = value
+        elif match and match.group(1) in allowed:
+            named[match.group(1)] = value
+        else:
+            family = name.split("[", 1)[0]
+            if family in _MEMBER_FAMILIES or family.isalpha() and family.islower():
+                raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+    fingerprint = _filters_fingerprint(named)
+    position = _decode_cursor(cursor, fingerprint) if cursor else None
+    return CursorPage(limit=limit, position=position, filters=named)
+
+
+def cursor_links(
+    request: Request, page: CursorPage, next_position: Any, public_base_url: str
+) -> dict[str, Any]:
+    """``self`` and ``next`` (null at the end) of a cursor-paged collection; the query percent-encoded
+    as RFC 3986 wants it (``page%5Blimit%5D``)."""
+    url = base_url(request, public_base_url) + request.url.path
+    parameters = list(request.query_params.multi_items())
+    links: dict[str, Any] = {"self": _with_query(url, parameters), "next": None}
+    if next_position is not None:
+        following = [(name, value) for name, value in parameters if name != "page[cursor]"]
+        following.append(("page[cursor]", _encode_cursor(next_position, page.fingerprint())))
+        links["next"] = _with_query(url, following)
+    return links
+
+
+def _with_query(url: str, parameters: list[tuple[str, str]]) -> str:
+    if not parameters:
+        return url
+    return (
+        url + "?" + "&".join(f"{quote(name, safe='')}={quote(value, safe='')}" for name, value in parameters)
+    )
 
 
 def add_included(

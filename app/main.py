@@ -21,19 +21,28 @@ from app.passwords import HashingOverloaded
 from app.routing import route_templates
 from app.services import build_services
 from app.services.limiter import RedisAttemptStore
-from app.settings import Settings
+from app.settings import FACES, Settings
 from errors import ApiError
 from errors.oauth import OAuthError
 from resources import service
+from resources.backoffice.routes import routes as backoffice_routes
 from resources.storefront import oauth
 from resources.storefront.routes import routes as storefront_routes
 
 __all__ = ["create_app", "routes"]
 
 
-def routes() -> list[BaseRoute]:
-    """Every face's route table, then the service endpoints."""
-    return [*storefront_routes(), *service.routes()]
+WELL_KNOWN = "/.well-known/"
+
+
+def routes(faces: tuple[str, ...] = FACES) -> list[BaseRoute]:
+    """The served faces' route tables (BO §1), then the service endpoints; ``/.well-known/*``
+    always. A face not served answers its paths 404 (007) as any unknown path."""
+    storefront = storefront_routes()
+    if "storefront" not in faces:
+        storefront = [route for route in storefront if getattr(route, "path", "").startswith(WELL_KNOWN)]
+    backoffice = backoffice_routes() if "backoffice" in faces else []
+    return [*storefront, *backoffice, *service.routes()]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -44,7 +53,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.db.connect()
         worker = DeliveryWorker(services.db, settings, services.outbox)
-        delivery = asyncio.create_task(worker.run()) if settings.mail_worker_enabled else None
+        # The delivery worker serves the storefront's mail: off when that face is not served.
+        delivering = settings.mail_worker_enabled and "storefront" in settings.faces
+        delivery = asyncio.create_task(worker.run()) if delivering else None
         try:
             yield
         finally:
@@ -62,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if isinstance(services.limiter_store, RedisAttemptStore):
                 await services.limiter_store.close()
 
-    table = routes()
+    table = routes(settings.faces)
     middleware = [Middleware(EdgeMiddleware, body_limit=settings.body_limit)]
     if settings.cors_origins:
         middleware.insert(0, Middleware(CorsMiddleware, origins=settings.cors_origins, routes=table))

@@ -16,6 +16,11 @@ __all__ = [
     "DefaultAddresses",
     "Actor",
     "HistoryEvent",
+    "Operator",
+    "IntegrationClient",
+    "BackofficePrincipal",
+    "AuditActor",
+    "AuditEvent",
 ]
 
 
@@ -71,6 +76,7 @@ class TokenPair:
     expires_in: int
     refresh_token: str
     refresh_expires_in: int
+    scope: str = "customer"
 
 
 @dataclass(frozen=True)
@@ -136,3 +142,80 @@ class HistoryEvent:
     values: dict[str, Any]
     points_balance: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A back-office operator (BO §2). ``stores`` None: every store."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    role: str  # admin or seller
+    permissions: tuple[str, ...]
+    stores: tuple[str, ...] | None
+    pos_id: str | None
+    allow_point_transfer: bool
+    active: bool
+    mfa_active: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IntegrationClient:
+    """A machine-to-machine caller (BO §2.2); ``id`` is its OAuth ``client_id``."""
+
+    id: str
+    name: str
+    permissions: tuple[str, ...]
+    stores: tuple[str, ...] | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    last_token_at: datetime | None
+    # Tokens carry the generation they were issued at; rotation, permission or store change moves it.
+    token_generation: int = 0
+
+
+@dataclass(frozen=True)
+class BackofficePrincipal:
+    """The authenticated back-office caller: an operator with its session, or an integration client."""
+
+    id: str
+    role: str  # admin, seller or client
+    permissions: frozenset[str]
+    stores: tuple[str, ...] | None
+    session_id: str | None
+    operator: Operator | None = None
+    client: IntegrationClient | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.operator is not None
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    """Who acts and through which route, as the audit trail names it (BO §4.12)."""
+
+    id: str
+    role: str  # admin, seller, client, or cli
+    action: str  # "POST /backoffice/operators"
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    occurred_at: datetime
+    operator_id: str | None
+    operator_role: str | None
+    action: str
+    customer_reference: str | None
+    outcome: str
+    request_id: str | None
+    details: dict[str, object] | None

@@ -37,6 +37,7 @@ __all__ = [
     "LOG_FORMATS",
     "LOG_LEVELS",
     "JWT_ALGORITHMS",
+    "FACES",
     "link_origin",
 ]
 
@@ -46,6 +47,7 @@ LOG_FORMATS = ("auto", "json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 METRICS_TOKEN_MIN_LENGTH = 16
 JWT_ALGORITHMS = ("RS256", "ES256")
+FACES = ("storefront", "backoffice")
 
 
 class SettingsError(ValueError):
@@ -165,6 +167,15 @@ class Settings:
     sms_code_ttl: int = 1800
     sms_code_max_attempts: int = 5
     sms_resend_interval: int = 120
+    # The faces this process serves (BO §1); the service endpoints and /.well-known/* always.
+    faces: tuple[str, ...] = FACES
+    # Back-office tokens (BO §2): their own audience, so neither face takes the other's tokens.
+    backoffice_jwt_audience: str = "glue-backoffice"
+    backoffice_access_token_ttl: int = 900
+    backoffice_refresh_token_ttl: int = 43200
+    operator_password_min_length: int = 12
+    # Audit entries are kept this many days (0 = for ever).
+    audit_retention_days: int = 365
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -226,6 +237,26 @@ class Settings:
                 f"got {self.phone_default_region!r}"
             )
         self._check_operations()
+        self._check_backoffice()
+
+    def _check_backoffice(self) -> None:
+        if (
+            not self.faces
+            or any(face not in FACES for face in self.faces)
+            or len(set(self.faces)) != len(self.faces)
+        ):
+            raise SettingsError(f"{PREFIX}FACES must list one or both of {', '.join(FACES)}")
+        for name in ("backoffice_access_token_ttl", "backoffice_refresh_token_ttl"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if not self.backoffice_jwt_audience or self.backoffice_jwt_audience == self.jwt_audience:
+            raise SettingsError(
+                f"{PREFIX}BACKOFFICE_JWT_AUDIENCE must be set and differ from {PREFIX}JWT_AUDIENCE"
+            )
+        if not 1 <= self.operator_password_min_length <= 128:
+            raise SettingsError(f"{PREFIX}OPERATOR_PASSWORD_MIN_LENGTH must be between 1 and 128")
+        if self.audit_retention_days < 0:
+            raise SettingsError(f"{PREFIX}AUDIT_RETENTION_DAYS must be 0 (for ever) or positive")
 
     def _check_operations(self) -> None:
         for entry in self.trusted_proxies:

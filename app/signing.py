@@ -73,6 +73,11 @@ class AccessClaims:
     store: str | None = None
     # A token of an earlier release: ``typ: JWT`` and the former default issuer.
     legacy: bool = False
+    audience: str = ""
+    scope: str = ""
+    issued_at: int = 0
+    # A client token's generation (BO §2.2), None on others.
+    generation: int | None = None
 
     def issued_by(self, issuer: str) -> bool:
         return self.legacy or self.issuer == issuer
@@ -133,34 +138,61 @@ class TokenSigner:
         self.jwks: dict[str, Any] = {"keys": [public]}
         self._header = {"alg": self._algorithm, "kid": self.key_id, "typ": ACCESS_TOKEN_TYPE}
         self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
-        # ``iss`` is checked apart: the expected issuer may be the request's own base URL.
-        self._claims_registry = jwt.JWTClaimsRegistry(
-            iss={"essential": True},
-            aud={"essential": True, "value": settings.jwt_audience},
-            sub={"essential": True},
-            sid={"essential": True},
-            exp={"essential": True},
-            nbf={"essential": True},
-        )
+        # ``iss`` is checked apart: the expected issuer may be the request's own base URL. Each face
+        # has its audience (the storefront's, the back-office's): neither accepts the other's tokens.
+        self._claims_registries = {
+            audience: jwt.JWTClaimsRegistry(
+                iss={"essential": True},
+                aud={"essential": True, "value": audience},
+                sub={"essential": True},
+                sid={"essential": True},
+                exp={"essential": True},
+                nbf={"essential": True},
+            )
+            for audience in (settings.jwt_audience, settings.backoffice_jwt_audience)
+        }
 
     def issue(
         self, customer_reference: str, session_id: str, store: str, *, issuer: str, client_id: str
     ) -> tuple[str, int]:
         """A signed access token for one session in ``store``, and its lifetime in seconds."""
+        return self.issue_token(
+            customer_reference,
+            session_id,
+            audience=self._settings.jwt_audience,
+            scope="customer",
+            ttl=self._settings.access_token_ttl,
+            issuer=issuer,
+            client_id=client_id,
+            extra={"store": store},
+        )
+
+    def issue_token(
+        self,
+        subject: str,
+        session_id: str,
+        *,
+        audience: str,
+        scope: str,
+        ttl: int,
+        issuer: str,
+        client_id: str,
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[str, int]:
+        """A signed access token for ``audience`` (a face) and its lifetime in seconds."""
         now = int(time.time())
-        ttl = self._settings.access_token_ttl
         claims = {
             "iss": issuer,
-            "sub": customer_reference,
-            "aud": self._settings.jwt_audience,
+            "sub": subject,
+            "aud": audience,
             "iat": now,
             "nbf": now,
             "exp": now + ttl,
             "jti": secrets.token_urlsafe(16),
             "client_id": client_id,
             "sid": session_id,
-            "scope": "customer",
-            "store": store,
+            "scope": scope,
+            **(extra or {}),
         }
         return jwt.encode(self._header, claims, self._key, algorithms=[self._algorithm]), ttl
 
@@ -170,24 +202,26 @@ class TokenSigner:
         material = self._key.as_pem(private=True)
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(material)
 
-    def verify(self, token: str, issuer: str) -> AccessClaims:
-        """The claims of a token of ours issued by ``issuer``, else InvalidToken."""
+    def verify(self, token: str, issuer: str, audience: str | None = None) -> AccessClaims:
+        """The claims of a token of ours for ``audience`` (default: the storefront's) issued by
+        ``issuer``, else InvalidToken."""
+        audience = audience or self._settings.jwt_audience
         cached = self._verified.get(token)
         if cached is not None:
             now = time.time()
             if cached.not_before <= now < cached.expires_at:
-                if not cached.issued_by(issuer):
+                if not cached.issued_by(issuer) or cached.audience != audience:
                     raise InvalidToken("issuer")
                 self._verified.move_to_end(token)
                 return cached
             del self._verified[token]
-        claims = self._verify_signature_and_claims(token, issuer)
+        claims = self._verify_signature_and_claims(token, issuer, audience)
         self._verified[token] = claims
         if len(self._verified) > _VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
         return claims
 
-    def _verify_signature_and_claims(self, token: str, issuer: str) -> AccessClaims:
+    def _verify_signature_and_claims(self, token: str, issuer: str, audience: str) -> AccessClaims:
         try:
             decoded = jwt.decode(token, self._key, algorithms=[self._algorithm])
             if decoded.header.get("kid") not in (None, self.key_id):
@@ -195,7 +229,10 @@ class TokenSigner:
             token_type = decoded.header.get("typ")
             if token_type not in (ACCESS_TOKEN_TYPE, _LEGACY_TOKEN_TYPE):
                 raise InvalidToken("not an access token")
-            self._claims_registry.validate(decoded.claims)
+            registry = self._claims_registries.get(audience)
+            if registry is None:
+                raise InvalidToken("audience")
+            registry.validate(decoded.claims)
         except (JoseError, ValueError, TypeError, KeyError) as error:
             raise InvalidToken(str(error)) from None
         claims = decoded.claims
@@ -211,6 +248,10 @@ class TokenSigner:
             issuer=str(claims.get("iss")),
             store=claims.get("store"),
             legacy=token_type == _LEGACY_TOKEN_TYPE and claims.get("iss") == _LEGACY_ISSUER,
+            audience=audience,
+            scope=str(claims.get("scope", "")),
+            issued_at=int(claims.get("iat", 0)),
+            generation=claims["gen"] if isinstance(claims.get("gen"), int) else None,
         )
         if not verified.issued_by(issuer):
             raise InvalidToken("issuer")

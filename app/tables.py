@@ -19,6 +19,12 @@ __all__ = [
     "registration_keys",
     "mail_outbox",
     "sms_codes",
+    "operators",
+    "operator_sessions",
+    "operator_refresh_tokens",
+    "operator_recovery_codes",
+    "integration_clients",
+    "audit_events",
 ]
 
 metadata = sa.MetaData()
@@ -259,4 +265,94 @@ sms_codes = sa.Table(
     sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),
+)
+
+# Back-office operators (BO §2): their own e-mail namespace. ``permissions`` is a space-separated
+# list; ``stores`` a comma-separated list of store codes, NULL for all stores.
+operators = sa.Table(
+    "operators",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("email", sa.String(255), nullable=False),
+    sa.Column("email_key", sa.String(255), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("first_name", sa.String(100), nullable=False),
+    sa.Column("last_name", sa.String(100), nullable=False),
+    sa.Column("phone", sa.String(32), nullable=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("permissions", sa.String(255), nullable=False),
+    sa.Column("stores", sa.Text, nullable=True),
+    sa.Column("pos_id", sa.String(36), nullable=True, index=True),
+    sa.Column("allow_point_transfer", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # TOTP (BO §2.1): the secret AES-256-GCM-encrypted; the last time step used (each step once).
+    sa.Column("mfa_secret", sa.Text, nullable=True),
+    sa.Column("mfa_active", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("mfa_last_step", sa.BigInteger, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("last_login_at", Timestamp, nullable=True),
+)
+
+operator_sessions = sa.Table(
+    "operator_sessions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("operator_id", sa.String(36), sa.ForeignKey("operators.id"), nullable=False, index=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+)
+
+# As refresh_tokens: SHA-256 digests only; a rotated token presented again revokes its session.
+operator_refresh_tokens = sa.Table(
+    "operator_refresh_tokens",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("session_id", sa.String(36), sa.ForeignKey("operator_sessions.id"), nullable=False, index=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("rotated_at", Timestamp, nullable=True),
+)
+
+# MFA recovery codes (BO §2.1), SHA-256 digests; a used code is consumed.
+operator_recovery_codes = sa.Table(
+    "operator_recovery_codes",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("operator_id", sa.String(36), sa.ForeignKey("operators.id"), nullable=False, index=True),
+    sa.Column("used_at", Timestamp, nullable=True),
+)
+
+# Integration clients (BO §2.2): id = client_id; the secret as its SHA-256 digest. A token carries
+# the generation it was issued at; rotation, permission or store change moves it on, voiding them.
+integration_clients = sa.Table(
+    "integration_clients",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("secret_digest", sa.String(64), nullable=False),
+    sa.Column("permissions", sa.String(255), nullable=False),
+    sa.Column("stores", sa.Text, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("token_generation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("last_token_at", Timestamp, nullable=True),
+)
+
+# The audit trail (BO §4.12): id is the sequence number; newest first is id descending.
+# ``store`` is the store of the customer an entry names (NULL: none), for store-limited readers.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("occurred_at", Timestamp, nullable=False, index=True),
+    sa.Column("operator_id", sa.String(64), nullable=True, index=True),
+    sa.Column("operator_role", sa.String(16), nullable=True),
+    sa.Column("action", sa.String(200), nullable=False),
+    sa.Column("customer_reference", sa.String(40), nullable=True, index=True),
+    sa.Column("store", sa.String(16), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("details", sa.Text, nullable=True),
 )

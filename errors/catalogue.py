@@ -70,6 +70,17 @@ PHONE_ALREADY_EXISTS = CatalogueEntry("1010", 422, "Customer with this phone num
 LOYALTY_CARD_ALREADY_EXISTS = CatalogueEntry(
     "1011", 422, "Customer with this loyalty card number already exists."
 )
+# Back-office (BO §5): operators, permissions, integration clients.
+INSUFFICIENT_PERMISSIONS = CatalogueEntry("1000", 403, "Insufficient permissions.")
+OPERATOR_NOT_FOUND = CatalogueEntry("1002", 404, "Operator not found.")
+OPERATOR_ALREADY_EXISTS = CatalogueEntry("1003", 422, "Operator with this email already exists.")
+OWN_OPERATOR_RECORD = CatalogueEntry(
+    "1004", 422, "Operators cannot deactivate, delete, demote or reset themselves."
+)
+LAST_OPERATOR_ADMINISTRATOR = CatalogueEntry(
+    "1005", 422, "At least one active administrator with operators:write must remain."
+)
+INTEGRATION_CLIENT_NOT_FOUND = CatalogueEntry("1009", 404, "Integration client not found.")
 
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")

@@ -14,6 +14,7 @@ __all__ = [
     "INVALID_CLIENT",
     "UNSUPPORTED_GRANT_TYPE",
     "SLOW_DOWN",
+    "INVALID_SCOPE",
 ]
 
 
@@ -30,6 +31,8 @@ INVALID_GRANT = _entry(rfc6749.InvalidGrantError, "The credentials or the refres
 # RFC 6749 §5.2 allows 401 for invalid_client; we always use it (our clients are public).
 INVALID_CLIENT = _entry(rfc6749.InvalidClientError, "Client authentication failed.", status=401)
 UNSUPPORTED_GRANT_TYPE = _entry(rfc6749.UnsupportedGrantTypeError, "The grant type is not supported.")
+# The back-office's client credentials: a scope beyond the client's permissions (RFC 6749 §5.2).
+INVALID_SCOPE = _entry(rfc6749.InvalidScopeError, "The requested scope exceeds the client's permissions.")
 
 # The login limiter on /token. RFC 6749 has no code for it; "slow_down" is the registered OAuth
 # error (RFC 8628 §3.5) that tells a client to wait, and 429 + Retry-After says how long.
@@ -37,7 +40,14 @@ SLOW_DOWN = OAuthCatalogueEntry(
     "slow_down", 429, "Too many log in attempts. Please wait before trying again."
 )
 
-OAUTH_CATALOGUE = (INVALID_REQUEST, INVALID_GRANT, INVALID_CLIENT, UNSUPPORTED_GRANT_TYPE, SLOW_DOWN)
+OAUTH_CATALOGUE = (
+    INVALID_REQUEST,
+    INVALID_GRANT,
+    INVALID_CLIENT,
+    UNSUPPORTED_GRANT_TYPE,
+    SLOW_DOWN,
+    INVALID_SCOPE,
+)
 
 
 class OAuthError(Exception):

@@ -10,8 +10,9 @@ from errors.oauth import OAUTH_CATALOGUE
 def test_codes_are_unique_strings():
     codes = [entry.code for entry in CATALOGUE]
     # the rows of SF §2, the store codes of CB §9 (1100, 1101), 020 (a /metrics scraper that is
-    # neither local nor holds the token), and BO §5's phone and loyalty card (1010, 1011)
-    assert len(codes) == len(set(codes)) == 38
+    # neither local nor holds the token), and the back-office's of BO §5 built so far (1000,
+    # 1002-1005, 1009, and the phone and loyalty card 1010, 1011)
+    assert len(codes) == len(set(codes)) == 44
     assert all(isinstance(code, str) and code.isdigit() for code in codes)
 
 
@@ -43,5 +44,6 @@ def test_oauth_errors_use_the_registered_names():
         "invalid_client",
         "unsupported_grant_type",
         "slow_down",
+        "invalid_scope",
     ]
     assert {entry.error: entry.status for entry in OAUTH_CATALOGUE}["invalid_client"] == 401

@@ -9,6 +9,11 @@ its addresses. The customer is signed up again whenever a case ends its sessions
 ``DELETE /refresh-tokens/mine``). The run asserts that every operation with a success answer gave
 one, so the happy paths are reached and not only the 401/403/404 answers.
 
+Back-office operations act as an administrator with every permission, created with
+``python -m app.operators`` before the server starts and logged in again whenever a case ends its
+sessions; valid operator and client ids in paths name an operator or a client created for that case
+(so deleting, deactivating or rotating one leaves the administrator and the other cases alone).
+
 A few rules of the contract cannot be written in JSON Schema: ``confirmPassword`` must equal
 ``password``, an e-mail must not be taken already, a birth date must lie in the past, a password
 must not be a common one, the current password must be right, a restore or registration key must
@@ -31,6 +36,8 @@ import json
 import os
 import random
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -89,6 +96,8 @@ STORES = [
 ]
 _unique = itertools.count(1)
 _chance = random.Random(11)
+ADMIN_EMAIL = f"contract-admin-{time.time_ns()}@example.com"
+ADMIN_PASSWORD = "Contract-Admin-Secret-1"
 # Every other valid login or refresh uses credentials that exist, so both answers are exercised.
 _alternate = itertools.count()
 _LINK = re.compile(r"https?://\S+")
@@ -123,6 +132,17 @@ def contract_server(database_url: str, key_path: str, mailbox: SmtpServer) -> It
         "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_ADDRESS": "1000000",
         "GLUE_STORES": json.dumps(STORES),
     }
+    seeded = subprocess.run(
+        [sys.executable, "-m", "app.operators", "create", "--email", ADMIN_EMAIL, "--role", "admin"]
+        + ["--first-name", "Contract", "--last-name", "Admin"],
+        input=ADMIN_PASSWORD + "\n",
+        cwd=PROJECT,
+        env={**os.environ, "GLUE_DATABASE_URL": database_url, "GLUE_JWT_PRIVATE_KEY_PATH": key_path},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert seeded.returncode == 0, seeded.stderr
     with uvicorn_server(database_url, key_path, settings=settings) as base:
         yield base
 
@@ -241,6 +261,63 @@ class Storefront:
             if self.customer is customer:
                 self.customer = None
 
+    # The back-office, as its administrator sees it.
+    admin_password = ADMIN_PASSWORD
+    _admin_token: str | None = None
+
+    def admin_login(self) -> dict[str, Any]:
+        login = self.http.post(
+            "/backoffice/access-tokens",
+            json=document("access-tokens", {"username": ADMIN_EMAIL, "password": self.admin_password}),
+        )
+        assert login.status_code == 201, login.text
+        attributes: dict[str, Any] = login.json()["data"]["attributes"]
+        return attributes
+
+    def admin_token(self) -> str:
+        with self._lock:
+            if self._admin_token is None:
+                self._admin_token = self.admin_login()["accessToken"]
+            return self._admin_token
+
+    def admin_sessions_ended(self) -> None:
+        with self._lock:
+            self._admin_token = None
+
+    def fresh_operator(self) -> str:
+        """A new administrator with every permission: any case may change, deactivate or delete it."""
+        created = self.http.post(
+            "/backoffice/operators",
+            json=document(
+                "operators",
+                {
+                    "email": f"contract-operator-{time.time_ns()}-{next(_unique)}@example.com",
+                    "password": ADMIN_PASSWORD,
+                    "confirmPassword": ADMIN_PASSWORD,
+                    "firstName": "Case",
+                    "lastName": "Operator",
+                    "role": "admin",
+                    "permissions": ["customers:read", "customers:write", "commerce:write", "operators:write"],
+                },
+            ),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        operator_id: str = created.json()["data"]["id"]
+        return operator_id
+
+    def fresh_client(self) -> tuple[str, str]:
+        created = self.http.post(
+            "/backoffice/integration-clients",
+            json=document(
+                "integration-clients", {"name": "Case", "permissions": ["customers:read", "commerce:write"]}
+            ),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        data = created.json()["data"]
+        return data["id"], data["attributes"]["clientSecret"]
+
 
 def _key_in(message: EmailMessage, email: str, link_base: str) -> str | None:
     if email not in str(message["To"]):
@@ -265,6 +342,27 @@ def _error_document(status: int, code: str, detail: str) -> dict[str, Any]:
     return {"errors": [{"status": str(status), "code": code, "detail": detail}]}
 
 
+_BACKOFFICE_GUARDED = (
+    "DELETE /backoffice/refresh-tokens/{token}",
+    "PATCH /backoffice/operator-password",
+    "GET /backoffice/operators",
+    "POST /backoffice/operators",
+    "GET /backoffice/operators/{operatorId}",
+    "PATCH /backoffice/operators/{operatorId}",
+    "DELETE /backoffice/operators/{operatorId}",
+    "POST /backoffice/operators/{operatorId}/activate",
+    "POST /backoffice/operators/{operatorId}/deactivate",
+    "GET /backoffice/integration-clients",
+    "POST /backoffice/integration-clients",
+    "GET /backoffice/integration-clients/{clientId}",
+    "PATCH /backoffice/integration-clients/{clientId}",
+    "DELETE /backoffice/integration-clients/{clientId}",
+    "POST /backoffice/integration-clients/{clientId}/rotate-secret",
+    "POST /backoffice/integration-clients/{clientId}/activate",
+    "POST /backoffice/integration-clients/{clientId}/deactivate",
+    "GET /backoffice/audit-events",
+)
+
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
 # the failure kind, the operation and the exact response, so anything else still fails the run.
 _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]]] = {
@@ -286,8 +384,29 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "DELETE /refresh-tokens/{token}",
             "PATCH /customer-password",
             "PATCH /customer-password/{customerReference}",
+            *_BACKOFFICE_GUARDED,
         )
     },
+    (RejectedPositiveData, "DELETE /backoffice/refresh-tokens"): [
+        (400, _error_document(400, "015", "Resource id is not specified."))
+    ],
+    (RejectedPositiveData, "POST /backoffice/token"): [
+        (
+            400,
+            {
+                "error": "invalid_grant",
+                "error_description": "The credentials or the refresh token are invalid.",
+            },
+        ),
+        (401, {"error": "invalid_client", "error_description": "Client authentication failed."}),
+        (
+            400,
+            {
+                "error": "invalid_scope",
+                "error_description": "The requested scope exceeds the client's permissions.",
+            },
+        ),
+    ],
     # Paths kept for Glue's sake that refuse every request, however well-formed.
     (RejectedPositiveData, "PATCH /customers"): [
         (400, _error_document(400, "015", "Resource id is not specified."))
@@ -340,6 +459,8 @@ _PATH_IDS = {
     "/customers/{customerReference}/addresses/{addressId}": "addressId",
     "/customer-password/{customerReference}": "customerReference",
     "/customer-restore-password/{restorePasswordKey}": "restorePasswordKey",
+    "/backoffice/operators/{operatorId}": "operatorId",
+    "/backoffice/integration-clients/{clientId}": "clientId",
 }
 
 
@@ -365,10 +486,15 @@ def _configured_store(case: schemathesis.Case) -> None:
 def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -> None:
     """Make a positive body satisfy the rules no schema can state (see the module docstring)."""
     _configured_store(case)
+    if case.operation.path.startswith("/backoffice/"):
+        _backoffice_query(case)
     if case.method.upper() not in ("POST", "PATCH") or not _is_positive(case, ParameterLocation.BODY):
         return
     if case.operation.path == "/token":
         _known_grant(storefront, case)
+        return
+    if case.operation.path == "/backoffice/token":
+        _known_backoffice_grant(storefront, case)
         return
     body = copy.deepcopy(case.body)
     case.body = body
@@ -417,6 +543,68 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
         attributes.update(username=customer.email, password=customer.password)
     elif path == "/refresh-tokens" and next(_alternate) % 2:
         attributes["refreshToken"] = storefront.refresh_token()
+    elif path.startswith("/backoffice/"):
+        _honour_backoffice_rules(storefront, path, attributes)
+
+
+_BACKOFFICE_TIMES = ("filter[occurredAtFrom]", "filter[occurredAtTo]")
+
+
+def _backoffice_query(case: schemathesis.Case) -> None:
+    """A valid query names a cursor links.next minted (none: the first page) and times Python reads."""
+    query = case.query
+    if not isinstance(query, dict) or not _is_positive(case, ParameterLocation.QUERY):
+        return
+    query.pop("page[cursor]", None)
+    for name in _BACKOFFICE_TIMES:
+        if name in query:
+            query[name] = "2026-01-05T09:30:00+01:00"
+
+
+def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
+    if path.startswith("/backoffice/operators"):
+        if isinstance(attributes.get("email"), str):
+            attributes["email"] = _fresh(attributes["email"])
+        if "role" in attributes:
+            attributes["role"] = "admin"  # no point of sale exists yet for a seller to name
+        permissions = attributes.get("permissions")
+        if (
+            isinstance(permissions, list)
+            and "customers:write" in permissions
+            and "customers:read" not in permissions
+        ):
+            permissions.append("customers:read")
+        if "stores" in attributes:
+            attributes["stores"] = None
+        if isinstance(attributes.get("password"), str):
+            attributes["password"] = _rare(attributes["password"])
+            attributes["confirmPassword"] = attributes["password"]
+    elif path.startswith("/backoffice/integration-clients"):
+        if "stores" in attributes:
+            attributes["stores"] = _chance.choice([None, [STORES[0]["code"]]])
+    elif path == "/backoffice/operator-password":
+        attributes["password"] = storefront.admin_password
+        _new_password(attributes, "newPassword")
+    elif path == "/backoffice/access-tokens" and next(_alternate) % 2:
+        attributes.update(username=ADMIN_EMAIL, password=storefront.admin_password)
+    elif path == "/backoffice/refresh-tokens" and next(_alternate) % 2:
+        attributes["refreshToken"] = storefront.admin_login()["refreshToken"]
+
+
+def _known_backoffice_grant(storefront: Storefront, case: schemathesis.Case) -> None:
+    """Every other valid back-office grant carries credentials, a refresh token or a client that exist."""
+    form = case.body
+    if not isinstance(form, dict) or not next(_alternate) % 2:
+        return
+    form = dict(form)
+    case.body = form
+    if form.get("grant_type") == "password":
+        form.update(username=ADMIN_EMAIL, password=storefront.admin_password)
+    elif form.get("grant_type") == "refresh_token":
+        form["refresh_token"] = storefront.admin_login()["refreshToken"]
+    elif form.get("grant_type") == "client_credentials":
+        form["client_id"], form["client_secret"] = storefront.fresh_client()
+        form.pop("scope", None)
 
 
 def _known_grant(storefront: Storefront, case: schemathesis.Case) -> None:
@@ -439,8 +627,22 @@ def _new_password(attributes: dict[str, Any], name: str) -> None:
         attributes["confirmPassword"] = attributes[name]
 
 
+def _follow_the_administrator(storefront: Storefront, case: schemathesis.Case, response: Any) -> None:
+    """Keep the back-office administrator's password and sessions in step with what a case did."""
+    path = case.operation.path
+    if response.status_code == 204 and path == "/backoffice/operator-password":
+        storefront.admin_password = case.body["data"]["attributes"]["newPassword"]
+    elif _is_invalid_access_token(response) or (
+        response.status_code == 204 and (case.path_parameters or {}).get("token") == "mine"
+    ):
+        storefront.admin_sessions_ended()
+
+
 def _follow_the_account(storefront: Storefront, case: schemathesis.Case, response: Any) -> None:
     """Keep the signed-up customer's password, address and sessions in step with what a case did."""
+    if case.operation.path.startswith("/backoffice/"):
+        _follow_the_administrator(storefront, case, response)
+        return
     owner = storefront.owner_of(case)
     if owner is None:
         return
@@ -556,6 +758,9 @@ def test_every_operation_honours_the_contract(
             return storefront.signed_up()
 
         def set(self, case: schemathesis.Case, data: Customer, context: schemathesis.AuthContext) -> None:
+            if case.operation.path.startswith("/backoffice/"):
+                _as_administrator(case)
+                return
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data.access_token}"}
             path_parameters = case.path_parameters
             if path_parameters is None or not _is_positive(case, ParameterLocation.PATH):
@@ -564,6 +769,16 @@ def test_every_operation_honours_the_contract(
                 path_parameters["customerReference"] = data.reference
             if "addressId" in path_parameters:
                 path_parameters["addressId"] = storefront.address_of(data)
+
+    def _as_administrator(case: schemathesis.Case) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {storefront.admin_token()}"}
+        path_parameters = case.path_parameters
+        if path_parameters is None or not _is_positive(case, ParameterLocation.PATH):
+            return
+        if "operatorId" in path_parameters:
+            path_parameters["operatorId"] = storefront.fresh_operator()
+        if "clientId" in path_parameters:
+            path_parameters["clientId"] = storefront.fresh_client()[0]
 
     def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any) -> None:
         _honour_cross_field_rules(storefront, case)

@@ -529,3 +529,42 @@ def _json(value: Any) -> Any:
     import json
 
     return json.loads(value) if isinstance(value, str) else value
+
+
+BACKOFFICE_TABLES = {
+    "operators",
+    "operator_sessions",
+    "operator_refresh_tokens",
+    "operator_recovery_codes",
+    "integration_clients",
+    "audit_events",
+}
+
+
+def test_the_backoffice_migration_creates_its_tables_and_drops_them_on_the_way_down(scratch_database_url):
+    url = scratch_database_url
+    config = alembic_config(url)
+    command.upgrade(config, "0009")
+    assert _existing_tables(url) >= BACKOFFICE_TABLES
+    _execute(
+        url,
+        [
+            (
+                "INSERT INTO operators (id, email, email_key, first_name, last_name, role, permissions,"
+                " created_at, updated_at) VALUES ('op-1', 'ada@example.com', 'ada@example.com', 'Ada',"
+                " 'L', 'admin', 'operators:write', :now, :now)",
+                {"now": NOW},
+            ),
+            (
+                "INSERT INTO audit_events (occurred_at, operator_id, action, outcome)"
+                " VALUES (:now, 'cli', 'CLI create', 'succeeded')",
+                {"now": NOW},
+            ),
+        ],
+    )
+    command.downgrade(config, "0008")
+    assert not BACKOFFICE_TABLES & _existing_tables(url)
+    assert "customers" in _existing_tables(url)
+    command.upgrade(config, "head")
+    rows = _execute(url, [sa.select(sa.func.count()).select_from(sa.table("operators"))])
+    assert rows == [[(0,)]]

@@ -8,10 +8,12 @@ from app.access import Access
 from app.main import routes
 from app.routing import ResourceRoute
 
-# Routes outside the JSON:API tables: OAuth 2.0 (RFC 6749 errors, public clients) and service endpoints.
+# Routes outside the JSON:API tables: OAuth 2.0 (RFC 6749 errors) of both faces and service endpoints.
 PLAIN_ROUTES = {
     "/token",
     "/token/revoke",
+    "/backoffice/token",
+    "/backoffice/token/revoke",
     "/.well-known/oauth-authorization-server",
     "/.well-known/jwks.json",
     "/health/live",

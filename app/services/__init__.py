@@ -8,9 +8,13 @@ from app.database import Database
 from app.mail import Outbox
 from app.passwords import PasswordHasherService
 from app.services.addresses import AddressService
+from app.services.audit import AuditService
 from app.services.confirmations import ConfirmationService
 from app.services.customers import CustomerService
+from app.services.integration_clients import IntegrationClientService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
+from app.services.operator_sessions import OperatorSessionService
+from app.services.operators import OperatorService
 from app.services.passwords import PasswordService
 from app.services.sessions import SessionService
 from app.services.sms_codes import HKDF_PURPOSE, SmsCodeService
@@ -39,6 +43,10 @@ class Services:
     confirmations: ConfirmationService
     statistics: StatisticsService
     sms_codes: SmsCodeService
+    audit: AuditService
+    operators: OperatorService
+    operator_sessions: OperatorSessionService
+    integration_clients: IntegrationClientService
 
 
 def build_services(settings: Settings) -> Services:
@@ -49,6 +57,7 @@ def build_services(settings: Settings) -> Services:
     outbox = Outbox(db, settings)
     confirmations = ConfirmationService(db, settings, outbox)
     customers = CustomerService(db, settings, hasher, confirmations)
+    audit = AuditService(db)
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -72,4 +81,8 @@ def build_services(settings: Settings) -> Services:
         confirmations=confirmations,
         statistics=StatisticsService(db),
         sms_codes=SmsCodeService(db, settings, signer.derived_key(HKDF_PURPOSE)),
+        audit=audit,
+        operators=OperatorService(db, settings, hasher, audit),
+        operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit),
+        integration_clients=IntegrationClientService(db, settings, audit),
     )

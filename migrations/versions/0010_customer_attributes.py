@@ -18,7 +18,7 @@ Down again, ``pending`` is ``awaiting_confirmation``; events keep their rows, th
 columns and the labels are dropped.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0010"
 # Re-chained after 0009 (operators) when the back-office face joins; independent of its tables.
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,89 @@
+"""The back-office's route table (BO §1, §2.3): every path under ``/backoffice``, its methods,
+their endpoints and access rules. ``O`` is ``operators:write``; an operator may read and rename its
+own record without it; integration clients never pass operator-only routes (1000)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.routing import BaseRoute, Route
+
+from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffice_checks
+from app.routing import Endpoint, ResourceRoute, resource_route
+from app.services.operators import OPERATORS_WRITE
+from errors import catalogue
+from resources.backoffice import audit, integration_clients, oauth, operators, tokens
+from resources.refusals import refuse_with
+
+__all__ = ["routes", "PREFIX", "OPERATORS_WRITER", "OPERATORS_WRITER_OR_SELF"]
+
+PREFIX = "/backoffice"
+OPERATORS_WRITER = Backoffice(permission=OPERATORS_WRITE, operator_only=True)
+OPERATORS_WRITER_OR_SELF = Backoffice(permission=OPERATORS_WRITE, operator_only=True, self_parameter="id")
+
+
+def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
+    return resource_route(PREFIX + path, handlers, face_check=backoffice_checks)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        _route("/access-tokens", {"POST": (tokens.create_access_token, PUBLIC)}),
+        _route(
+            "/refresh-tokens",
+            {
+                "POST": (tokens.create_refresh_token, PUBLIC),
+                "DELETE": (refuse_with(catalogue.RESOURCE_ID_MISSING), PUBLIC),
+            },
+        ),
+        _route("/refresh-tokens/{token}", {"DELETE": (tokens.revoke_refresh_token, BACKOFFICE_OPERATOR)}),
+        _route("/operator-password", {"PATCH": (operators.change_own_password, BACKOFFICE_OPERATOR)}),
+        _route(
+            "/operators",
+            {
+                "GET": (operators.list_operators, OPERATORS_WRITER),
+                "POST": (operators.create_operator, OPERATORS_WRITER),
+            },
+        ),
+        _route(
+            "/operators/{id}",
+            {
+                "GET": (operators.get_operator, OPERATORS_WRITER_OR_SELF),
+                "PATCH": (operators.update_operator, OPERATORS_WRITER_OR_SELF),
+                "DELETE": (operators.delete_operator, OPERATORS_WRITER),
+            },
+        ),
+        _route("/operators/{id}/activate", {"POST": (operators.activate_operator, OPERATORS_WRITER)}),
+        _route("/operators/{id}/deactivate", {"POST": (operators.deactivate_operator, OPERATORS_WRITER)}),
+        _route(
+            "/integration-clients",
+            {
+                "GET": (integration_clients.list_clients, OPERATORS_WRITER),
+                "POST": (integration_clients.create_client, OPERATORS_WRITER),
+            },
+        ),
+        _route(
+            "/integration-clients/{id}",
+            {
+                "GET": (integration_clients.get_client, OPERATORS_WRITER),
+                "PATCH": (integration_clients.update_client, OPERATORS_WRITER),
+                "DELETE": (integration_clients.delete_client, OPERATORS_WRITER),
+            },
+        ),
+        _route(
+            "/integration-clients/{id}/rotate-secret",
+            {"POST": (integration_clients.rotate_secret, OPERATORS_WRITER)},
+        ),
+        _route(
+            "/integration-clients/{id}/activate",
+            {"POST": (integration_clients.activate_client, OPERATORS_WRITER)},
+        ),
+        _route(
+            "/integration-clients/{id}/deactivate",
+            {"POST": (integration_clients.deactivate_client, OPERATORS_WRITER)},
+        ),
+        _route("/audit-events", {"GET": (audit.list_audit_events, OPERATORS_WRITER)}),
+        # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
+        Route(PREFIX + "/token", oauth.token, methods=["POST"]),
+        Route(PREFIX + "/token/revoke", oauth.revoke, methods=["POST"]),
+    ]

@@ -1,0 +1,227 @@
+"""BO §2.3 as data: every back-office route that needs a caller × every kind of caller → the
+expected answer, walked by one parametrized test; a refused request writes nothing but its
+refusal's audit entry (1000).
+
+Public routes (``/backoffice/access-tokens``, ``/backoffice/refresh-tokens`` POST, the OAuth
+endpoints) refuse nobody and are not rows here. Add a row with every route added to
+resources/backoffice/routes.py: ``test_every_guarded_route_is_in_the_matrix`` fails otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from app.routing import ResourceRoute
+from resources.backoffice.routes import routes
+from tests.backoffice.helpers import (
+    OPERATOR_PASSWORD,
+    client_token,
+    logged_in_operator,
+    seed_client,
+    seed_operator,
+)
+from tests.helpers import JSON_API, bearer, document, error, registered_customer
+
+# The contract's letters (BO §2.3).
+R, W, K, O = "customers:read", "customers:write", "commerce:write", "operators:write"  # noqa: E741
+NEW_PASSWORD = "Matrix-Password-Long-1"
+
+# Who calls: None = no token; "customer" = a storefront token; the rest back-office tokens.
+CALLERS: dict[str, dict[str, Any] | None] = {
+    "nobody": None,
+    "customer": {"kind": "customer"},
+    "admin R": {"kind": "operator", "permissions": (R,)},
+    "admin RW": {"kind": "operator", "permissions": (R, W)},
+    "admin K": {"kind": "operator", "permissions": (K,)},
+    "admin O": {"kind": "operator", "permissions": (O,)},
+    "admin RWKO": {"kind": "operator", "permissions": (R, W, K, O)},
+    "admin O of DE": {"kind": "operator", "permissions": (O,), "stores": ["DE"]},
+    "seller": {"kind": "operator", "role": "seller", "permissions": ()},
+    "client R": {"kind": "client", "permissions": (R,)},
+    "client K": {"kind": "client", "permissions": (K,)},
+}
+MISSING = (403, "002")
+INVALID = (401, "001")
+REFUSED = (403, "1000")
+
+
+def _expect(allowed: Callable[[str], bool], success: int) -> dict[str, tuple[int, str | None]]:
+    answers: dict[str, tuple[int, str | None]] = {"nobody": MISSING, "customer": INVALID}
+    for name in CALLERS:
+        if name not in answers:
+            answers[name] = (success, None) if allowed(name) else REFUSED
+    return answers
+
+
+def _holds_o(name: str) -> bool:
+    spec = CALLERS[name]
+    return spec is not None and spec["kind"] == "operator" and O in spec["permissions"]
+
+
+def _any_operator(name: str) -> bool:
+    spec = CALLERS[name]
+    return spec is not None and spec["kind"] == "operator"
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # {operator}: another operator; {client}: a client; {self}: the caller's own id
+    success: int
+    allowed: Callable[[str], bool]
+    body: Callable[[], dict[str, Any]] | None = None
+
+    @property
+    def template(self) -> str:
+        return self.path.replace("{operator}", "{id}").replace("{client}", "{id}").replace("{self}", "{id}")
+
+
+def _new_operator() -> dict[str, Any]:
+    return document(
+        "operators",
+        {
+            "email": "new-operator@example.com",
+            "password": OPERATOR_PASSWORD,
+            "confirmPassword": OPERATOR_PASSWORD,
+            "firstName": "New",
+            "lastName": "Operator",
+            "role": "admin",
+            "permissions": [R],
+            "stores": ["DE"],
+        },
+    )
+
+
+def _new_client() -> dict[str, Any]:
+    return document("integration-clients", {"name": "ERP", "permissions": [R], "stores": ["DE"]})
+
+
+def _rename() -> dict[str, Any]:
+    return document("operators", {"lastName": "Renamed"})
+
+
+def _rename_client() -> dict[str, Any]:
+    return document("integration-clients", {"name": "Renamed"})
+
+
+def _own_password() -> dict[str, Any]:
+    return document(
+        "operator-password",
+        {"password": OPERATOR_PASSWORD, "newPassword": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD},
+    )
+
+
+MATRIX = [
+    Row("DELETE", "/backoffice/refresh-tokens/{token}", 204, _any_operator),
+    Row("PATCH", "/backoffice/operator-password", 204, _any_operator, _own_password),
+    Row("GET", "/backoffice/operators", 200, _holds_o),
+    Row("POST", "/backoffice/operators", 201, _holds_o, _new_operator),
+    Row("GET", "/backoffice/operators/{operator}", 200, _holds_o),
+    Row("GET", "/backoffice/operators/{self}", 200, _any_operator),
+    Row("PATCH", "/backoffice/operators/{operator}", 200, _holds_o, _rename),
+    Row("PATCH", "/backoffice/operators/{self}", 200, _any_operator, _rename),
+    Row("DELETE", "/backoffice/operators/{operator}", 204, _holds_o),
+    Row("POST", "/backoffice/operators/{operator}/activate", 204, _holds_o),
+    Row("POST", "/backoffice/operators/{operator}/deactivate", 204, _holds_o),
+    Row("GET", "/backoffice/integration-clients", 200, _holds_o),
+    Row("POST", "/backoffice/integration-clients", 201, _holds_o, _new_client),
+    Row("GET", "/backoffice/integration-clients/{client}", 200, _holds_o),
+    Row("PATCH", "/backoffice/integration-clients/{client}", 200, _holds_o, _rename_client),
+    Row("DELETE", "/backoffice/integration-clients/{client}", 204, _holds_o),
+    Row("POST", "/backoffice/integration-clients/{client}/rotate-secret", 200, _holds_o),
+    Row("POST", "/backoffice/integration-clients/{client}/activate", 204, _holds_o),
+    Row("POST", "/backoffice/integration-clients/{client}/deactivate", 204, _holds_o),
+    Row("GET", "/backoffice/audit-events", 200, _holds_o),
+]
+CASES = [
+    pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
+    for row in MATRIX
+    for caller, expected in _expect(row.allowed, row.success).items()
+]
+
+
+def test_every_guarded_route_is_in_the_matrix() -> None:
+    guarded = {
+        (method, route.path)
+        for route in routes()
+        if isinstance(route, ResourceRoute)
+        for method, rule in route.access_rules.items()
+        if method != "HEAD" and type(rule).__name__ != "Public"
+    }
+    assert guarded == {(row.method, row.template) for row in MATRIX}
+
+
+async def _caller_headers(app, client, spec: dict[str, Any] | None) -> tuple[dict[str, str], str | None]:
+    """The caller's headers and its id (a path's {self})."""
+    if spec is None:
+        return {}, None
+    if spec["kind"] == "customer":
+        customer, tokens = await registered_customer(client)
+        return bearer(tokens["accessToken"]), customer["id"]
+    if spec["kind"] == "client":
+        client_id, secret = await seed_client(app, spec["permissions"])
+        return bearer((await client_token(client, client_id, secret)).json()["access_token"]), client_id
+    operator = await logged_in_operator(
+        app,
+        client,
+        role=spec.get("role", "admin"),
+        permissions=spec["permissions"],
+        stores=spec.get("stores"),
+    )
+    return operator.headers, operator.id
+
+
+async def _counts(app) -> dict[str, int]:
+    db = app.state.services.db
+    counts = {}
+    for name, condition in (
+        ("operators", ""),
+        ("integration_clients", ""),
+        ("operator_sessions", " WHERE revoked_at IS NULL"),
+        ("audit_events", " WHERE outcome = 'succeeded'"),
+        ("refusals", ""),
+    ):
+        table = "audit_events" if name == "refusals" else name
+        where = " WHERE outcome = 'refused'" if name == "refusals" else condition
+        row = await db.fetch_one(sa.text(f"SELECT COUNT(*) FROM {table}{where}"))  # noqa: S608 - our names
+        counts[name] = int(row[0])
+    return counts
+
+
+@pytest.mark.parametrize(("row", "caller", "expected"), CASES)
+async def test_the_permission_matrix(app, client, row: Row, caller: str, expected: tuple[int, str | None]):
+    target_id, _ = await seed_operator(app)  # another administrator with operators:write
+    client_id, _ = await seed_client(app)
+    headers, own_id = await _caller_headers(app, client, CALLERS[caller])
+    path = (
+        row.path.replace("{operator}", target_id)
+        .replace("{client}", client_id)
+        .replace("{self}", own_id or target_id)
+        .replace("{token}", "mine")
+    )
+    before = await _counts(app)
+
+    body = row.body() if row.body else None
+    response = await client.request(
+        row.method,
+        path,
+        headers={**headers, **({"Content-Type": JSON_API} if body is not None else {})},
+        json=body,
+    )
+
+    status, code = expected
+    assert response.status_code == status, response.text
+    if code is None:
+        return
+    detail = {
+        "002": "Missing access token.",
+        "001": "Invalid access token.",
+        "1000": "Insufficient permissions.",
+    }
+    assert response.json() == {"errors": [error(status, code, detail[code])]}
+    after = await _counts(app)
+    assert after == {**before, "refusals": before["refusals"] + (1 if code == "1000" else 0)}
