@@ -162,6 +162,8 @@ class Settings:
     sms_code_ttl: int = 1800
     sms_code_max_attempts: int = 5
     sms_resend_interval: int = 120
+    # Orders per ``order-batches`` request (CB §10; the body limit still applies).
+    order_batch_max: int = 500
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -215,6 +217,8 @@ class Settings:
                     f"{PREFIX}CORS_ORIGINS must list exact origins such as https://shop.example "
                     f"(scheme, host and port only, no trailing slash), got {origin!r}"
                 )
+        if not 1 <= self.order_batch_max <= 1000:
+            raise SettingsError(f"{PREFIX}ORDER_BATCH_MAX must be between 1 and 1000")
         self._check_mail()
         self._check_operations()
 

@@ -17,6 +17,9 @@ __all__ = [
     "registration_keys",
     "mail_outbox",
     "sms_codes",
+    "orders",
+    "payment_instruments",
+    "COUNTED_STATUSES",
 ]
 
 metadata = sa.MetaData()
@@ -61,6 +64,28 @@ customers = sa.Table(
     sa.Column("awaiting_confirmation", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("store", "email_key", name="uq_customers_store_email_key"),
 )
+
+# --- customers' transaction aggregates (CB §6.3; migration 0014) ------------------------------
+# Amounts in the store's minor units. The customers part may add these columns too; when the parts
+# meet, one of the two blocks goes. Read and written only through app/queries/orders.py.
+for _name in (
+    "orders_count",
+    "transactions_count",
+    "transactions_amount",
+    "transactions_amount_without_delivery_costs",
+    "average_transaction_amount",
+):
+    customers.append_column(sa.Column(_name, sa.BigInteger, nullable=False, server_default="0"))
+customers.append_column(sa.Column("last_transaction_date", Timestamp, nullable=True))
+for _name in (
+    "transactions_count",
+    "transactions_amount",
+    "transactions_amount_without_delivery_costs",
+    "average_transaction_amount",
+    "last_transaction_date",
+):
+    sa.Index(f"ix_customers_{_name}", customers.c[_name])
+# --- end of the aggregates block -------------------------------------------------------------
 
 addresses = sa.Table(
     "addresses",
@@ -194,4 +219,61 @@ sms_codes = sa.Table(
     sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),
+)
+
+# Orders the commerce system ingests (CB §6): a read model, one row per (store, order_number).
+# Counted orders (COUNTED_STATUSES) feed the customer's aggregates; items are one JSON column.
+COUNTED_STATUSES = ("new", "processing", "shipped", "delivered")
+_COUNTED = "status IN ('new', 'processing', 'shipped', 'delivered')"
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("store", sa.String(16), nullable=False),
+    sa.Column("order_number", sa.String(64), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("order_date", Timestamp, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("grand_total", sa.BigInteger, nullable=False),
+    sa.Column("delivery_costs", sa.BigInteger, nullable=False),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("locale", sa.String(8), nullable=False),
+    sa.Column("company_id", sa.String(36), nullable=True),
+    sa.Column("company_user_id", sa.String(36), nullable=True),
+    sa.Column("source_updated_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("store", "order_number", name="uq_orders_store_order_number"),
+    sa.Index("ix_orders_customer_list", "customer_id", "order_date", "order_number"),
+    sa.Index("ix_orders_company_list", "company_id", "order_date", "order_number"),
+)
+# The latest counted order of a customer, one probe (lastTransactionDate when the latest stops counting).
+sa.Index(
+    "ix_orders_customer_last_counted",
+    orders.c.customer_id,
+    orders.c.order_date.desc(),
+    postgresql_where=sa.text(_COUNTED),
+    sqlite_where=sa.text(_COUNTED),
+)
+
+# Payment instruments as the provider returned them (CB §7): a token, never a card number or code.
+payment_instruments = sa.Table(
+    "payment_instruments",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("store", sa.String(16), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("provider_token", sa.String(255), nullable=False),
+    sa.Column("brand", sa.String(32), nullable=False),
+    sa.Column("masked_card_number", sa.String(19), nullable=False),
+    sa.Column("expiration_month", sa.SmallInteger, nullable=False),
+    sa.Column("expiration_year", sa.SmallInteger, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint(
+        "store", "provider", "provider_token", name="uq_payment_instruments_store_provider_token"
+    ),
 )

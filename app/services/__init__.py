@@ -11,7 +11,9 @@ from app.services.addresses import AddressService
 from app.services.confirmations import ConfirmationService
 from app.services.customers import CustomerService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
+from app.services.orders import OrderService
 from app.services.passwords import PasswordService
+from app.services.payment_instruments import PaymentInstrumentService
 from app.services.sessions import SessionService
 from app.services.sms_codes import HKDF_PURPOSE, SmsCodeService
 from app.services.statistics import StatisticsService
@@ -39,6 +41,8 @@ class Services:
     confirmations: ConfirmationService
     statistics: StatisticsService
     sms_codes: SmsCodeService
+    orders: OrderService
+    payment_instruments: PaymentInstrumentService
 
 
 def build_services(settings: Settings) -> Services:
@@ -72,4 +76,6 @@ def build_services(settings: Settings) -> Services:
         confirmations=confirmations,
         statistics=StatisticsService(db),
         sms_codes=SmsCodeService(db, settings, signer.derived_key(HKDF_PURPOSE)),
+        orders=OrderService(db),
+        payment_instruments=PaymentInstrumentService(db),
     )
