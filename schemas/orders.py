@@ -13,6 +13,7 @@ The storefront shows ``orderNumber, orderDate`` (in UTC), ``status, currencyIsoC
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,10 +36,25 @@ __all__ = [
 ]
 
 ITEMS_MAX = 500
-_ORDER_NUMBER = validate.Regexp(r"[A-Za-z0-9._-]{1,64}\Z", error="This value is not valid.")
+
+
+class _OrderNumber(validate.Validator):
+    """1–64 of ``A–Z a–z 0–9 . _ -``; a blank one is reported as blank (NotBlank)."""
+
+    _pattern = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+    def __call__(self, value: str) -> str:
+        if value.strip() and not self._pattern.fullmatch(value):
+            raise ValidationError("This value is not valid.")
+        return value
+
+
+_ORDER_NUMBER = _OrderNumber()
 
 
 class _Input(Schema):
+    error_messages = {"type": "This value should be of type object."}
+
     class Meta:
         unknown = EXCLUDE
 

@@ -108,6 +108,8 @@ def card_data_pointers(attributes: Mapping[str, Any]) -> list[str]:
 
 
 class _Input(Schema):
+    error_messages = {"type": "This value should be of type object."}
+
     class Meta:
         unknown = EXCLUDE
 
