@@ -328,14 +328,15 @@ def add_offset_paging(
 ) -> None:
     """``links`` (self, first, prev, next, last; null when none) and ``meta.page`` in Paloma's names."""
     kept = "".join(
-        f"&{quote(name, safe='[]')}={quote(value, safe='')}"
+        f"&{quote(name, safe='')}={quote(value, safe='')}"
         for name, value in request.query_params.multi_items()
         if not name.startswith("page[")
     )
     url = f"{base}{request.url.path}"
 
     def link(offset: int) -> str:
-        return f"{url}?page[offset]={offset}&page[limit]={query.limit}{kept}"
+        # Brackets percent-encoded: a URI's query may not hold them bare (RFC 3986).
+        return f"{url}?page%5Boffset%5D={offset}&page%5Blimit%5D={query.limit}{kept}"
 
     last_offset = max(0, (total - 1) // query.limit * query.limit)
     document["links"] = {

@@ -58,11 +58,11 @@ class TestList:
                 }
             ],
             "links": {
-                "self": f"{base}?page[offset]=0&page[limit]=20",
-                "first": f"{base}?page[offset]=0&page[limit]=20",
+                "self": f"{base}?page%5Boffset%5D=0&page%5Blimit%5D=20",
+                "first": f"{base}?page%5Boffset%5D=0&page%5Blimit%5D=20",
                 "prev": None,
                 "next": None,
-                "last": f"{base}?page[offset]=0&page[limit]=20",
+                "last": f"{base}?page%5Boffset%5D=0&page%5Blimit%5D=20",
             },
             "meta": {
                 "page": {
@@ -93,15 +93,17 @@ class TestList:
         customer, tokens = await registered_customer(client)
         for minute in range(5):
             await ingest(app, customer["id"], orderNumber=f"N{minute}", orderDate=moment(minute))
-        body = await orders_of(client, customer, tokens, "?page[offset]=2&page[limit]=2&sort=-orderDate")
+        body = await orders_of(
+            client, customer, tokens, "?page%5Boffset%5D=2&page%5Blimit%5D=2&sort=-orderDate"
+        )
         base = f"http://testserver/customers/{customer['id']}/orders"
         assert [item["id"] for item in body["data"]] == ["N2", "N1"]
         assert body["links"] == {
-            "self": f"{base}?page[offset]=2&page[limit]=2&sort=-orderDate",
-            "first": f"{base}?page[offset]=0&page[limit]=2&sort=-orderDate",
-            "prev": f"{base}?page[offset]=0&page[limit]=2&sort=-orderDate",
-            "next": f"{base}?page[offset]=4&page[limit]=2&sort=-orderDate",
-            "last": f"{base}?page[offset]=4&page[limit]=2&sort=-orderDate",
+            "self": f"{base}?page%5Boffset%5D=2&page%5Blimit%5D=2&sort=-orderDate",
+            "first": f"{base}?page%5Boffset%5D=0&page%5Blimit%5D=2&sort=-orderDate",
+            "prev": f"{base}?page%5Boffset%5D=0&page%5Blimit%5D=2&sort=-orderDate",
+            "next": f"{base}?page%5Boffset%5D=4&page%5Blimit%5D=2&sort=-orderDate",
+            "last": f"{base}?page%5Boffset%5D=4&page%5Blimit%5D=2&sort=-orderDate",
         }
         assert body["meta"]["page"] == {
             "offset": 2,
