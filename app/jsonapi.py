@@ -30,6 +30,9 @@ __all__ = [
     "read_attributes",
     "read_json_body",
     "parse_query",
+    "ListQuery",
+    "parse_list_query",
+    "add_offset_paging",
     "load_attributes",
     "document_response",
     "empty_response",
@@ -241,9 +244,20 @@ def parse_query(
     includes: Sequence[str] = (),
 ) -> ResourceQuery:
     """``include`` and ``fields[TYPE]``; anything else JSON:API reserves is refused with 011."""
+    return _parse_resource_query(
+        request.query_params.multi_items(), fields_by_type=fields_by_type, includes=includes
+    )
+
+
+def _parse_resource_query(
+    parameters: Iterable[tuple[str, str]],
+    *,
+    fields_by_type: Mapping[str, Iterable[str]],
+    includes: Sequence[str],
+) -> ResourceQuery:
     include: tuple[str, ...] = ()
     sparse: dict[str, tuple[str, ...]] = {}
-    for name, value in request.query_params.multi_items():
+    for name, value in parameters:
         if name == "include":
             include = tuple(part for part in value.split(",") if part)
             if any(path not in includes for path in include):
@@ -359,6 +373,101 @@ def _with_query(url: str, parameters: list[tuple[str, str]]) -> str:
     return (
         url + "?" + "&".join(f"{quote(name, safe='')}={quote(value, safe='')}" for name, value in parameters)
     )
+
+
+_PAGE_PARAMETER = re.compile(r"^page\[([A-Za-z0-9_-]+)\]$")
+PAGE_LIMIT_MAX = 100
+# Past this no list holds rows; a larger offset is refused rather than sent to the database.
+PAGE_OFFSET_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """An offset-paged list's query (CB §1): page, sort, filters and sparse fieldsets."""
+
+    offset: int
+    limit: int
+    sort: str
+    filters: dict[str, str]
+    resource: ResourceQuery
+
+
+def _bounded_integer(value: str, minimum: int, maximum: int) -> int:
+    if not value.isascii() or not value.isdigit() or not minimum <= int(value) <= maximum:
+        raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+    return int(value)
+
+
+def parse_list_query(
+    request: Request,
+    *,
+    fields_by_type: Mapping[str, Iterable[str]],
+    sorts: Sequence[str],
+    filters: Mapping[str, Sequence[str]],
+    default_limit: int = 20,
+) -> ListQuery:
+    """``page[offset]``, ``page[limit]`` (1–100), ``sort`` (the first of ``sorts`` by default) and
+    ``filter[NAME]`` of the listed values; anything else, repeated or out of range, is 011."""
+    offset, limit, sort = 0, default_limit, sorts[0]
+    chosen: dict[str, str] = {}
+    names = [name for name, _ in request.query_params.multi_items()]
+    if len(names) != len(set(names)):
+        raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+    rest: list[tuple[str, str]] = []
+    for name, value in request.query_params.multi_items():
+        page = _PAGE_PARAMETER.match(name)
+        filtered = _FILTER_PARAMETER.match(name)
+        if page and page.group(1) == "offset":
+            offset = _bounded_integer(value, 0, PAGE_OFFSET_MAX)
+        elif page and page.group(1) == "limit":
+            limit = _bounded_integer(value, 1, PAGE_LIMIT_MAX)
+        elif name == "sort":
+            if value not in sorts:
+                raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+            sort = value
+        elif filtered:
+            if value not in filters.get(filtered.group(1), ()):
+                raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+            chosen[filtered.group(1)] = value
+        else:
+            rest.append((name, value))
+    resource = _parse_resource_query(rest, fields_by_type=fields_by_type, includes=())
+    return ListQuery(offset=offset, limit=limit, sort=sort, filters=chosen, resource=resource)
+
+
+def add_offset_paging(
+    document: dict[str, Any], request: Request, base: str, query: ListQuery, total: int
+) -> None:
+    """``links`` (self, first, prev, next, last; null when none) and ``meta.page`` in Paloma's names."""
+    kept = "".join(
+        f"&{quote(name, safe='')}={quote(value, safe='')}"
+        for name, value in request.query_params.multi_items()
+        if not name.startswith("page[")
+    )
+    url = f"{base}{request.url.path}"
+
+    def link(offset: int) -> str:
+        # Brackets percent-encoded: a URI's query may not hold them bare (RFC 3986).
+        return f"{url}?page%5Boffset%5D={offset}&page%5Blimit%5D={query.limit}{kept}"
+
+    last_offset = max(0, (total - 1) // query.limit * query.limit)
+    document["links"] = {
+        "self": link(query.offset),
+        "first": link(0),
+        "prev": link(max(0, query.offset - query.limit)) if query.offset > 0 else None,
+        "next": link(query.offset + query.limit) if query.offset + query.limit < total else None,
+        "last": link(last_offset),
+    }
+    document.setdefault("meta", {})["page"] = {
+        "offset": query.offset,
+        "limit": query.limit,
+        "size": query.limit,
+        "number": query.offset // query.limit,
+        "totalElements": total,
+        "totalPages": -(-total // query.limit),
+        "first": query.offset == 0,
+        "last": query.offset + query.limit >= total,
+    }
 
 
 def add_included(

@@ -21,6 +21,11 @@ __all__ = [
     "BackofficePrincipal",
     "AuditActor",
     "AuditEvent",
+    "OrderItem",
+    "Order",
+    "OrderPage",
+    "IngestResult",
+    "PaymentInstrument",
 ]
 
 
@@ -219,3 +224,72 @@ class AuditEvent:
     outcome: str
     request_id: str | None
     details: dict[str, object] | None
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int
+
+    @property
+    def sum_price(self) -> int:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order of the commerce system's, as ingested (amounts in the store's minor units)."""
+
+    store: str
+    order_number: str
+    customer_id: int
+    customer_reference: str
+    order_date: datetime
+    status: str
+    currency_iso_code: str
+    grand_total: int
+    delivery_costs: int
+    items: tuple[OrderItem, ...]
+    locale: str
+    company_id: str | None
+    company_user_id: str | None
+    source_updated_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One offset page of a customer's orders and the count of all that match."""
+
+    orders: tuple[Order, ...]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """An upsert's outcome: created, updated, unchanged or stale."""
+
+    order: Order
+    outcome: str
+
+
+@dataclass(frozen=True)
+class PaymentInstrument:
+    id: str
+    store: str
+    customer_id: int
+    customer_reference: str
+    provider: str
+    provider_token: str
+    brand: str
+    masked_card_number: str
+    expiration_month: int
+    expiration_year: int
+    created_at: datetime
+    updated_at: datetime
+    expired: bool = False

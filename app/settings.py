@@ -176,6 +176,8 @@ class Settings:
     operator_password_min_length: int = 12
     # Audit entries are kept this many days (0 = for ever).
     audit_retention_days: int = 365
+    # Orders per ``order-batches`` request (CB §10; the body limit still applies).
+    order_batch_max: int = 500
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -229,6 +231,8 @@ class Settings:
                     f"{PREFIX}CORS_ORIGINS must list exact origins such as https://shop.example "
                     f"(scheme, host and port only, no trailing slash), got {origin!r}"
                 )
+        if not 1 <= self.order_batch_max <= 1000:
+            raise SettingsError(f"{PREFIX}ORDER_BATCH_MAX must be between 1 and 1000")
         self._check_mail()
         object.__setattr__(self, "phone_default_region", self.phone_default_region.strip().upper())
         if not is_region(self.phone_default_region):

@@ -25,6 +25,9 @@ __all__ = [
     "operator_recovery_codes",
     "integration_clients",
     "audit_events",
+    "orders",
+    "payment_instruments",
+    "COUNTED_STATUSES",
 ]
 
 metadata = sa.MetaData()
@@ -123,6 +126,18 @@ customer_labels = sa.Table(
         "ix_customer_labels_key_lower_value_lower_customer_id", "key_lower", "value_lower", "customer_id"
     ),
 )
+
+# The customers' transaction aggregates (CB §6.3; columns from migration 0010) each have a B-tree
+# index (migration 0014) for the back-office's filters and sorts. Amounts in the store's minor
+# units; written only through app/queries/orders.py.
+for _name in (
+    "transactions_count",
+    "transactions_amount",
+    "transactions_amount_without_delivery_costs",
+    "average_transaction_amount",
+    "last_transaction_date",
+):
+    sa.Index(f"ix_customers_{_name}", customers.c[_name])
 
 addresses = sa.Table(
     "addresses",
@@ -355,4 +370,62 @@ audit_events = sa.Table(
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("request_id", sa.String(64), nullable=True),
     sa.Column("details", sa.Text, nullable=True),
+)
+
+
+# Orders the commerce system ingests (CB §6): a read model, one row per (store, order_number).
+# Counted orders (COUNTED_STATUSES) feed the customer's aggregates; items are one JSON column.
+COUNTED_STATUSES = ("new", "processing", "shipped", "delivered")
+_COUNTED = "status IN ('new', 'processing', 'shipped', 'delivered')"
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("store", sa.String(16), nullable=False),
+    sa.Column("order_number", sa.String(64), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("order_date", Timestamp, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("grand_total", sa.BigInteger, nullable=False),
+    sa.Column("delivery_costs", sa.BigInteger, nullable=False),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("locale", sa.String(8), nullable=False),
+    sa.Column("company_id", sa.String(36), nullable=True),
+    sa.Column("company_user_id", sa.String(36), nullable=True),
+    sa.Column("source_updated_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("store", "order_number", name="uq_orders_store_order_number"),
+    sa.Index("ix_orders_customer_list", "customer_id", "order_date", "order_number"),
+    sa.Index("ix_orders_company_list", "company_id", "order_date", "order_number"),
+)
+# The latest counted order of a customer, one probe (lastTransactionDate when the latest stops counting).
+sa.Index(
+    "ix_orders_customer_last_counted",
+    orders.c.customer_id,
+    orders.c.order_date.desc(),
+    postgresql_where=sa.text(_COUNTED),
+    sqlite_where=sa.text(_COUNTED),
+)
+
+# Payment instruments as the provider returned them (CB §7): a token, never a card number or code.
+payment_instruments = sa.Table(
+    "payment_instruments",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("store", sa.String(16), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("provider_token", sa.String(255), nullable=False),
+    sa.Column("brand", sa.String(32), nullable=False),
+    sa.Column("masked_card_number", sa.String(19), nullable=False),
+    sa.Column("expiration_month", sa.SmallInteger, nullable=False),
+    sa.Column("expiration_year", sa.SmallInteger, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint(
+        "store", "provider", "provider_token", name="uq_payment_instruments_store_provider_token"
+    ),
 )

@@ -86,6 +86,16 @@ INTEGRATION_CLIENT_NOT_FOUND = CatalogueEntry("1009", 404, "Integration client n
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")
 TOKEN_NOT_FOR_STORE = CatalogueEntry("1101", 401, "Access token is not valid for this store.")
 
+# Commerce and B2B: orders and payment instruments (CB §6, §7).
+COMPANY_NOT_IN_STORE = CatalogueEntry("1110", 422, "Company not found in this store.")
+ORDER_NOT_FOUND = CatalogueEntry("1130", 404, "Order not found.")
+INGEST_CUSTOMER_NOT_FOUND = CatalogueEntry("1131", 422, "Customer not found in this store.")
+RECORD_OF_ANOTHER_CUSTOMER = CatalogueEntry("1132", 409, "The record belongs to another customer.")
+CURRENCY_MISMATCH = CatalogueEntry("1133", 422, "Currency does not match the store's currency.")
+NOT_A_COMPANY_USER = CatalogueEntry("1134", 422, "The customer is not a user of this company.")
+CARD_DATA_REFUSED = CatalogueEntry("1140", 422, "Card numbers and security codes must not be sent.")
+PAYMENT_INSTRUMENT_NOT_FOUND = CatalogueEntry("1141", 404, "Payment instrument not found.")
+
 CATALOGUE: tuple[CatalogueEntry, ...] = tuple(
     value for value in globals().values() if isinstance(value, CatalogueEntry)
 )

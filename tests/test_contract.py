@@ -31,6 +31,7 @@ minutes now that the back-office doubles the operations; ``make fuzz`` runs long
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import copy
 import itertools
@@ -60,9 +61,15 @@ from schemathesis.generation import GenerationMode
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.openapi.checks import MissingHeaderNotRejected, RejectedPositiveData
 
+from app.database import Database
 from app.emails import InvalidEmail, normalise_email
+from app.services.orders import OrderService
+from app.services.payment_instruments import PaymentInstrumentService
+from app.settings import Settings
+from schemas.payment_instruments import load_payment_instrument
 from tests.helpers import JSON_API, PASSWORD, bearer, document, registration
 from tests.mail_helpers import TOKEN, SmtpServer, text_of
+from tests.order_helpers import instrument_attributes, order_fields
 from tests.servers import PROJECT, uvicorn_server
 
 OPENAPI_PATH = PROJECT / "openapi.yaml"
@@ -156,14 +163,17 @@ class Customer:
     password: str
     access_token: str
     address_id: str | None = None
+    order_number: str | None = None
+    instrument_id: str | None = None
 
 
 class Storefront:
     """The contract server as a client sees it: HTTP calls, and the mail its SMTP server received."""
 
-    def __init__(self, base_url: str, mailbox: SmtpServer) -> None:
+    def __init__(self, base_url: str, mailbox: SmtpServer, database_url: str) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=10, headers={"Content-Type": JSON_API})
         self.mailbox = mailbox
+        self.database_url = database_url
         self.customer: Customer | None = None
         self._forgetful: str | None = None
         self._lock = threading.Lock()
@@ -249,6 +259,37 @@ class Storefront:
                 assert created.status_code == 201, created.text
                 customer.address_id = created.json()["data"]["id"]
             return customer.address_id
+
+    def order_of(self, customer: Customer) -> str:
+        """The number of an order of ``customer``, ingested through the domain service as the
+        commerce system's back-office ingest would."""
+        with self._lock:
+            if customer.order_number is None:
+                customer.order_number = asyncio.run(self._ingest(customer, "order"))
+            return customer.order_number
+
+    def instrument_of(self, customer: Customer) -> str:
+        """The id of a payment instrument of ``customer``, saved anew when it has none left."""
+        with self._lock:
+            if customer.instrument_id is None:
+                customer.instrument_id = asyncio.run(self._ingest(customer, "instrument"))
+            return customer.instrument_id
+
+    async def _ingest(self, customer: Customer, kind: str) -> str:
+        # The implicit store is the contract server's first (DE, EUR): the same rows serve it.
+        db = Database(Settings(database_url=self.database_url))
+        store = db.settings.store_catalogue.default
+        await db.connect()
+        try:
+            if kind == "order":
+                result = await OrderService(db).ingest(store, order_fields(customer.reference))
+                return result.order.order_number
+            saved = await PaymentInstrumentService(db).upsert(
+                store, load_payment_instrument(instrument_attributes(customer.reference))
+            )
+            return saved.instrument.id
+        finally:
+            await db.disconnect()
 
     def owner_of(self, case: schemathesis.Case) -> Customer | None:
         """The signed-up customer when the case carries its token unchanged."""
@@ -383,6 +424,11 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "GET /customers/{customerReference}/addresses/{addressId}",
             "PATCH /customers/{customerReference}/addresses/{addressId}",
             "DELETE /customers/{customerReference}/addresses/{addressId}",
+            "GET /customers/{customerReference}/orders",
+            "GET /customers/{customerReference}/orders/{orderNumber}",
+            "GET /customers/{customerReference}/payment-instruments",
+            "GET /customers/{customerReference}/payment-instruments/{paymentInstrumentId}",
+            "DELETE /customers/{customerReference}/payment-instruments/{paymentInstrumentId}",
             "DELETE /refresh-tokens/{token}",
             "PATCH /customer-password",
             "PATCH /customer-password/{customerReference}",
@@ -658,6 +704,12 @@ def _follow_the_account(storefront: Storefront, case: schemathesis.Case, respons
         if path_parameters.get("addressId") == owner.address_id:
             owner.address_id = None
     elif (
+        response.status_code == 204
+        and label == "DELETE /customers/{customerReference}/payment-instruments/{paymentInstrumentId}"
+    ):
+        if path_parameters.get("paymentInstrumentId") == owner.instrument_id:
+            owner.instrument_id = None
+    elif (
         _is_invalid_access_token(response)
         or (response.status_code == 204 and label == "DELETE /customers/{customerReference}")
         or (response.status_code == 204 and path_parameters.get("token") == "mine")
@@ -751,7 +803,7 @@ def test_every_operation_honours_the_contract(
     # would be sent as ``/customers/addresses``. tests/storefront/test_addresses.py calls those
     # paths as they are written.
     schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=config).exclude(path_regex="//")
-    storefront = Storefront(contract_server, mailbox)
+    storefront = Storefront(contract_server, mailbox, database_url)
     successes: collections.Counter[str] = collections.Counter()
 
     @schema.auth(refresh_interval=None)  # the storefront keeps the customer while its sessions last
@@ -771,6 +823,10 @@ def test_every_operation_honours_the_contract(
                 path_parameters["customerReference"] = data.reference
             if "addressId" in path_parameters:
                 path_parameters["addressId"] = storefront.address_of(data)
+            if "orderNumber" in path_parameters:
+                path_parameters["orderNumber"] = storefront.order_of(data)
+            if "paymentInstrumentId" in path_parameters:
+                path_parameters["paymentInstrumentId"] = storefront.instrument_of(data)
 
     def _as_administrator(case: schemathesis.Case) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {storefront.admin_token()}"}

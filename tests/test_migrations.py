@@ -164,8 +164,8 @@ def _snapshot(url: str) -> dict[str, list[dict[str, Any]]]:
     return {"customers": customers, "addresses": addresses, "sequences": sequences}
 
 
-def _without(rows: list[dict[str, Any]], column: str) -> list[dict[str, Any]]:
-    return [{key: value for key, value in row.items() if key != column} for row in rows]
+def _without(rows: list[dict[str, Any]], *columns: str) -> list[dict[str, Any]]:
+    return [{key: value for key, value in row.items() if key not in columns} for row in rows]
 
 
 async def _serve_the_old_customer(settings: Settings) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from app.services.integration_clients import IntegrationClientService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
 from app.services.operator_sessions import OperatorSessionService
 from app.services.operators import OperatorService
+from app.services.orders import OrderService
 from app.services.passwords import PasswordService
+from app.services.payment_instruments import PaymentInstrumentService
 from app.services.sessions import SessionService
 from app.services.sms_codes import HKDF_PURPOSE, SmsCodeService
 from app.services.statistics import StatisticsService
@@ -47,6 +49,8 @@ class Services:
     operators: OperatorService
     operator_sessions: OperatorSessionService
     integration_clients: IntegrationClientService
+    orders: OrderService
+    payment_instruments: PaymentInstrumentService
 
 
 def build_services(settings: Settings) -> Services:
@@ -85,4 +89,6 @@ def build_services(settings: Settings) -> Services:
         operators=OperatorService(db, settings, hasher, audit),
         operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit),
         integration_clients=IntegrationClientService(db, settings, audit),
+        orders=OrderService(db),
+        payment_instruments=PaymentInstrumentService(db),
     )

@@ -1,0 +1,1 @@
+"""The back-office face: operators and integration clients (backoffice-api.md)."""

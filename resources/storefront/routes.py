@@ -14,7 +14,17 @@ from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, stor
 from app.routing import Endpoint, ResourceRoute, resource_route
 from errors import catalogue
 from resources.refusals import refuse_with
-from resources.storefront import addresses, confirmations, customers, oauth, passwords, stores, tokens
+from resources.storefront import (
+    addresses,
+    confirmations,
+    customers,
+    oauth,
+    orders,
+    passwords,
+    payment_instruments,
+    stores,
+    tokens,
+)
 
 __all__ = ["routes"]
 
@@ -74,6 +84,19 @@ def routes() -> list[BaseRoute]:
                 "GET": (addresses.get_address, OWNER),
                 "PATCH": (addresses.update_address, OWNER),
                 "DELETE": (addresses.delete_address, OWNER),
+            },
+        ),
+        _route("/customers/{reference}/orders", {"GET": (orders.list_orders, OWNER)}),
+        _route("/customers/{reference}/orders/{order_number}", {"GET": (orders.get_order, OWNER)}),
+        _route(
+            "/customers/{reference}/payment-instruments",
+            {"GET": (payment_instruments.list_payment_instruments, OWNER)},
+        ),
+        _route(
+            "/customers/{reference}/payment-instruments/{instrument_id}",
+            {
+                "GET": (payment_instruments.get_payment_instrument, OWNER),
+                "DELETE": (payment_instruments.delete_payment_instrument, OWNER),
             },
         ),
         _route("/access-tokens", {"POST": (tokens.create_access_token, PUBLIC)}),

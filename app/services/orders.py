@@ -1,0 +1,346 @@
+"""Orders: the commerce system's orders as a read model, and the customer aggregates they feed.
+
+Rules (CB §6):
+- an upsert by (store, orderNumber): new → created; an older ``sourceUpdatedAt`` → stale, nothing
+  written; the same content → unchanged (only a newer ``sourceUpdatedAt`` kept); else updated;
+- an order is never reassigned: another customer's number is 1132;
+- every write locks the customer row first and applies the difference between the order's old and
+  new contribution to the aggregates in the same transaction, so parallel ingests of one new order
+  make one row, counted once; a batch locks its customers in ascending id order;
+- counted orders are ``new, processing, shipped, delivered``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from app.clock import utc_now
+from app.database import Database
+from app.models import Actor, IngestResult, Order, OrderItem, OrderPage
+from app.queries import orders as queries
+from app.queries.orders import Aggregates, CustomerOfStore
+from app.services import history
+from app.stores import Store
+from app.tables import COUNTED_STATUSES
+from errors import ApiError, Problem, catalogue
+
+__all__ = [
+    "OrderService",
+    "BatchRefused",
+    "ORDER_STATUSES",
+    "CREATED",
+    "UPDATED",
+    "UNCHANGED",
+    "STALE",
+    "average",
+]
+
+ORDER_STATUSES = ("new", "processing", "shipped", "delivered", "cancelled", "returned")
+CREATED, UPDATED, UNCHANGED, STALE = "created", "updated", "unchanged", "stale"
+BIGINT_MAX = 2**63 - 1
+_ORDER_NUMBER = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_NOT_VALID = "This value is not valid."
+
+
+class BatchRefused(ApiError):
+    """Every refused row of a batch at once: 422, whatever each row's own code (CB §6.2)."""
+
+    @property
+    def status(self) -> int:
+        return 422
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One order to write, its customer found, and where its errors point (``orders/3/`` in a batch)."""
+
+    order: Order
+    prefix: str
+
+
+def average(amount: int, count: int) -> int:
+    """``amount ÷ count`` rounded half up to the minor unit; 0 without orders."""
+    return (2 * amount + count) // (2 * count) if count else 0
+
+
+def _contribution(order: Order | None) -> tuple[int, int, int]:
+    if order is None or order.status not in COUNTED_STATUSES:
+        return (0, 0, 0)
+    return (1, order.grand_total, order.grand_total - order.delivery_costs)
+
+
+def _same_content(old: Order, new: Order) -> bool:
+    ignored = {"source_updated_at": None, "created_at": None, "updated_at": None, "customer_reference": ""}
+    return replace(old, **ignored) == replace(new, **ignored)  # type: ignore[arg-type]
+
+
+class OrderService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def list_for_customer(
+        self,
+        customer_id: int,
+        reference: str,
+        *,
+        status: str | None = None,
+        newest_first: bool = True,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> OrderPage:
+        """Newest first unless asked otherwise (ties by orderNumber); ``totalElements`` of the
+        unfiltered list is the customer's ``orders_count``."""
+        found = await queries.list_orders(
+            self._db,
+            customer_id,
+            reference,
+            status=status,
+            newest_first=newest_first,
+            offset=offset,
+            limit=limit,
+        )
+        total = await queries.count_orders(self._db, customer_id, status)
+        return OrderPage(orders=tuple(found), total=total, offset=offset, limit=limit)
+
+    async def get_for_customer(self, customer_id: int, store: str, order_number: str) -> Order:
+        """One of this customer's orders; unknown or another customer's is 1130."""
+        order = (
+            await queries.find_order(self._db, store, order_number, customer_id=customer_id)
+            if _ORDER_NUMBER.fullmatch(order_number)
+            else None
+        )
+        if order is None:
+            raise ApiError(catalogue.ORDER_NOT_FOUND)
+        return order
+
+    async def get(self, store: Store, order_number: str) -> Order:
+        """An order of the store (the back-office's view); unknown is 1130."""
+        order = (
+            await queries.find_order(self._db, store.code, order_number)
+            if _ORDER_NUMBER.fullmatch(order_number)
+            else None
+        )
+        if order is None:
+            raise ApiError(catalogue.ORDER_NOT_FOUND)
+        return order
+
+    async def aggregates(self, customer_id: int) -> Aggregates:
+        async with self._db.transaction():
+            return await queries.lock_aggregates(self._db, customer_id)
+
+    async def recomputed_aggregates(self, customer_id: int) -> Aggregates:
+        """The aggregates recomputed from the orders table (what the incremental ones must equal)."""
+        return await queries.recompute_aggregates(self._db, customer_id)
+
+    # -- ingest ------------------------------------------------------------------------------
+
+    async def ingest(self, store: Store, fields: dict[str, Any]) -> IngestResult:
+        """Upsert one order (CB §6.2)."""
+        rows = await self._prepare(store, [fields], batch_mode=False)
+        async with self._db.transaction():
+            results, problems = await self._write(rows)
+            if problems:
+                raise ApiError.of(problems)
+        return results[0]
+
+    async def ingest_batch(self, store: Store, batch: Sequence[dict[str, Any]]) -> list[IngestResult]:
+        """Upsert many orders, all or nothing: any refused row refuses the batch with every row's errors."""
+        rows = await self._prepare(store, batch, batch_mode=True)
+        async with self._db.transaction():
+            results, problems = await self._write(rows)
+            if problems:
+                raise BatchRefused.of(problems)
+        return results
+
+    async def change_status(
+        self, store: Store, order_number: str, status: str, source_updated_at: datetime
+    ) -> IngestResult:
+        """A status change is an upsert of the stored order with another status (stale, unchanged or
+        updated as any upsert); an unknown order is 1130."""
+        existing = await self.get(store, order_number)
+        fields = _fields_of(existing)
+        fields.update(status=status, source_updated_at=source_updated_at)
+        return await self.ingest(store, fields)
+
+    async def seed(self, store: Store, batch: Sequence[dict[str, Any]]) -> list[IngestResult]:
+        """Ingest orders in batches of 500 (fixtures and benchmarks: the rules are those of a batch)."""
+        results: list[IngestResult] = []
+        for start in range(0, len(batch), 500):
+            results.extend(await self.ingest_batch(store, batch[start : start + 500]))
+        return results
+
+    async def _prepare(
+        self, store: Store, batch: Sequence[dict[str, Any]], *, batch_mode: bool
+    ) -> list[_Row]:
+        """Find each row's customer (1131), check its currency (1133), locale (901) and company
+        (1110): every row's refusals at once, nothing written."""
+        references = sorted({fields["customer_reference"] for fields in batch})
+        found = await queries.customers_by_reference(self._db, store.code, references)
+        now = utc_now()
+        rows: list[_Row] = []
+        problems: list[Problem] = []
+        for index, fields in enumerate(batch):
+            prefix = f"orders/{index}/" if batch_mode else ""
+            customer = found.get(fields["customer_reference"])
+            row_problems = _refusals(store, fields, customer, prefix)
+            problems.extend(row_problems)
+            if customer is not None and not row_problems:
+                rows.append(_Row(_new_order(store, fields, customer, now), prefix))
+        if problems:
+            raise (BatchRefused if batch_mode else ApiError).of(problems)
+        return rows
+
+    async def _write(self, rows: list[_Row]) -> tuple[list[IngestResult], list[Problem]]:
+        """Inside the caller's transaction: lock the customers in ascending id order, then upsert."""
+        aggregates: dict[int, Aggregates] = {}
+        for customer_id in sorted({row.order.customer_id for row in rows}):
+            aggregates[customer_id] = await queries.lock_aggregates(self._db, customer_id)
+        results: list[IngestResult] = []
+        problems: list[Problem] = []
+        for row in rows:
+            customer_id = row.order.customer_id
+            outcome, stored, before = await self._upsert(row.order)
+            if outcome is None:
+                problems.append(Problem(catalogue.RECORD_OF_ANOTHER_CUSTOMER, row.prefix + "orderNumber"))
+                continue
+            if outcome in (CREATED, UPDATED):
+                next_aggregates = await self._apply(aggregates[customer_id], before, stored, row.prefix)
+                if next_aggregates is None:
+                    problems.append(_invalid(row.prefix + "totals/grandTotal", "grandTotal", _NOT_VALID))
+                    continue
+                aggregates[customer_id] = next_aggregates
+                await queries.write_aggregates(self._db, customer_id, next_aggregates)
+                kind = "OrderWasAdded" if outcome == CREATED else "OrderWasUpdated"
+                # The commerce system pushed it: the history names no person (the audit names the client).
+                await history.record(
+                    self._db,
+                    CustomerOfStore(id=customer_id, reference=stored.customer_reference, locale=None),
+                    kind,
+                    Actor("system", None),
+                    stored.updated_at,
+                    changed_fields=("orderNumber", "status"),
+                    values={"orderNumber": stored.order_number, "status": stored.status},
+                )
+            results.append(IngestResult(stored, outcome))
+        return results, problems
+
+    async def _upsert(self, order: Order) -> tuple[str | None, Order, Order | None]:
+        """(outcome, the order as stored now, the order before); outcome None: another customer's."""
+        existing = await queries.find_order(self._db, order.store, order.order_number, lock=True)
+        if existing is None:
+            if await queries.insert_order(self._db, order):
+                return CREATED, order, None
+            # Another transaction made it meanwhile (another customer's: ours hold this lock).
+            existing = await queries.find_order(self._db, order.store, order.order_number, lock=True)
+            assert existing is not None
+        if existing.customer_id != order.customer_id:
+            return None, existing, existing
+        if order.source_updated_at < existing.source_updated_at:
+            return STALE, existing, existing
+        if _same_content(existing, order):
+            if order.source_updated_at > existing.source_updated_at:
+                await queries.set_source_updated_at(
+                    self._db, order.store, order.order_number, order.source_updated_at
+                )
+                existing = replace(existing, source_updated_at=order.source_updated_at)
+            return UNCHANGED, existing, existing
+        stored = replace(order, created_at=existing.created_at)
+        await queries.replace_order(self._db, stored)
+        return UPDATED, stored, existing
+
+    async def _apply(
+        self, current: Aggregates, before: Order | None, after: Order, prefix: str
+    ) -> Aggregates | None:
+        """The aggregates with ``before``'s contribution replaced by ``after``'s (None past BIGINT)."""
+        old, new = _contribution(before), _contribution(after)
+        count = current.transactions_count + new[0] - old[0]
+        amount = current.transactions_amount + new[1] - old[1]
+        without = current.transactions_amount_without_delivery_costs + new[2] - old[2]
+        orders_count = current.orders_count + (1 if before is None else 0)
+        if max(abs(amount), abs(without), orders_count) > BIGINT_MAX:
+            return None
+        last = current.last_transaction_date
+        was_latest = old[0] and last is not None and before is not None and before.order_date >= last
+        if was_latest and not (new[0] and after.order_date >= before.order_date):  # type: ignore[union-attr]
+            last = await queries.latest_counted_order_date(self._db, after.customer_id)
+        elif new[0] and (last is None or after.order_date > last):
+            last = after.order_date
+        return Aggregates(
+            orders_count=orders_count,
+            transactions_count=count,
+            transactions_amount=amount,
+            transactions_amount_without_delivery_costs=without,
+            average_transaction_amount=average(amount, count),
+            last_transaction_date=last,
+        )
+
+
+def _invalid(pointer: str, name: str, message: str) -> Problem:
+    return Problem(catalogue.VALIDATION_FAILED, pointer, {"field": name, "message": message})
+
+
+def _refusals(
+    store: Store, fields: dict[str, Any], customer: CustomerOfStore | None, prefix: str
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if customer is None:
+        problems.append(Problem(catalogue.INGEST_CUSTOMER_NOT_FOUND, prefix + "customerReference"))
+    if fields["currency_iso_code"] != store.currency_iso_code:
+        problems.append(Problem(catalogue.CURRENCY_MISMATCH, prefix + "currencyIsoCode"))
+    locale = fields.get("locale")
+    if locale is not None and store.locale_choice(locale) is None:
+        problems.append(
+            _invalid(prefix + "locale", "locale", "The value you selected is not a valid choice.")
+        )
+    if fields.get("company_id") is not None:
+        # No company is known to this service yet: every companyId names none of the store's.
+        problems.append(Problem(catalogue.COMPANY_NOT_IN_STORE, prefix + "companyId"))
+    return problems
+
+
+def _new_order(store: Store, fields: dict[str, Any], customer: CustomerOfStore, now: datetime) -> Order:
+    locale = fields.get("locale")
+    return Order(
+        store=store.code,
+        order_number=fields["order_number"],
+        customer_id=customer.id,
+        customer_reference=customer.reference,
+        order_date=fields["order_date"].astimezone(UTC),
+        status=fields["status"],
+        currency_iso_code=fields["currency_iso_code"],
+        grand_total=fields["totals"]["grand_total"],
+        delivery_costs=fields["totals"]["delivery_costs"],
+        items=tuple(OrderItem(**item) for item in fields["items"]),
+        locale=(store.locale_choice(locale) if locale is not None else None)
+        or store.resolve_locale(customer.locale),
+        company_id=None,
+        company_user_id=None,
+        source_updated_at=fields["source_updated_at"].astimezone(UTC),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _fields_of(order: Order) -> dict[str, Any]:
+    """An order as the schema loads it (a status change re-ingests the stored order)."""
+    return {
+        "order_number": order.order_number,
+        "customer_reference": order.customer_reference,
+        "order_date": order.order_date,
+        "status": order.status,
+        "currency_iso_code": order.currency_iso_code,
+        "totals": {"grand_total": order.grand_total, "delivery_costs": order.delivery_costs},
+        "items": [
+            {"sku": item.sku, "name": item.name, "quantity": item.quantity, "unit_price": item.unit_price}
+            for item in order.items
+        ],
+        "locale": order.locale,
+        "company_id": order.company_id,
+        "source_updated_at": order.source_updated_at,
+    }
