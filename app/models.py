@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-__all__ = ["Customer", "Credentials", "TokenPair", "Principal", "Address", "DefaultAddresses"]
+__all__ = [
+    "Customer",
+    "Credentials",
+    "TokenPair",
+    "Principal",
+    "Address",
+    "DefaultAddresses",
+    "Avatar",
+    "PushToken",
+]
 
 
 @dataclass(frozen=True)
@@ -80,3 +89,28 @@ class DefaultAddresses:
     billing: str | None
     shipping: str | None
     contact: str | None
+
+
+@dataclass(frozen=True)
+class Avatar:
+    """A customer's avatar as stored: the re-encoded image, never the bytes that were sent."""
+
+    customer_id: int
+    content_type: str
+    data: bytes
+    sha256: str
+    size: int
+    width: int
+    height: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PushToken:
+    """A device's push token; ``platform`` is android, ios, web or None."""
+
+    id: str
+    customer_id: int
+    token: str
+    platform: str | None
+    created_at: datetime

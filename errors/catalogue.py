@@ -65,6 +65,12 @@ METRICS_FORBIDDEN = CatalogueEntry(
     "020", 403, "Metrics are served to loopback clients and to bearers of the metrics token only."
 )
 
+# Back-office and customer media (1000-1099): avatars and push tokens.
+AVATAR_NOT_AN_IMAGE = CatalogueEntry("1040", 422, "The file is not a JPEG, PNG or WebP image.")
+AVATAR_TOO_LARGE = CatalogueEntry("1041", 422, "The image is too large.")
+AVATAR_NOT_FOUND = CatalogueEntry("1042", 404, "Avatar not found.")
+PUSH_TOKEN_NOT_FOUND = CatalogueEntry("1043", 404, "Push token not found.")
+
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")
 TOKEN_NOT_FOR_STORE = CatalogueEntry("1101", 401, "Access token is not valid for this store.")

@@ -10,8 +10,8 @@ from errors.oauth import OAUTH_CATALOGUE
 def test_codes_are_unique_strings():
     codes = [entry.code for entry in CATALOGUE]
     # the rows of SF §2, the store codes of CB §9 (1100, 1101), and 020 (a /metrics scraper that is
-    # neither local nor holds the token)
-    assert len(codes) == len(set(codes)) == 36
+    # neither local nor holds the token), the avatar and push-token codes of backoffice-api §5 (1040-1043)
+    assert len(codes) == len(set(codes)) == 40
     assert all(isinstance(code, str) and code.isdigit() for code in codes)
 
 

@@ -8,10 +8,12 @@ from app.database import Database
 from app.mail import Outbox
 from app.passwords import PasswordHasherService
 from app.services.addresses import AddressService
+from app.services.avatars import AvatarService
 from app.services.confirmations import ConfirmationService
 from app.services.customers import CustomerService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
 from app.services.passwords import PasswordService
+from app.services.push_tokens import PushTokenService
 from app.services.sessions import SessionService
 from app.services.statistics import StatisticsService
 from app.settings import Settings
@@ -37,6 +39,8 @@ class Services:
     passwords: PasswordService
     confirmations: ConfirmationService
     statistics: StatisticsService
+    avatars: AvatarService
+    push_tokens: PushTokenService
 
 
 def build_services(settings: Settings) -> Services:
@@ -69,4 +73,6 @@ def build_services(settings: Settings) -> Services:
         ),
         confirmations=confirmations,
         statistics=StatisticsService(db),
+        avatars=AvatarService(db, settings),
+        push_tokens=PushTokenService(db, settings),
     )

@@ -13,7 +13,9 @@ from app.emails import email_key, normalise_email
 from app.models import Customer
 from app.passwords import PasswordHasherService, password_policy_violations
 from app.queries import addresses as address_queries
+from app.queries import avatars as avatar_queries
 from app.queries import customers as queries
+from app.queries import push_tokens as push_token_queries
 from app.queries import sessions as session_queries
 from app.services.confirmations import ConfirmationService
 from app.settings import Settings
@@ -155,7 +157,8 @@ class CustomerService:
         return updated
 
     async def anonymize(self, customer: Customer) -> None:
-        """Erase personal data and addresses, free the e-mail, end every session, record the event."""
+        """Erase personal data, addresses, the avatar and push tokens, free the e-mail, end every
+        session, record the event."""
         now = utc_now()
         placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
         async with self._db.transaction():
@@ -163,4 +166,6 @@ class CustomerService:
                 raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
             await address_queries.delete_customer_addresses(self._db, customer.id)
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
+            await avatar_queries.delete_avatar(self._db, customer.id)
+            await push_token_queries.delete_customer_push_tokens(self._db, customer.id)
             await queries.record_event(self._db, customer.id, "anonymized", now)
