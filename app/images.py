@@ -52,6 +52,10 @@ def reencode(data: bytes, *, max_pixels: int, max_dimension: int) -> EncodedImag
             if not _ends_where_the_format_ends(image_format, data):
                 raise NotAnImage
             image.seek(0)
+            if image_format == "JPEG":
+                # Let the decoder scale down by a power of two while decoding (never below the
+                # square asked for): a 4000 x 3000 photo decodes at 2000 x 1500, in a quarter of the time.
+                image.draft(None, (max_dimension, max_dimension))
             image.load()
             frame = ImageOps.exif_transpose(image) or image
             frame.thumbnail((max_dimension, max_dimension), Image.Resampling.LANCZOS)
@@ -134,16 +138,25 @@ def _jpeg_end(data: bytes) -> int:
             return -1
         position += 2 + int(struct.unpack_from(">H", data, position + 2)[0])
         if marker == 0xDA:  # SOS: entropy-coded data runs to the next marker that is not RST or stuffing
-            while True:
-                position = data.find(b"\xff", position)
-                if position < 0 or position + 1 >= size:
-                    return -1
-                following = data[position + 1]
-                if following == 0x00 or 0xD0 <= following <= 0xD7:
-                    position += 2
-                    continue
-                if following == 0xFF:
-                    position += 1
-                    continue
-                break
+            position = _next_marker(data, position)
+            if position < 0:
+                return -1
     return -1
+
+
+def _next_marker(data: bytes, position: int) -> int:
+    """The offset of the marker ending the entropy-coded data from ``position`` (-1: none). There
+    0xFF is followed by 0x00 (a stuffed byte), RST0-7, more 0xFF (fill), or the next marker; bytes
+    ``find`` skips the rest at C speed."""
+    size = len(data)
+    while True:
+        position = data.find(b"\xff", position)
+        if position < 0 or position + 1 >= size:
+            return -1
+        following = data[position + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            position += 2
+        elif following == 0xFF:
+            position += 1
+        else:
+            return position

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import io
 import itertools
 import json
 import os
@@ -43,6 +44,7 @@ import httpx
 import pytest
 import schemathesis
 import yaml
+from PIL import Image
 from schemathesis.core.failures import format_failures
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.engine import events, from_schema
@@ -134,6 +136,14 @@ class Customer:
     password: str
     access_token: str
     address_id: str | None = None
+    push_token_id: str | None = None
+
+
+def _avatar_image() -> bytes:
+    """A small PNG, different each time (no schema can say "a decodable image")."""
+    output = io.BytesIO()
+    Image.new("RGB", (8, 8), (next(_unique) % 256, 0, 0)).save(output, "PNG")
+    return output.getvalue()
 
 
 class Storefront:
@@ -228,6 +238,28 @@ class Storefront:
                 customer.address_id = created.json()["data"]["id"]
             return customer.address_id
 
+    def push_token_of(self, customer: Customer) -> str:
+        """A push token id of ``customer``, registered when it has none left."""
+        with self._lock:
+            if customer.push_token_id is None:
+                created = self.http.post(
+                    f"/customers/{customer.reference}/push-tokens",
+                    json=document("push-tokens", {"token": f"contract-{next(_unique)}", "platform": "ios"}),
+                    headers=bearer(customer.access_token),
+                )
+                assert created.status_code == 201, created.text
+                customer.push_token_id = created.json()["data"]["id"]
+            return customer.push_token_id
+
+    def with_avatar(self, customer: Customer) -> None:
+        """Give ``customer`` an avatar, so a GET can find one."""
+        stored = self.http.put(
+            f"/customers/{customer.reference}/avatar",
+            content=_avatar_image(),
+            headers={**bearer(customer.access_token), "Content-Type": "image/png"},
+        )
+        assert stored.status_code == 204, stored.text
+
     def owner_of(self, case: schemathesis.Case) -> Customer | None:
         """The signed-up customer when the case carries its token unchanged."""
         customer = self.customer
@@ -286,6 +318,12 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "DELETE /refresh-tokens/{token}",
             "PATCH /customer-password",
             "PATCH /customer-password/{customerReference}",
+            "PUT /customers/{customerReference}/avatar",
+            "GET /customers/{customerReference}/avatar",
+            "DELETE /customers/{customerReference}/avatar",
+            "GET /customers/{customerReference}/push-tokens",
+            "POST /customers/{customerReference}/push-tokens",
+            "DELETE /customers/{customerReference}/push-tokens/{pushTokenId}",
         )
     },
     # Paths kept for Glue's sake that refuse every request, however well-formed.
@@ -333,6 +371,7 @@ def _keep_unless_prescribed(
 
 
 _CUSTOMER_DOCUMENTS = ("/customers", "/customers/{customerReference}")
+_AVATAR = "/customers/{customerReference}/avatar"
 _PASSWORD_CHANGES = ("/customer-password", "/customer-password/{customerReference}")
 _RESTORES = ("/customer-restore-password", "/customer-restore-password/{restorePasswordKey}")
 _PATH_IDS = {
@@ -362,9 +401,26 @@ def _configured_store(case: schemathesis.Case) -> None:
         path_parameters["code"] = _any_letter_case(_chance.choice(STORES)["code"])
 
 
+def _an_image_to_upload(storefront: Storefront, case: schemathesis.Case) -> None:
+    """A positive avatar upload sends a real image (raw: a generated multipart part carries no file
+    name, so it would be a form field and no file); a positive GET finds the owner's avatar."""
+    if case.operation.path != _AVATAR:
+        return
+    owner = storefront.owner_of(case)
+    if case.method.upper() == "GET" and owner is not None and _is_positive(case, ParameterLocation.PATH):
+        storefront.with_avatar(owner)
+    if case.method.upper() == "PUT" and _is_positive(case, ParameterLocation.BODY):
+        case.media_type = "image/png"
+        case.body = _avatar_image()
+        headers = case.headers or {}
+        for name in [name for name in headers if name.lower() == "content-type"]:
+            headers[name] = "image/png"
+
+
 def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -> None:
     """Make a positive body satisfy the rules no schema can state (see the module docstring)."""
     _configured_store(case)
+    _an_image_to_upload(storefront, case)
     if case.method.upper() not in ("POST", "PATCH") or not _is_positive(case, ParameterLocation.BODY):
         return
     if case.operation.path == "/token":
@@ -451,6 +507,12 @@ def _follow_the_account(storefront: Storefront, case: schemathesis.Case, respons
     ):
         if path_parameters.get("addressId") == owner.address_id:
             owner.address_id = None
+    elif (
+        response.status_code == 204
+        and label == "DELETE /customers/{customerReference}/push-tokens/{pushTokenId}"
+    ):
+        if path_parameters.get("pushTokenId") == owner.push_token_id:
+            owner.push_token_id = None
     elif (
         _is_invalid_access_token(response)
         or (response.status_code == 204 and label == "DELETE /customers/{customerReference}")
@@ -562,6 +624,8 @@ def test_every_operation_honours_the_contract(
                 path_parameters["customerReference"] = data.reference
             if "addressId" in path_parameters:
                 path_parameters["addressId"] = storefront.address_of(data)
+            if "pushTokenId" in path_parameters:
+                path_parameters["pushTokenId"] = storefront.push_token_of(data)
 
     def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any) -> None:
         _honour_cross_field_rules(storefront, case)
