@@ -3,6 +3,7 @@ deletes their devices' tokens; a token belongs to one customer at a time; the ol
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -228,3 +229,25 @@ async def test_anonymizing_the_customer_drops_the_push_tokens(client, app):
     assert (await create(client, customer, access)).status_code == 201
     assert (await client.delete(f"/customers/{customer['id']}", headers=bearer(access))).status_code == 204
     assert await stored(app) == []
+
+
+async def test_concurrent_posts_keep_the_limit_and_one_owner(app_factory):
+    app = app_factory(push_tokens_per_customer=3)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
+    ):
+        first, first_tokens = await registered_customer(client)
+        second, second_tokens = await registered_customer(client)
+        responses = await asyncio.gather(
+            *(create(client, first, first_tokens["accessToken"], token=f"device-{n}") for n in range(6)),
+            create(client, first, first_tokens["accessToken"], token="shared"),
+            create(client, second, second_tokens["accessToken"], token="shared"),
+        )
+        assert [response.status_code for response in responses] == [201] * 8
+        rows = await stored(app)
+        assert sum(row["token"] == "shared" for row in rows) == 1
+        by_customer: dict[int, list[dict]] = {}
+        for row in rows:
+            by_customer.setdefault(row["customer_id"], []).append(row)
+        assert all(len(tokens) <= 3 for tokens in by_customer.values())
