@@ -20,7 +20,7 @@ IMAGE_LOCK := requirements.lock
 UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command 'make lock' $(LOCK_OPTIONS)
 
-.PHONY: install node-install lock run migrate test check lint typecheck format fuzz bench clean
+.PHONY: install node-install lock run migrate test check lint typecheck format fuzz bench bench-avatar clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,11 @@ clean:
 # Load test against its ceilings on PostgreSQL (a few minutes; not part of test or check).
 # Needs wrk (installed with apt-get when missing) and PostgreSQL at BENCH_DATABASE_URL, whose
 # database (default: bench) is created when missing and reset on every run.
+# backoffice-api §9's avatar row (PUT a 2 MiB 4000 x 3000 JPEG during GETs) on PostgreSQL; its
+# database (BENCH_DATABASE_URL, default bench_avatar) is reset on every run.
+bench-avatar: install
+	$(BIN)/python -m bench.avatar
+
 bench: install
 	@command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
 	$(BIN)/python -m bench.run

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -17,7 +18,7 @@ from app import jsonapi, metrics
 from app.database import is_unavailable
 from app.logs import incoming_request_id, log_access, request_id_context
 from app.passwords import HashingOverloaded
-from app.routing import route_template
+from app.routing import EdgeException, route_template
 from errors import ApiError, catalogue
 
 __all__ = [
@@ -51,9 +52,19 @@ class _BodyTooLarge(Exception):
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, body_limit: int) -> None:
+    """``body_limit`` holds for every request but the methods ``exceptions`` name (the route
+    table's edge rules: an upload's own limit, an image served whatever ``Accept`` says)."""
+
+    def __init__(self, app: ASGIApp, body_limit: int, exceptions: Sequence[EdgeException] = ()) -> None:
         self.app = app
         self.body_limit = body_limit
+        self.exceptions = tuple(exceptions)
+
+    def _exception_for(self, method: str, path: str) -> EdgeException | None:
+        for exception in self.exceptions:
+            if exception.method == method and exception.path.match(path):
+                return exception
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,15 +121,20 @@ class EdgeMiddleware:
                 await jsonapi.error_response(error)(scope, receive, send_with_headers)
 
         headers = dict(scope.get("headers", []))
-        if is_api_path(path) and not jsonapi.accept_is_acceptable(_header(headers, b"accept")):
+        exception = self._exception_for(scope["method"], path) if self.exceptions else None
+        ignores_accept = exception is not None and exception.ignores_accept
+        if (
+            is_api_path(path)
+            and not ignores_accept
+            and not jsonapi.accept_is_acceptable(_header(headers, b"accept"))
+        ):
             await respond(ApiError(catalogue.UNSUPPORTED_ACCEPT))
             return
+        body_limit = self.body_limit
+        if exception is not None and exception.body_limit is not None:
+            body_limit = exception.body_limit
         declared_length = _header(headers, b"content-length")
-        if (
-            declared_length is not None
-            and declared_length.isdigit()
-            and int(declared_length) > self.body_limit
-        ):
+        if declared_length is not None and declared_length.isdigit() and int(declared_length) > body_limit:
             await respond(ApiError(catalogue.BODY_TOO_LARGE))
             return
 
@@ -129,7 +145,7 @@ class EdgeMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.body_limit:
+                if received > body_limit:
                     raise _BodyTooLarge
             return message
 

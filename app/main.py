@@ -18,7 +18,7 @@ from app.edge import EdgeMiddleware, api_error_handler, hashing_overloaded_handl
 from app.logs import configure_logging, install_request_id_in_records
 from app.mail.worker import DeliveryWorker
 from app.passwords import HashingOverloaded
-from app.routing import route_templates
+from app.routing import edge_exceptions, route_templates
 from app.services import build_services
 from app.services.limiter import RedisAttemptStore
 from app.settings import FACES, Settings
@@ -74,7 +74,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await services.limiter_store.close()
 
     table = routes(settings.faces)
-    middleware = [Middleware(EdgeMiddleware, body_limit=settings.body_limit)]
+    middleware = [
+        Middleware(
+            EdgeMiddleware, body_limit=settings.body_limit, exceptions=edge_exceptions(table, settings)
+        )
+    ]
     if settings.cors_origins:
         middleware.insert(0, Middleware(CorsMiddleware, origins=settings.cors_origins, routes=table))
     app = Starlette(

@@ -26,6 +26,8 @@ __all__ = [
     "OrderPage",
     "IngestResult",
     "PaymentInstrument",
+    "Avatar",
+    "PushToken",
 ]
 
 
@@ -293,3 +295,28 @@ class PaymentInstrument:
     created_at: datetime
     updated_at: datetime
     expired: bool = False
+
+
+@dataclass(frozen=True)
+class Avatar:
+    """A customer's avatar as stored: the re-encoded image, never the bytes that were sent."""
+
+    customer_id: int
+    content_type: str
+    data: bytes
+    sha256: str
+    size: int
+    width: int
+    height: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PushToken:
+    """A device's push token; ``platform`` is android, ios, web or None."""
+
+    id: str
+    customer_id: int
+    token: str
+    platform: str | None
+    created_at: datetime

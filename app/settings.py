@@ -100,6 +100,13 @@ class Settings:
     argon2_nice: int = 10
     password_min_length: int = 8
     body_limit: int = 1024 * 1024
+    # Avatars (PUT …/avatar, whose body limit is avatar_max_bytes + 64 KiB of multipart framing):
+    # the largest upload, the most pixels decoded, the longest side kept (larger ones scale down).
+    avatar_max_bytes: int = 2 * 1024 * 1024
+    avatar_max_pixels: int = 40_000_000
+    avatar_max_dimension: int = 1024
+    # Push tokens a customer keeps; one more drops the oldest.
+    push_tokens_per_customer: int = 20
     # Seconds a request waits for a database connection before answering 503 (code 018).
     database_timeout: float = 5.0
     database_pool_size: int = 10
@@ -189,6 +196,10 @@ class Settings:
             "argon2_time_cost",
             "argon2_parallelism",
             "body_limit",
+            "avatar_max_bytes",
+            "avatar_max_pixels",
+            "avatar_max_dimension",
+            "push_tokens_per_customer",
             "database_pool_size",
             "login_limit_per_account",
             "login_limit_per_address",

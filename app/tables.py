@@ -429,3 +429,34 @@ payment_instruments = sa.Table(
         "store", "provider", "provider_token", name="uq_payment_instruments_store_provider_token"
     ),
 )
+
+# A customer's avatar, as re-encoded on upload (never the bytes sent): one row per customer.
+customer_avatars = sa.Table(
+    "customer_avatars",
+    metadata,
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("customers.id"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("content_type", sa.String(16), nullable=False),
+    sa.Column("bytes", sa.LargeBinary, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+# Mobile and web push tokens. A token belongs to one customer at a time (its SHA-256 digest is
+# unique: tokens run to 4096 characters, too long for a portable unique index of their own).
+customer_push_tokens = sa.Table(
+    "customer_push_tokens",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("token", sa.Text, nullable=False),
+    sa.Column("token_digest", sa.String(64), nullable=False),
+    sa.Column("platform", sa.String(16), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("token_digest", name="uq_customer_push_tokens_token_digest"),
+    sa.Index("ix_customer_push_tokens_customer_id_created_at", "customer_id", "created_at"),
+)

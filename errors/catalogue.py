@@ -81,6 +81,11 @@ LAST_OPERATOR_ADMINISTRATOR = CatalogueEntry(
     "1005", 422, "At least one active administrator with operators:write must remain."
 )
 INTEGRATION_CLIENT_NOT_FOUND = CatalogueEntry("1009", 404, "Integration client not found.")
+# Back-office and customer media (1000-1099): avatars and push tokens.
+AVATAR_NOT_AN_IMAGE = CatalogueEntry("1040", 422, "The file is not a JPEG, PNG or WebP image.")
+AVATAR_TOO_LARGE = CatalogueEntry("1041", 422, "The image is too large.")
+AVATAR_NOT_FOUND = CatalogueEntry("1042", 404, "Avatar not found.")
+PUSH_TOKEN_NOT_FOUND = CatalogueEntry("1043", 404, "Push token not found.")
 
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")

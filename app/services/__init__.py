@@ -9,6 +9,7 @@ from app.mail import Outbox
 from app.passwords import PasswordHasherService
 from app.services.addresses import AddressService
 from app.services.audit import AuditService
+from app.services.avatars import AvatarService
 from app.services.confirmations import ConfirmationService
 from app.services.customers import CustomerService
 from app.services.integration_clients import IntegrationClientService
@@ -18,6 +19,7 @@ from app.services.operators import OperatorService
 from app.services.orders import OrderService
 from app.services.passwords import PasswordService
 from app.services.payment_instruments import PaymentInstrumentService
+from app.services.push_tokens import PushTokenService
 from app.services.sessions import SessionService
 from app.services.sms_codes import HKDF_PURPOSE, SmsCodeService
 from app.services.statistics import StatisticsService
@@ -51,6 +53,8 @@ class Services:
     integration_clients: IntegrationClientService
     orders: OrderService
     payment_instruments: PaymentInstrumentService
+    avatars: AvatarService
+    push_tokens: PushTokenService
 
 
 def build_services(settings: Settings) -> Services:
@@ -91,4 +95,6 @@ def build_services(settings: Settings) -> Services:
         integration_clients=IntegrationClientService(db, settings, audit),
         orders=OrderService(db),
         payment_instruments=PaymentInstrumentService(db),
+        avatars=AvatarService(db, settings),
+        push_tokens=PushTokenService(db, settings),
     )

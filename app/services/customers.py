@@ -14,7 +14,9 @@ from app.models import Actor, Company, Customer
 from app.passwords import PasswordHasherService, password_policy_violations
 from app.phones import InvalidPhone, normalise_phone
 from app.queries import addresses as address_queries
+from app.queries import avatars as avatar_queries
 from app.queries import customers as queries
+from app.queries import push_tokens as push_token_queries
 from app.queries import sessions as session_queries
 from app.services import history
 from app.services.confirmations import ConfirmationService
@@ -248,8 +250,9 @@ class CustomerService:
         return updated
 
     async def anonymize(self, customer: Customer, actor: Actor | None = None) -> None:
-        """Erase personal data and addresses, free the e-mail, end every session, record the event;
-        the personal values of the customer's past events are nulled (the events stay)."""
+        """Erase personal data, addresses, the avatar and push tokens, free the e-mail, end every
+        session, record the event; the personal values of the customer's past events are nulled
+        (the events stay)."""
         now = utc_now()
         placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
         async with self._db.transaction():
@@ -258,6 +261,8 @@ class CustomerService:
             await address_queries.delete_customer_addresses(self._db, customer.id)
             await queries.delete_labels(self._db, customer.id)
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
+            await avatar_queries.delete_avatar(self._db, customer.id)
+            await push_token_queries.delete_customer_push_tokens(self._db, customer.id)
             await history.scrub_personal_values(self._db, customer)
             await history.record(
                 self._db,

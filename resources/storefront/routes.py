@@ -11,20 +11,23 @@ from collections.abc import Mapping
 from starlette.routing import BaseRoute, Route
 
 from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, storefront_checks
-from app.routing import Endpoint, ResourceRoute, resource_route
+from app.routing import EdgeRule, Endpoint, ResourceRoute, resource_route
 from errors import catalogue
 from resources.refusals import refuse_with
 from resources.storefront import (
     addresses,
+    avatars,
     confirmations,
     customers,
     oauth,
     orders,
     passwords,
     payment_instruments,
+    push_tokens,
     stores,
     tokens,
 )
+from resources.uploads import avatar_body_limit
 
 __all__ = ["routes"]
 
@@ -98,6 +101,29 @@ def routes() -> list[BaseRoute]:
                 "GET": (payment_instruments.get_payment_instrument, OWNER),
                 "DELETE": (payment_instruments.delete_payment_instrument, OWNER),
             },
+        ),
+        # The avatar is an upload (its own media types and body limit) and an image served as it
+        # is, whatever Accept says.
+        resource_route(
+            "/customers/{reference}/avatar",
+            {
+                "PUT": (avatars.put_avatar, OWNER),
+                "GET": (avatars.get_avatar, OWNER),
+                "DELETE": (avatars.delete_avatar, OWNER),
+            },
+            face_check=avatars.avatar_checks,
+            edge_rules={"PUT": EdgeRule(body_limit=avatar_body_limit), "GET": EdgeRule(ignores_accept=True)},
+        ),
+        _route(
+            "/customers/{reference}/push-tokens",
+            {
+                "GET": (push_tokens.list_push_tokens, OWNER),
+                "POST": (push_tokens.create_push_token, OWNER),
+            },
+        ),
+        _route(
+            "/customers/{reference}/push-tokens/{token_id}",
+            {"DELETE": (push_tokens.delete_push_token, OWNER)},
         ),
         _route("/access-tokens", {"POST": (tokens.create_access_token, PUBLIC)}),
         _route(
