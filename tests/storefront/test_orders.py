@@ -166,6 +166,7 @@ class TestList:
             {"errors": [error(403, "002", "Missing access token.")]},
         )
 
+    @pytest.mark.slow  # minutes: 10,000 ingests through the domain service, row by row
     async def test_a_customer_with_10000_orders_pages_to_the_end(self, app, client):
         customer, tokens = await registered_customer(client)
         store = app.state.services.stores.default
