@@ -30,6 +30,7 @@ from app.stores import (
 )
 
 __all__ = [
+    "ACTIVATION_METHODS",
     "Settings",
     "SettingsError",
     "PREFIX",
@@ -48,6 +49,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 METRICS_TOKEN_MIN_LENGTH = 16
 JWT_ALGORITHMS = ("RS256", "ES256")
 FACES = ("storefront", "backoffice")
+ACTIVATION_METHODS = ("email", "sms")
 
 
 class SettingsError(ValueError):
@@ -167,6 +169,12 @@ class Settings:
     sms_code_ttl: int = 1800
     sms_code_max_attempts: int = 5
     sms_resend_interval: int = 120
+    # How a pending self-registrant proves itself (BO §4.2): a mailed key ("email") or a texted code
+    # ("sms", which also makes the phone required, unerasable and a login username).
+    activation_method: str = "email"
+    # Wrong or unknown activation and confirmation codes per client address in a sliding window (1017).
+    code_attempt_limit_per_address: int = 30
+    code_attempt_window: int = 900
     # The faces this process serves (BO §1); the service endpoints and /.well-known/* always.
     faces: tuple[str, ...] = FACES
     # Back-office tokens (BO §2): their own audience, so neither face takes the other's tokens.
@@ -359,6 +367,11 @@ class Settings:
             )
         if self.sms_webhook_secret and not self.sms_webhook_url:
             raise SettingsError(f"{PREFIX}SMS_WEBHOOK_SECRET needs {PREFIX}SMS_WEBHOOK_URL")
+        if self.activation_method not in ACTIVATION_METHODS:
+            raise SettingsError(f"{PREFIX}ACTIVATION_METHOD must be one of {', '.join(ACTIVATION_METHODS)}")
+        for name in ("code_attempt_limit_per_address", "code_attempt_window"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
 
     @property
     def link_origins(self) -> frozenset[str]:

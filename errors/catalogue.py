@@ -81,6 +81,15 @@ LAST_OPERATOR_ADMINISTRATOR = CatalogueEntry(
     "1005", 422, "At least one active administrator with operators:write must remain."
 )
 INTEGRATION_CLIENT_NOT_FOUND = CatalogueEntry("1009", 404, "Integration client not found.")
+CUSTOMER_OF_ANOTHER_POS = CatalogueEntry("1001", 403, "Customer belongs to another point of sale.")
+CUSTOMER_ANONYMIZED = CatalogueEntry("1012", 422, "The customer is anonymized.")
+# Back-office (BO §4.2): activation by SMS, credential changes.
+NOT_AWAITING_ACTIVATION = CatalogueEntry("1013", 422, "Customer is not awaiting activation.")
+NO_PHONE_NUMBER = CatalogueEntry("1014", 422, "Customer has no phone number.")
+ACTIVATION_CODE_INVALID = CatalogueEntry("1015", 422, "This activation code is invalid or has expired.")
+TOO_MANY_CODE_ATTEMPTS = CatalogueEntry(
+    "1017", 429, "Too many attempts. Please wait {minutes} minutes before trying again."
+)
 
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")

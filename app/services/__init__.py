@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.database import Database
 from app.mail import Outbox
 from app.passwords import PasswordHasherService
+from app.services.activation import ActivationService
 from app.services.addresses import AddressService
 from app.services.audit import AuditService
 from app.services.confirmations import ConfirmationService
@@ -47,6 +48,7 @@ class Services:
     operators: OperatorService
     operator_sessions: OperatorSessionService
     integration_clients: IntegrationClientService
+    activation: ActivationService
 
 
 def build_services(settings: Settings) -> Services:
@@ -56,8 +58,19 @@ def build_services(settings: Settings) -> Services:
     limiter, limiter_store = build_limiter(settings, db)
     outbox = Outbox(db, settings)
     confirmations = ConfirmationService(db, settings, outbox)
-    customers = CustomerService(db, settings, hasher, confirmations)
     audit = AuditService(db)
+    sms_codes = SmsCodeService(db, settings, signer.derived_key(HKDF_PURPOSE))
+    activation = ActivationService(
+        db,
+        settings,
+        outbox,
+        sms_codes,
+        confirmations,
+        audit,
+        code_limiter=AttemptLimiter(limiter_store, settings.code_attempt_window),
+        resend_limiter=AttemptLimiter(limiter_store, settings.forgotten_password_limit_window),
+    )
+    customers = CustomerService(db, settings, hasher, confirmations, activation)
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -80,9 +93,10 @@ def build_services(settings: Settings) -> Services:
         ),
         confirmations=confirmations,
         statistics=StatisticsService(db),
-        sms_codes=SmsCodeService(db, settings, signer.derived_key(HKDF_PURPOSE)),
+        sms_codes=sms_codes,
         audit=audit,
         operators=OperatorService(db, settings, hasher, audit),
         operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit),
         integration_clients=IntegrationClientService(db, settings, audit),
+        activation=activation,
     )

@@ -17,6 +17,7 @@ from app.queries import addresses as address_queries
 from app.queries import customers as queries
 from app.queries import sessions as session_queries
 from app.services import history
+from app.services.activation import PHONE_REQUIRED, ActivationService
 from app.services.confirmations import ConfirmationService
 from app.settings import Settings
 from app.stores import Store
@@ -105,11 +106,13 @@ class CustomerService:
         settings: Settings,
         hasher: PasswordHasherService,
         confirmations: ConfirmationService,
+        activation: ActivationService,
     ) -> None:
         self._db = db
         self._settings = settings
         self._hasher = hasher
         self._confirmations = confirmations
+        self._activation = activation
 
     def check_new_password(self, password: str, confirm_password: str, attribute: str) -> None:
         """Password policy (901 on ``attribute``), then the confirmation must match (406)."""
@@ -136,14 +139,18 @@ class CustomerService:
         unique in the store. Checks: locale and phone 901, then Glue's order: gender 414, terms 422,
         policy 901, confirmation 406; then e-mail 400, phone 1010.
 
-        Starts pending while confirmation is required (the registration key and its mail join the
-        registration's transaction), else active; CustomerWasRegistered joins it too.
+        Starts pending while confirmation is required (the registration key and its mail, or under
+        GLUE_ACTIVATION_METHOD=sms the activation code and its text, join the registration's
+        transaction), else active; CustomerWasRegistered joins it too. Under sms the phone is
+        required (901).
         """
         if registration.locale is not None:
             locale = store_locale(store, registration.locale)
         else:
             locale = store.negotiate_locale(registration.language_ranges)
         phone = self.phone(registration.phone) if registration.phone is not None else None
+        if phone is None and self._activation.by_sms:
+            raise ApiError.invalid(PHONE_ATTRIBUTE, PHONE_REQUIRED)
         if registration.gender is not None and registration.gender not in GENDERS:
             raise ApiError(catalogue.INVALID_GENDER)
         if registration.accepted_terms is not True:
@@ -191,7 +198,9 @@ class CustomerService:
                         "channel": "storefront",
                     },
                 )
-                if double_opt_in:
+                if double_opt_in and self._activation.by_sms and phone is not None:
+                    await self._activation.issue_code(customer.id, phone, customer.locale, store)
+                elif double_opt_in:
                     await self._confirmations.issue(customer, store)
         except queries.AttributeTaken as taken:
             raise _refuse_taken(taken) from None
@@ -212,6 +221,8 @@ class CustomerService:
             values[LOCALE_ATTRIBUTE] = store_locale(store, values[LOCALE_ATTRIBUTE])
         if values.get(PHONE_ATTRIBUTE) is not None:
             values[PHONE_ATTRIBUTE] = self.phone(values[PHONE_ATTRIBUTE])
+        elif PHONE_ATTRIBUTE in values and self._activation.by_sms:
+            raise ApiError.invalid(PHONE_ATTRIBUTE, PHONE_REQUIRED)
         if "gender" in values and values["gender"] is not None and values["gender"] not in GENDERS:
             raise ApiError(catalogue.INVALID_GENDER)
         for agreement in ("agreement2", "agreement3"):

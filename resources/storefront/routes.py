@@ -14,7 +14,16 @@ from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, stor
 from app.routing import Endpoint, ResourceRoute, resource_route
 from errors import catalogue
 from resources.refusals import refuse_with
-from resources.storefront import addresses, confirmations, customers, oauth, passwords, stores, tokens
+from resources.storefront import (
+    activation,
+    addresses,
+    confirmations,
+    customers,
+    oauth,
+    passwords,
+    stores,
+    tokens,
+)
 
 __all__ = ["routes"]
 
@@ -91,6 +100,8 @@ def routes() -> list[BaseRoute]:
         _route("/customer-restore-password", {"PATCH": (passwords.restore_password, PUBLIC)}),
         _route("/customer-restore-password/{key}", {"PATCH": (passwords.restore_password, PUBLIC)}),
         _route("/customer-confirmation", {"POST": (confirmations.confirm_customer, PUBLIC)}),
+        _route("/customer-sms-confirmation", {"POST": (activation.confirm_by_sms, PUBLIC)}),
+        _route("/customer-confirmation-resend", {"POST": (activation.resend_confirmation, PUBLIC)}),
         _route("/stores", {"GET": (stores.list_stores, PUBLIC)}),
         _route("/stores/{code}", {"GET": (stores.get_store, PUBLIC)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API; their clients are public.
