@@ -87,6 +87,7 @@ CUSTOMER_ANONYMIZED = CatalogueEntry("1012", 422, "The customer is anonymized.")
 NOT_AWAITING_ACTIVATION = CatalogueEntry("1013", 422, "Customer is not awaiting activation.")
 NO_PHONE_NUMBER = CatalogueEntry("1014", 422, "Customer has no phone number.")
 ACTIVATION_CODE_INVALID = CatalogueEntry("1015", 422, "This activation code is invalid or has expired.")
+CREDENTIAL_CODE_INVALID = CatalogueEntry("1016", 422, "This confirmation code is invalid or has expired.")
 TOO_MANY_CODE_ATTEMPTS = CatalogueEntry(
     "1017", 429, "Too many attempts. Please wait {minutes} minutes before trying again."
 )

@@ -2,6 +2,7 @@
 
 {"data": {"type": "customer-sms-confirmation", "attributes": {"phone": "+4915112345678", "code": "482913"}}}
 {"data": {"type": "customer-confirmation-resend", "attributes": {"username": "jdoe@example.com"}}}
+{"data": {"type": "credential-confirmation", "attributes": {"code": "…"}}}
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from marshmallow import fields
 
 from schemas.base import Length, NotBlank, ResourceSchema, String
 
-__all__ = ["SmsConfirmationSchema", "ConfirmationResendSchema"]
+__all__ = ["SmsConfirmationSchema", "ConfirmationResendSchema", "CredentialConfirmationSchema"]
 
 
 class SmsConfirmationSchema(ResourceSchema):
@@ -28,3 +29,11 @@ class ConfirmationResendSchema(ResourceSchema):
 
     class Meta(ResourceSchema.Meta):
         type_ = "customer-confirmation-resend"
+
+
+class CredentialConfirmationSchema(ResourceSchema):
+    id = fields.String(dump_only=True)
+    code = String(required=True, load_only=True, validate=[NotBlank(), Length(None, 255)])
+
+    class Meta(ResourceSchema.Meta):
+        type_ = "credential-confirmation"

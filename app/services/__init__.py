@@ -11,6 +11,7 @@ from app.services.activation import ActivationService
 from app.services.addresses import AddressService
 from app.services.audit import AuditService
 from app.services.confirmations import ConfirmationService
+from app.services.credential_changes import CredentialChangeService
 from app.services.customers import CustomerService
 from app.services.integration_clients import IntegrationClientService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
@@ -49,6 +50,7 @@ class Services:
     operator_sessions: OperatorSessionService
     integration_clients: IntegrationClientService
     activation: ActivationService
+    credential_changes: CredentialChangeService
 
 
 def build_services(settings: Settings) -> Services:
@@ -70,7 +72,10 @@ def build_services(settings: Settings) -> Services:
         code_limiter=AttemptLimiter(limiter_store, settings.code_attempt_window),
         resend_limiter=AttemptLimiter(limiter_store, settings.forgotten_password_limit_window),
     )
-    customers = CustomerService(db, settings, hasher, confirmations, activation)
+    credential_changes = CredentialChangeService(
+        db, settings, outbox, sms_codes, AttemptLimiter(limiter_store, settings.code_attempt_window)
+    )
+    customers = CustomerService(db, settings, hasher, confirmations, activation, credential_changes)
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -99,4 +104,5 @@ def build_services(settings: Settings) -> Services:
         operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit),
         integration_clients=IntegrationClientService(db, settings, audit),
         activation=activation,
+        credential_changes=credential_changes,
     )

@@ -14,11 +14,14 @@ from app.models import Actor, Company, Customer
 from app.passwords import PasswordHasherService, password_policy_violations
 from app.phones import InvalidPhone, normalise_phone
 from app.queries import addresses as address_queries
+from app.queries import credential_changes as credential_queries
 from app.queries import customers as queries
 from app.queries import sessions as session_queries
+from app.queries import sms_codes as sms_code_queries
 from app.services import history
 from app.services.activation import PHONE_REQUIRED, ActivationService
 from app.services.confirmations import ConfirmationService
+from app.services.credential_changes import CredentialChangeService
 from app.settings import Settings
 from app.stores import Store
 from errors import ApiError, Problem, catalogue
@@ -107,12 +110,14 @@ class CustomerService:
         hasher: PasswordHasherService,
         confirmations: ConfirmationService,
         activation: ActivationService,
+        credential_changes: CredentialChangeService,
     ) -> None:
         self._db = db
         self._settings = settings
         self._hasher = hasher
         self._confirmations = confirmations
         self._activation = activation
+        self._credential_changes = credential_changes
 
     def check_new_password(self, password: str, confirm_password: str, attribute: str) -> None:
         """Password policy (901 on ``attribute``), then the confirmation must match (406)."""
@@ -228,11 +233,21 @@ class CustomerService:
         for agreement in ("agreement2", "agreement3"):
             if agreement in values and values[agreement] is None:
                 values[agreement] = False
-        if not values:
-            return customer
-        values.setdefault(LOCALE_ATTRIBUTE, store.resolve_locale(customer.locale))
         if "email" in values:
             values["email"] = normalise_email(values["email"])
+        # A storefront change of a credential waits for its confirmation (BO §4.2).
+        deferred: dict[str, str] = {}
+        if actor is None:
+            for kind in self._credential_changes.deferred_kinds():
+                if values.get(kind) is not None and values[kind] != getattr(customer, kind):
+                    deferred[kind] = values.pop(kind)
+                elif kind in values and values[kind] == getattr(customer, kind):
+                    values.pop(kind)
+            for kind, value in deferred.items():
+                await self._credential_changes.check_free(customer, kind, value)
+        if not values and not deferred:
+            return customer
+        values.setdefault(LOCALE_ATTRIBUTE, store.resolve_locale(customer.locale))
         changed = {name: value for name, value in values.items() if getattr(customer, name) != value}
         columns = _column_values(values)
         if "email" in columns:
@@ -252,10 +267,14 @@ class CustomerService:
                         changed_fields=[history.wire_name(name) for name in changed],
                         values={history.wire_name(name): value for name, value in changed.items()},
                     )
+                if updated is not None and deferred:
+                    updated = await self._credential_changes.request(updated, deferred, store, now)
         except queries.AttributeTaken as taken:
             raise _refuse_taken(taken) from None
         if updated is None:
             raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
+        if deferred:
+            self._credential_changes.deliver_after_commit()
         return updated
 
     async def anonymize(self, customer: Customer, actor: Actor | None = None) -> None:
@@ -268,6 +287,8 @@ class CustomerService:
                 raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
             await address_queries.delete_customer_addresses(self._db, customer.id)
             await queries.delete_labels(self._db, customer.id)
+            await credential_queries.delete_changes(self._db, customer.id)
+            await sms_code_queries.delete_codes(self._db, customer.id)
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
             await history.scrub_personal_values(self._db, customer)
             await history.record(

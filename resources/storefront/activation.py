@@ -1,4 +1,5 @@
-"""``/customer-sms-confirmation`` (a texted code activates) and ``/customer-confirmation-resend``."""
+"""``/customer-sms-confirmation`` (a texted code activates), ``/customer-confirmation-resend`` and
+``/customers/{reference}/credential-confirmation`` (a pending e-mail or phone change applies)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import jsonapi
-from app.access import client_address, request_store, services
-from schemas.activation import ConfirmationResendSchema, SmsConfirmationSchema
+from app.access import client_address, principal, request_store, services
+from schemas.activation import ConfirmationResendSchema, CredentialConfirmationSchema, SmsConfirmationSchema
 
-__all__ = ["confirm_by_sms", "resend_confirmation"]
+__all__ = ["confirm_by_sms", "resend_confirmation", "confirm_credential_change"]
 
 SMS_CONFIRMATION = "customer-sms-confirmation"
 RESEND = "customer-confirmation-resend"
+CREDENTIAL = "credential-confirmation"
 
 
 async def confirm_by_sms(request: Request) -> Response:
@@ -30,5 +32,14 @@ async def resend_confirmation(request: Request) -> Response:
     loaded = jsonapi.load_attributes(ConfirmationResendSchema, RESEND, attributes)
     await services(request).activation.resend(
         loaded["username"], client_address(request), request_store(request)
+    )
+    return jsonapi.empty_response()
+
+
+async def confirm_credential_change(request: Request) -> Response:
+    attributes = await jsonapi.read_attributes(request, CREDENTIAL)
+    loaded = jsonapi.load_attributes(CredentialConfirmationSchema, CREDENTIAL, attributes)
+    await services(request).credential_changes.confirm(
+        principal(request), loaded["code"], client_address(request), request_store(request)
     )
     return jsonapi.empty_response()

@@ -85,6 +85,10 @@ def routes() -> list[BaseRoute]:
                 "DELETE": (addresses.delete_address, OWNER),
             },
         ),
+        _route(
+            "/customers/{reference}/credential-confirmation",
+            {"POST": (activation.confirm_credential_change, OWNER)},
+        ),
         _route("/access-tokens", {"POST": (tokens.create_access_token, PUBLIC)}),
         _route(
             "/refresh-tokens",

@@ -260,10 +260,11 @@ async def test_a_resend_tells_nothing_about_the_username(app_factory, tmp_path):
             response = await resend(client, username)
             answers.append((response.status_code, response.content, time.monotonic() - started >= 0.2))
         assert answers == [(204, b"", True)] * 6
-        found = await wait_for_texts(directory, before + 1)
+        await wait_for_texts(directory, before + 1)
         await app.state.services.outbox.wait(0.2)
-        assert [text["to"] for text in texts(directory)[before:]] == [PHONE]
-        assert len(found) == before + 1
+        recipients = [text["to"] for text in texts(directory)]
+        assert len(recipients) == before + 1
+        assert recipients.count(PHONE) == 2  # the registration's and the resend's
 
 
 async def test_under_email_a_resend_mails_a_new_registration_key(app_factory, tmp_path, settings):
