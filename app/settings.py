@@ -30,6 +30,7 @@ from app.stores import (
 )
 
 __all__ = [
+    "ACTIVATION_METHODS",
     "Settings",
     "SettingsError",
     "PREFIX",
@@ -48,6 +49,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 METRICS_TOKEN_MIN_LENGTH = 16
 JWT_ALGORITHMS = ("RS256", "ES256")
 FACES = ("storefront", "backoffice")
+ACTIVATION_METHODS = ("email", "sms")
 
 
 class SettingsError(ValueError):
@@ -174,6 +176,18 @@ class Settings:
     sms_code_ttl: int = 1800
     sms_code_max_attempts: int = 5
     sms_resend_interval: int = 120
+    # How a pending self-registrant proves itself (BO §4.2): a mailed key ("email") or a texted code
+    # ("sms", which also makes the phone required, unerasable and a login username).
+    activation_method: str = "email"
+    # Wrong or unknown activation and confirmation codes per client address in a sliding window (1017).
+    code_attempt_limit_per_address: int = 30
+    code_attempt_window: int = 900
+    # A storefront change of the e-mail (or, under sms, the phone) waits for its confirmation: the
+    # new address is mailed a key linking to email_change_url (a store may name its own), valid
+    # credential_change_ttl seconds, or the new phone texted a code.
+    credential_change_confirmation: bool = False
+    credential_change_ttl: int = 86400
+    email_change_url: str = "http://localhost:3000/account/confirm-email"
     # The faces this process serves (BO §1); the service endpoints and /.well-known/* always.
     faces: tuple[str, ...] = FACES
     # Back-office tokens (BO §2): their own audience, so neither face takes the other's tokens.
@@ -337,7 +351,7 @@ class Settings:
             raise SettingsError(f"{PREFIX}MAIL_RETRY_MAX_SECONDS must be at least MAIL_RETRY_BASE_SECONDS")
         if not self.forgotten_password_min_seconds >= 0:
             raise SettingsError(f"{PREFIX}FORGOTTEN_PASSWORD_MIN_SECONDS must not be negative")
-        for name in ("restore_password_url", "confirmation_url"):
+        for name in ("restore_password_url", "confirmation_url", "email_change_url"):
             if link_origin(getattr(self, name)) is None:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be an absolute http(s) URL")
         for origin in self.allowed_link_origins:
@@ -374,6 +388,11 @@ class Settings:
             )
         if self.sms_webhook_secret and not self.sms_webhook_url:
             raise SettingsError(f"{PREFIX}SMS_WEBHOOK_SECRET needs {PREFIX}SMS_WEBHOOK_URL")
+        if self.activation_method not in ACTIVATION_METHODS:
+            raise SettingsError(f"{PREFIX}ACTIVATION_METHOD must be one of {', '.join(ACTIVATION_METHODS)}")
+        for name in ("code_attempt_limit_per_address", "code_attempt_window", "credential_change_ttl"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
 
     @property
     def link_origins(self) -> frozenset[str]:

@@ -19,6 +19,7 @@ __all__ = [
     "registration_keys",
     "mail_outbox",
     "sms_codes",
+    "credential_changes",
     "operators",
     "operator_sessions",
     "operator_refresh_tokens",
@@ -278,6 +279,19 @@ sms_codes = sa.Table(
     sa.Column("purpose", sa.String(32), primary_key=True),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+)
+
+# Pending credential changes (BO §4.2): per customer and kind (``email``, ``phone``) the new value,
+# the SHA-256 digest of the mailed key (a phone's code is in sms_codes) and its expiry.
+credential_changes = sa.Table(
+    "credential_changes",
+    metadata,
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),
 )

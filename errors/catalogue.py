@@ -86,6 +86,16 @@ AVATAR_NOT_AN_IMAGE = CatalogueEntry("1040", 422, "The file is not a JPEG, PNG o
 AVATAR_TOO_LARGE = CatalogueEntry("1041", 422, "The image is too large.")
 AVATAR_NOT_FOUND = CatalogueEntry("1042", 404, "Avatar not found.")
 PUSH_TOKEN_NOT_FOUND = CatalogueEntry("1043", 404, "Push token not found.")
+CUSTOMER_OF_ANOTHER_POS = CatalogueEntry("1001", 403, "Customer belongs to another point of sale.")
+CUSTOMER_ANONYMIZED = CatalogueEntry("1012", 422, "The customer is anonymized.")
+# Back-office (BO §4.2): activation by SMS, credential changes.
+NOT_AWAITING_ACTIVATION = CatalogueEntry("1013", 422, "Customer is not awaiting activation.")
+NO_PHONE_NUMBER = CatalogueEntry("1014", 422, "Customer has no phone number.")
+ACTIVATION_CODE_INVALID = CatalogueEntry("1015", 422, "This activation code is invalid or has expired.")
+CREDENTIAL_CODE_INVALID = CatalogueEntry("1016", 422, "This confirmation code is invalid or has expired.")
+TOO_MANY_CODE_ATTEMPTS = CatalogueEntry(
+    "1017", 429, "Too many attempts. Please wait {minutes} minutes before trying again."
+)
 
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")

@@ -21,6 +21,8 @@ class MailKind(StrEnum):
     RESTORE_PASSWORD = "restore-password"  # noqa: S105 - a mail kind, not a secret
     PASSWORD_CHANGED = "password-changed"  # noqa: S105
     REGISTRATION_CONFIRMATION = "registration-confirmation"
+    EMAIL_CHANGE = "email-change"
+    EMAIL_CHANGED = "email-changed"
 
 
 @dataclass(frozen=True)

@@ -141,4 +141,76 @@ E-Mail.
 diese E-Mail.</p>
 """),
     ),
+    ("email-change", "en"): MailTemplate(
+        subject="Confirm your new e-mail address",
+        text="""Hello $name,
+
+please confirm that this is the new e-mail address of your account by opening this link within
+$hours hours:
+
+$link
+
+Until then your account keeps its old address. If you did not ask for this, ignore this mail.
+""",
+        html=_html("""
+<p>Hello $name,</p>
+<p>please confirm that this is the new e-mail address of your account by opening this link within
+$hours hours:</p>
+<p><a href="$link">Confirm my new e-mail address</a></p>
+<p>Until then your account keeps its old address. If you did not ask for this, ignore this mail.</p>
+"""),
+    ),
+    ("email-change", "de"): MailTemplate(
+        subject="Bestätigen Sie Ihre neue E-Mail-Adresse",
+        text="""Hallo $name,
+
+bitte bestätigen Sie innerhalb von $hours Stunden mit diesem Link, dass dies die neue
+E-Mail-Adresse Ihres Kontos ist:
+
+$link
+
+Bis dahin behält Ihr Konto die alte Adresse. Falls Sie das nicht angefordert haben, ignorieren Sie
+diese E-Mail.
+""",
+        html=_html("""
+<p>Hallo $name,</p>
+<p>bitte bestätigen Sie innerhalb von $hours Stunden mit diesem Link, dass dies die neue
+E-Mail-Adresse Ihres Kontos ist:</p>
+<p><a href="$link">Neue E-Mail-Adresse bestätigen</a></p>
+<p>Bis dahin behält Ihr Konto die alte Adresse. Falls Sie das nicht angefordert haben, ignorieren Sie
+diese E-Mail.</p>
+"""),
+    ),
+    ("email-changed", "en"): MailTemplate(
+        subject="Your e-mail address was changed",
+        text="""Hello $name,
+
+the e-mail address of your account was changed on $when (UTC); this address no longer signs in.
+Every other device has been signed out.
+
+If this was not you, contact us at once.
+""",
+        html=_html("""
+<p>Hello $name,</p>
+<p>the e-mail address of your account was changed on $when (UTC); this address no longer signs in.
+Every other device has been signed out.</p>
+<p>If this was not you, contact us at once.</p>
+"""),
+    ),
+    ("email-changed", "de"): MailTemplate(
+        subject="Ihre E-Mail-Adresse wurde geändert",
+        text="""Hallo $name,
+
+die E-Mail-Adresse Ihres Kontos wurde am $when (UTC) geändert; mit dieser Adresse ist keine
+Anmeldung mehr möglich. Alle anderen Geräte wurden abgemeldet.
+
+Falls Sie das nicht waren, kontaktieren Sie uns sofort.
+""",
+        html=_html("""
+<p>Hallo $name,</p>
+<p>die E-Mail-Adresse Ihres Kontos wurde am $when (UTC) geändert; mit dieser Adresse ist keine
+Anmeldung mehr möglich. Alle anderen Geräte wurden abgemeldet.</p>
+<p>Falls Sie das nicht waren, kontaktieren Sie uns sofort.</p>
+"""),
+    ),
 }

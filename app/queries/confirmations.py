@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from app.database import Database
 from app.tables import customers, registration_keys
 
-__all__ = ["insert_registration_key", "consume_registration_key", "activate_pending", "confirmable_reference"]
+__all__ = [
+    "insert_registration_key",
+    "consume_registration_key",
+    "activate_pending",
+    "confirmable_reference",
+    "spend_registration_keys",
+]
 
 
 async def insert_registration_key(db: Database, digest: str, customer_id: int, now: datetime) -> None:
@@ -48,3 +54,12 @@ async def confirmable_reference(db: Database, customer_id: int) -> str | None:
         )
     )
     return str(row[0]) if row else None
+
+
+async def spend_registration_keys(db: Database, customer_id: int, now: datetime) -> None:
+    """Activation spends the customer's open registration keys."""
+    await db.execute(
+        registration_keys.update()
+        .where(registration_keys.c.customer_id == customer_id, registration_keys.c.used_at.is_(None))
+        .values(used_at=now)
+    )

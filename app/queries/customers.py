@@ -20,6 +20,7 @@ __all__ = [
     "insert_customer",
     "customer_by_id",
     "credentials_by_email",
+    "credentials_by_phone",
     "update_customer",
     "anonymize_customer",
     "delete_labels",
@@ -156,6 +157,28 @@ _CREDENTIALS_BY_EMAIL = precompiled(
 
 async def credentials_by_email(db: Database, store: str, email_key: str) -> Credentials | None:
     row = await db.fetch_one_precompiled(_CREDENTIALS_BY_EMAIL, store=store, email_key=email_key)
+    if row is None:
+        return None
+    return Credentials(customer_id=row[0], reference=row[1], password_hash=row[2], status=row[3])
+
+
+_CREDENTIALS_BY_PHONE = precompiled(
+    sa.select(
+        customers.c.id,
+        customers.c.reference,
+        customers.c.password_hash,
+        customers.c.status,
+    ).where(
+        customers.c.store == sa.bindparam("store"),
+        customers.c.phone == sa.bindparam("phone"),
+        customers.c.anonymized_at.is_(None),
+    )
+)
+
+
+async def credentials_by_phone(db: Database, store: str, phone: str) -> Credentials | None:
+    """A phone as login username (GLUE_ACTIVATION_METHOD=sms); ``phone`` in E.164."""
+    row = await db.fetch_one_precompiled(_CREDENTIALS_BY_PHONE, store=store, phone=phone)
     if row is None:
         return None
     return Credentials(customer_id=row[0], reference=row[1], password_hash=row[2], status=row[3])

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from app.database import Database
 from app.mail import Outbox
 from app.passwords import PasswordHasherService
+from app.services.activation import ActivationService
 from app.services.addresses import AddressService
 from app.services.audit import AuditService
 from app.services.avatars import AvatarService
 from app.services.confirmations import ConfirmationService
+from app.services.credential_changes import CredentialChangeService
 from app.services.customers import CustomerService
 from app.services.integration_clients import IntegrationClientService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
@@ -55,6 +57,8 @@ class Services:
     payment_instruments: PaymentInstrumentService
     avatars: AvatarService
     push_tokens: PushTokenService
+    activation: ActivationService
+    credential_changes: CredentialChangeService
 
 
 def build_services(settings: Settings) -> Services:
@@ -64,8 +68,22 @@ def build_services(settings: Settings) -> Services:
     limiter, limiter_store = build_limiter(settings, db)
     outbox = Outbox(db, settings)
     confirmations = ConfirmationService(db, settings, outbox)
-    customers = CustomerService(db, settings, hasher, confirmations)
     audit = AuditService(db)
+    sms_codes = SmsCodeService(db, settings, signer.derived_key(HKDF_PURPOSE))
+    activation = ActivationService(
+        db,
+        settings,
+        outbox,
+        sms_codes,
+        confirmations,
+        audit,
+        code_limiter=AttemptLimiter(limiter_store, settings.code_attempt_window),
+        resend_limiter=AttemptLimiter(limiter_store, settings.forgotten_password_limit_window),
+    )
+    credential_changes = CredentialChangeService(
+        db, settings, outbox, sms_codes, AttemptLimiter(limiter_store, settings.code_attempt_window)
+    )
+    customers = CustomerService(db, settings, hasher, confirmations, activation, credential_changes)
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -88,7 +106,7 @@ def build_services(settings: Settings) -> Services:
         ),
         confirmations=confirmations,
         statistics=StatisticsService(db),
-        sms_codes=SmsCodeService(db, settings, signer.derived_key(HKDF_PURPOSE)),
+        sms_codes=sms_codes,
         audit=audit,
         operators=OperatorService(db, settings, hasher, audit),
         operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit),
@@ -97,4 +115,6 @@ def build_services(settings: Settings) -> Services:
         payment_instruments=PaymentInstrumentService(db),
         avatars=AvatarService(db, settings),
         push_tokens=PushTokenService(db, settings),
+        activation=activation,
+        credential_changes=credential_changes,
     )

@@ -15,11 +15,15 @@ from app.passwords import PasswordHasherService, password_policy_violations
 from app.phones import InvalidPhone, normalise_phone
 from app.queries import addresses as address_queries
 from app.queries import avatars as avatar_queries
+from app.queries import credential_changes as credential_queries
 from app.queries import customers as queries
 from app.queries import push_tokens as push_token_queries
 from app.queries import sessions as session_queries
+from app.queries import sms_codes as sms_code_queries
 from app.services import history
+from app.services.activation import PHONE_REQUIRED, ActivationService
 from app.services.confirmations import ConfirmationService
+from app.services.credential_changes import CredentialChangeService
 from app.settings import Settings
 from app.stores import Store
 from errors import ApiError, Problem, catalogue
@@ -107,11 +111,15 @@ class CustomerService:
         settings: Settings,
         hasher: PasswordHasherService,
         confirmations: ConfirmationService,
+        activation: ActivationService,
+        credential_changes: CredentialChangeService,
     ) -> None:
         self._db = db
         self._settings = settings
         self._hasher = hasher
         self._confirmations = confirmations
+        self._activation = activation
+        self._credential_changes = credential_changes
 
     def check_new_password(self, password: str, confirm_password: str, attribute: str) -> None:
         """Password policy (901 on ``attribute``), then the confirmation must match (406)."""
@@ -138,14 +146,18 @@ class CustomerService:
         unique in the store. Checks: locale and phone 901, then Glue's order: gender 414, terms 422,
         policy 901, confirmation 406; then e-mail 400, phone 1010.
 
-        Starts pending while confirmation is required (the registration key and its mail join the
-        registration's transaction), else active; CustomerWasRegistered joins it too.
+        Starts pending while confirmation is required (the registration key and its mail, or under
+        GLUE_ACTIVATION_METHOD=sms the activation code and its text, join the registration's
+        transaction), else active; CustomerWasRegistered joins it too. Under sms the phone is
+        required (901).
         """
         if registration.locale is not None:
             locale = store_locale(store, registration.locale)
         else:
             locale = store.negotiate_locale(registration.language_ranges)
         phone = self.phone(registration.phone) if registration.phone is not None else None
+        if phone is None and self._activation.by_sms:
+            raise ApiError.invalid(PHONE_ATTRIBUTE, PHONE_REQUIRED)
         if registration.gender is not None and registration.gender not in GENDERS:
             raise ApiError(catalogue.INVALID_GENDER)
         if registration.accepted_terms is not True:
@@ -193,7 +205,9 @@ class CustomerService:
                         "channel": "storefront",
                     },
                 )
-                if double_opt_in:
+                if double_opt_in and self._activation.by_sms and phone is not None:
+                    await self._activation.issue_code(customer.id, phone, customer.locale, store)
+                elif double_opt_in:
                     await self._confirmations.issue(customer, store)
         except queries.AttributeTaken as taken:
             raise _refuse_taken(taken) from None
@@ -214,16 +228,28 @@ class CustomerService:
             values[LOCALE_ATTRIBUTE] = store_locale(store, values[LOCALE_ATTRIBUTE])
         if values.get(PHONE_ATTRIBUTE) is not None:
             values[PHONE_ATTRIBUTE] = self.phone(values[PHONE_ATTRIBUTE])
+        elif PHONE_ATTRIBUTE in values and self._activation.by_sms:
+            raise ApiError.invalid(PHONE_ATTRIBUTE, PHONE_REQUIRED)
         if "gender" in values and values["gender"] is not None and values["gender"] not in GENDERS:
             raise ApiError(catalogue.INVALID_GENDER)
         for agreement in ("agreement2", "agreement3"):
             if agreement in values and values[agreement] is None:
                 values[agreement] = False
-        if not values:
-            return customer
-        values.setdefault(LOCALE_ATTRIBUTE, store.resolve_locale(customer.locale))
         if "email" in values:
             values["email"] = normalise_email(values["email"])
+        # A storefront change of a credential waits for its confirmation (BO §4.2).
+        deferred: dict[str, str] = {}
+        if actor is None:
+            for kind in self._credential_changes.deferred_kinds():
+                if values.get(kind) is not None and values[kind] != getattr(customer, kind):
+                    deferred[kind] = values.pop(kind)
+                elif kind in values and values[kind] == getattr(customer, kind):
+                    values.pop(kind)
+            for kind, value in deferred.items():
+                await self._credential_changes.check_free(customer, kind, value)
+        if not values and not deferred:
+            return customer
+        values.setdefault(LOCALE_ATTRIBUTE, store.resolve_locale(customer.locale))
         changed = {name: value for name, value in values.items() if getattr(customer, name) != value}
         columns = _column_values(values)
         if "email" in columns:
@@ -243,10 +269,14 @@ class CustomerService:
                         changed_fields=[history.wire_name(name) for name in changed],
                         values={history.wire_name(name): value for name, value in changed.items()},
                     )
+                if updated is not None and deferred:
+                    updated = await self._credential_changes.request(updated, deferred, store, now)
         except queries.AttributeTaken as taken:
             raise _refuse_taken(taken) from None
         if updated is None:
             raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
+        if deferred:
+            self._credential_changes.deliver_after_commit()
         return updated
 
     async def anonymize(self, customer: Customer, actor: Actor | None = None) -> None:
@@ -260,6 +290,8 @@ class CustomerService:
                 raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
             await address_queries.delete_customer_addresses(self._db, customer.id)
             await queries.delete_labels(self._db, customer.id)
+            await credential_queries.delete_changes(self._db, customer.id)
+            await sms_code_queries.delete_codes(self._db, customer.id)
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
             await avatar_queries.delete_avatar(self._db, customer.id)
             await push_token_queries.delete_customer_push_tokens(self._db, customer.id)

@@ -12,8 +12,9 @@ from enum import Enum
 from app.clock import utc_now
 from app.database import Database
 from app.keys import key_digest
-from app.models import Principal, TokenPair
+from app.models import Credentials, Principal, TokenPair
 from app.passwords import HashingOverloaded, PasswordHasherService
+from app.phones import InvalidPhone, normalise_phone
 from app.queries import customers as customer_queries
 from app.queries import sessions as queries
 from app.services.customers import email_key
@@ -54,6 +55,16 @@ class SessionService:
         self._hasher = hasher
         self._signer = signer
 
+    async def _credentials(self, username: str, account: str, store: Store) -> Credentials | None:
+        """By e-mail; under GLUE_ACTIVATION_METHOD=sms a username without ``@`` is a phone."""
+        if self._settings.activation_method == "sms" and "@" not in username:
+            try:
+                phone = normalise_phone(username, self._settings.phone_default_region)
+            except InvalidPhone:
+                return None
+            return await customer_queries.credentials_by_phone(self._db, store.code, phone)
+        return await customer_queries.credentials_by_email(self._db, store.code, account)
+
     async def login(
         self,
         username: str,
@@ -79,7 +90,7 @@ class SessionService:
                 "login-address:" + client_address: self._settings.login_limit_per_address,
             }
         )
-        credentials = await customer_queries.credentials_by_email(self._db, store.code, account)
+        credentials = await self._credentials(username, account, store)
         password_hash = credentials.password_hash if credentials else None
         try:
             verified = await self._hasher.verify_password(password_hash, password)

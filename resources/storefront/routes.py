@@ -15,6 +15,7 @@ from app.routing import EdgeRule, Endpoint, ResourceRoute, resource_route
 from errors import catalogue
 from resources.refusals import refuse_with
 from resources.storefront import (
+    activation,
     addresses,
     avatars,
     confirmations,
@@ -124,6 +125,9 @@ def routes() -> list[BaseRoute]:
         _route(
             "/customers/{reference}/push-tokens/{token_id}",
             {"DELETE": (push_tokens.delete_push_token, OWNER)},
+        _route(
+            "/customers/{reference}/credential-confirmation",
+            {"POST": (activation.confirm_credential_change, OWNER)},
         ),
         _route("/access-tokens", {"POST": (tokens.create_access_token, PUBLIC)}),
         _route(
@@ -140,6 +144,8 @@ def routes() -> list[BaseRoute]:
         _route("/customer-restore-password", {"PATCH": (passwords.restore_password, PUBLIC)}),
         _route("/customer-restore-password/{key}", {"PATCH": (passwords.restore_password, PUBLIC)}),
         _route("/customer-confirmation", {"POST": (confirmations.confirm_customer, PUBLIC)}),
+        _route("/customer-sms-confirmation", {"POST": (activation.confirm_by_sms, PUBLIC)}),
+        _route("/customer-confirmation-resend", {"POST": (activation.resend_confirmation, PUBLIC)}),
         _route("/stores", {"GET": (stores.list_stores, PUBLIC)}),
         _route("/stores/{code}", {"GET": (stores.get_store, PUBLIC)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API; their clients are public.

@@ -29,6 +29,7 @@ from tests.helpers import JSON_API, bearer, document, error, registered_customer
 # The contract's letters (BO §2.3).
 R, W, K, O = "customers:read", "customers:write", "commerce:write", "operators:write"  # noqa: E741
 NEW_PASSWORD = "Matrix-Password-Long-1"
+SELLER_POS = "00000000-0000-4000-8000-000000000001"  # the seller helpers' default POS
 
 # Who calls: None = no token; "customer" = a storefront token; the rest back-office tokens.
 CALLERS: dict[str, dict[str, Any] | None] = {
@@ -67,6 +68,16 @@ def _any_operator(name: str) -> bool:
     return spec is not None and spec["kind"] == "operator"
 
 
+def _writes_customers(name: str) -> bool:
+    """W, or a seller (its own POS is the route's rule)."""
+    spec = CALLERS[name]
+    return (
+        spec is not None
+        and spec["kind"] == "operator"
+        and (W in spec["permissions"] or spec.get("role") == "seller")
+    )
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -77,7 +88,12 @@ class Row:
 
     @property
     def template(self) -> str:
-        return self.path.replace("{operator}", "{id}").replace("{client}", "{id}").replace("{self}", "{id}")
+        return (
+            self.path.replace("{operator}", "{id}")
+            .replace("{client}", "{id}")
+            .replace("{self}", "{id}")
+            .replace("{customer}", "{reference}")
+        )
 
 
 def _new_operator() -> dict[str, Any]:
@@ -136,6 +152,8 @@ MATRIX = [
     Row("POST", "/backoffice/integration-clients/{client}/activate", 204, _holds_o),
     Row("POST", "/backoffice/integration-clients/{client}/deactivate", 204, _holds_o),
     Row("GET", "/backoffice/audit-events", 200, _holds_o),
+    # An active customer of the seller's POS: a caller let through meets the state rule (1013).
+    Row("POST", "/backoffice/customers/{customer}/send-activation-sms", 422, _writes_customers),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
@@ -197,11 +215,21 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
     target_id, _ = await seed_operator(app)  # another administrator with operators:write
     client_id, _ = await seed_client(app)
     headers, own_id = await _caller_headers(app, client, CALLERS[caller])
+    customer_reference = "DE--0"
+    if "{customer}" in row.path:
+        customer, _ = await registered_customer(client, phone="+4915112345678")
+        customer_reference = customer["id"]
+        await app.state.services.db.execute(
+            sa.text("UPDATE customers SET pos_id = :pos WHERE reference = :reference").bindparams(
+                pos=SELLER_POS, reference=customer_reference
+            )
+        )
     path = (
         row.path.replace("{operator}", target_id)
         .replace("{client}", client_id)
         .replace("{self}", own_id or target_id)
         .replace("{token}", "mine")
+        .replace("{customer}", customer_reference)
     )
     before = await _counts(app)
 

@@ -301,7 +301,9 @@ async def test_a_restore_activates_a_pending_customer_once(app_factory, settings
             "/customer-confirmation",
             document("customer-confirmation", {"registrationKey": confirmation_key}),
         )
-        assert confirmed.status_code == 204  # the key is spent; the customer was active already
+        # The restore's activation spent the open registration key (BO §3.1): nothing more happens.
+        assert confirmed.status_code == 422
+        assert confirmed.json()["errors"][0]["code"] == "423"
         assert _summary(await _events(app, reference))[1:] == [
             ("CustomerWasActivated", ["status"], {"status": "active", "method": "email"}),
             ("PasswordWasChanged", ["password"], {"method": "restore"}),
