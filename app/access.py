@@ -239,12 +239,14 @@ class Backoffice(Access):
 
     ``permission``: the one the route needs (None: any caller); ``operator_only``: integration
     clients are refused; ``self_parameter``: the path parameter naming an operator, who may then
-    pass without the permission on its own record. Refusals are 1000, before any body is read, and
+    pass without the permission on its own record; ``sellers``: a seller passes without it (BO §2.3's
+    S column). Refusals are 1000, before any body is read, and
     each is audited (written apart: the refused request writes nothing else)."""
 
     permission: str | None = None
     operator_only: bool = False
     self_parameter: str | None = None
+    sellers: bool = False
 
     async def check(self, request: Request) -> Principal | BackofficePrincipal | None:
         caller = await services(request).operator_sessions.authenticate(
@@ -259,6 +261,8 @@ class Backoffice(Access):
         if self.operator_only and not caller.is_operator:
             return False
         if self.permission is None or self.permission in caller.permissions:
+            return True
+        if self.sellers and caller.role == "seller":
             return True
         return (
             self.self_parameter is not None

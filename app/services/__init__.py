@@ -16,6 +16,7 @@ from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
 from app.services.operator_sessions import OperatorSessionService
 from app.services.operators import OperatorService
 from app.services.passwords import PasswordService
+from app.services.search import SearchService
 from app.services.sessions import SessionService
 from app.services.sms_codes import HKDF_PURPOSE, SmsCodeService
 from app.services.statistics import StatisticsService
@@ -47,6 +48,7 @@ class Services:
     operators: OperatorService
     operator_sessions: OperatorSessionService
     integration_clients: IntegrationClientService
+    search: SearchService
 
 
 def build_services(settings: Settings) -> Services:
@@ -85,4 +87,5 @@ def build_services(settings: Settings) -> Services:
         operators=OperatorService(db, settings, hasher, audit),
         operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit),
         integration_clients=IntegrationClientService(db, settings, audit),
+        search=SearchService(db, settings, settings.store_catalogue),
     )

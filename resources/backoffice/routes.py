@@ -10,16 +10,25 @@ from starlette.routing import BaseRoute, Route
 
 from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffice_checks
 from app.routing import Endpoint, ResourceRoute, resource_route
-from app.services.operators import OPERATORS_WRITE
+from app.services.operators import CUSTOMERS_READ, OPERATORS_WRITE
 from errors import catalogue
-from resources.backoffice import audit, integration_clients, oauth, operators, tokens
+from resources.backoffice import audit, customer_search, integration_clients, oauth, operators, tokens
 from resources.refusals import refuse_with
 
-__all__ = ["routes", "PREFIX", "OPERATORS_WRITER", "OPERATORS_WRITER_OR_SELF"]
+__all__ = [
+    "routes",
+    "PREFIX",
+    "OPERATORS_WRITER",
+    "OPERATORS_WRITER_OR_SELF",
+    "CUSTOMERS_READER",
+    "CUSTOMERS_READER_OR_SELLER",
+]
 
 PREFIX = "/backoffice"
 OPERATORS_WRITER = Backoffice(permission=OPERATORS_WRITE, operator_only=True)
 OPERATORS_WRITER_OR_SELF = Backoffice(permission=OPERATORS_WRITE, operator_only=True, self_parameter="id")
+CUSTOMERS_READER = Backoffice(permission=CUSTOMERS_READ)
+CUSTOMERS_READER_OR_SELLER = Backoffice(permission=CUSTOMERS_READ, sellers=True)
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -83,6 +92,11 @@ def routes() -> list[BaseRoute]:
             {"POST": (integration_clients.deactivate_client, OPERATORS_WRITER)},
         ),
         _route("/audit-events", {"GET": (audit.list_audit_events, OPERATORS_WRITER)}),
+        _route("/customers", {"GET": (customer_search.search_customers, CUSTOMERS_READER_OR_SELLER)}),
+        _route(
+            "/customer-registrations",
+            {"GET": (customer_search.customer_registrations, CUSTOMERS_READER)},
+        ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),
         Route(PREFIX + "/token/revoke", oauth.revoke, methods=["POST"]),

@@ -67,6 +67,16 @@ def _any_operator(name: str) -> bool:
     return spec is not None and spec["kind"] == "operator"
 
 
+def _holds_r(name: str) -> bool:
+    spec = CALLERS[name]
+    return spec is not None and spec["kind"] != "customer" and R in spec["permissions"]
+
+
+def _holds_r_or_sells(name: str) -> bool:
+    spec = CALLERS[name]
+    return _holds_r(name) or (spec is not None and spec.get("role") == "seller")
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -77,7 +87,12 @@ class Row:
 
     @property
     def template(self) -> str:
-        return self.path.replace("{operator}", "{id}").replace("{client}", "{id}").replace("{self}", "{id}")
+        return (
+            self.path.split("?")[0]
+            .replace("{operator}", "{id}")
+            .replace("{client}", "{id}")
+            .replace("{self}", "{id}")
+        )
 
 
 def _new_operator() -> dict[str, Any]:
@@ -136,6 +151,8 @@ MATRIX = [
     Row("POST", "/backoffice/integration-clients/{client}/activate", 204, _holds_o),
     Row("POST", "/backoffice/integration-clients/{client}/deactivate", 204, _holds_o),
     Row("GET", "/backoffice/audit-events", 200, _holds_o),
+    Row("GET", "/backoffice/customers?filter[lastName]=x", 200, _holds_r_or_sells),
+    Row("GET", "/backoffice/customer-registrations", 200, _holds_r),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
