@@ -131,6 +131,10 @@ def keyset_after(
     value, last_id = position
     if isinstance(value, datetime):
         value = moment(db, value)
+    if not nullable:
+        # A row comparison: PostgreSQL reads it as one range of the (key, id) index.
+        pair, bound = sa.tuple_(column, customers.c.id), sa.tuple_(sa.literal(value), sa.literal(last_id))
+        return pair < bound if descending else pair > bound
     if not descending:
         if value is None:
             return sa.and_(column.is_(None), customers.c.id > last_id)
