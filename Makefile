@@ -20,7 +20,7 @@ IMAGE_LOCK := requirements.lock
 UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command 'make lock' $(LOCK_OPTIONS)
 
-.PHONY: install node-install lock run migrate test check lint typecheck format fuzz bench bench-avatar clean
+.PHONY: install node-install lock run migrate test check lint typecheck format fuzz bench bench-avatar bench-backoffice clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -90,3 +90,8 @@ bench-avatar: install
 bench: install
 	@command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
 	$(BIN)/python -m bench.run
+
+# Back-office search and statistics on PostgreSQL (BO §9): seeds 1,000,000 customers once (reused),
+# then p95 per scenario and EXPLAIN (ANALYZE) into bench/results/.
+bench-backoffice: install
+	$(BIN)/python -m bench.backoffice

@@ -43,6 +43,8 @@ __all__ = [
     "CursorPage",
     "parse_cursor_query",
     "cursor_links",
+    "decode_cursor",
+    "offset_links",
 ]
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -367,6 +369,44 @@ def cursor_links(
     return links
 
 
+def decode_cursor(value: str, filters: Mapping[str, str], parameter: str = "page[cursor]") -> Any:
+    """The position of a cursor minted for ``filters``, else 011 naming ``parameter``."""
+    try:
+        return _decode_cursor(value, _filters_fingerprint(filters))
+    except ApiError:
+        raise ApiError.query(parameter) from None
+
+
+def offset_links(
+    request: Request,
+    offset: int,
+    limit: int,
+    *,
+    has_next: bool,
+    last_offset: int | None,
+    public_base_url: str,
+) -> dict[str, Any]:
+    """``self``, ``first``, ``prev``, ``next`` and ``last`` of an offset-paged collection (``next``
+    and ``last`` null when the caller has none to give)."""
+    url = base_url(request, public_base_url) + request.url.path
+    parameters = [
+        (name, value)
+        for name, value in request.query_params.multi_items()
+        if name not in ("page[offset]", "page[limit]")
+    ]
+
+    def at(position: int) -> str:
+        return _with_query(url, [*parameters, ("page[offset]", str(position)), ("page[limit]", str(limit))])
+
+    return {
+        "self": at(offset),
+        "first": at(0),
+        "prev": at(max(offset - limit, 0)) if offset > 0 else None,
+        "next": at(offset + limit) if has_next else None,
+        "last": at(last_offset) if last_offset is not None else None,
+    }
+
+
 def _with_query(url: str, parameters: list[tuple[str, str]]) -> str:
     if not parameters:
         return url
@@ -522,6 +562,8 @@ def error_document(error: ApiError) -> dict[str, Any]:
         }
         if problem.attribute:
             item["source"] = {"pointer": f"/data/attributes/{problem.attribute}"}
+        elif problem.parameter:
+            item["source"] = {"parameter": problem.parameter}
         objects.append(item)
     return {"errors": objects}
 

@@ -199,6 +199,10 @@ class Settings:
     audit_retention_days: int = 365
     # Orders per ``order-batches`` request (CB §10; the body limit still applies).
     order_batch_max: int = 500
+    # The back-office search (BO §4.5): how deep offset paging goes (page[offset] + page[limit]), and
+    # up to which number meta.total is counted exactly (beyond it: the planner's estimate).
+    search_max_offset: int = 10000
+    search_exact_count_limit: int = 10000
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -286,6 +290,9 @@ class Settings:
             raise SettingsError(f"{PREFIX}OPERATOR_PASSWORD_MIN_LENGTH must be between 1 and 128")
         if self.audit_retention_days < 0:
             raise SettingsError(f"{PREFIX}AUDIT_RETENTION_DAYS must be 0 (for ever) or positive")
+        for name in ("search_max_offset", "search_exact_count_limit"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
 
     def _check_operations(self) -> None:
         for entry in self.trusted_proxies:

@@ -13,11 +13,13 @@ __all__ = ["ApiError", "Problem", "CatalogueEntry", "CATALOGUE", "catalogue"]
 
 @dataclass(frozen=True)
 class Problem:
-    """One catalogued error: the entry, the attribute at fault (if any) and the detail's parameters."""
+    """One catalogued error: the entry, the attribute at fault (if any), the detail's parameters and
+    the query parameter at fault (if any: ``source.parameter``)."""
 
     entry: CatalogueEntry
     attribute: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    parameter: str | None = None
 
     @property
     def detail(self) -> str:
@@ -33,9 +35,10 @@ class ApiError(Exception):
         *,
         attribute: str | None = None,
         headers: dict[str, str] | None = None,
+        parameter: str | None = None,
         **params: Any,
     ) -> None:
-        self.problems: tuple[Problem, ...] = (Problem(entry, attribute, params),)
+        self.problems: tuple[Problem, ...] = (Problem(entry, attribute, params, parameter),)
         self.headers = headers or {}
         super().__init__(entry.code)
 
@@ -54,3 +57,8 @@ class ApiError(Exception):
     def invalid(cls, attribute: str, message: str) -> ApiError:
         """A single attribute validation failure (code 901)."""
         return cls(catalogue.VALIDATION_FAILED, attribute=attribute, field=attribute, message=message)
+
+    @classmethod
+    def query(cls, parameter: str) -> ApiError:
+        """An invalid query parameter (011), naming it in ``source.parameter``."""
+        return cls(catalogue.INVALID_QUERY_PARAMETER, parameter=parameter)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.migrate import async_driver_url
 from app.settings import Settings
-from app.tables import metadata
+from app.tables import POSTGRESQL_ONLY_INDEXES, metadata
 
 config = context.config
 
@@ -29,8 +29,16 @@ def _url() -> str:
     )
 
 
+def _compared(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Autogenerate's comparison leaves out the search indexes, which only PostgreSQL has and only
+    the migration describes (expressions and operator classes the metadata does not model)."""
+    return not (type_ == "index" and reflected and name in POSTGRESQL_ONLY_INDEXES)
+
+
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=metadata, render_as_batch=True, include_object=_compared
+    )
     with context.begin_transaction():
         context.run_migrations()
 

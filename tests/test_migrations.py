@@ -568,3 +568,33 @@ def test_the_backoffice_migration_creates_its_tables_and_drops_them_on_the_way_d
     command.upgrade(config, "head")
     rows = _execute(url, [sa.select(sa.func.count()).select_from(sa.table("operators"))])
     assert rows == [[(0,)]]
+
+
+def _search_indexes(url: str) -> set[str]:
+    rows = _execute(
+        url,
+        [
+            sa.text(
+                "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%trgm' OR indexname LIKE '%_id_id'"
+            )
+        ],
+    )
+    return {row[0] for row in rows[0]}
+
+
+def test_the_search_indexes_migration_is_postgresql_only_and_goes_back(scratch_database_url):
+    url = scratch_database_url
+    config = alembic_config(url)
+    command.upgrade(config, "0015")
+    if url.startswith("sqlite"):
+        command.downgrade(config, "0013")  # nothing to drop: SQLite gets no search index
+        return
+    assert {
+        "ix_customers_last_name_trgm",
+        "ix_addresses_city_trgm",
+        "ix_customers_pos_id_id",
+    } <= _search_indexes(url)
+    command.downgrade(config, "0013")
+    assert _search_indexes(url) == set()
+    assert _execute(url, [sa.text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")]) == [[(0,)]]
+    command.upgrade(config, "head")

@@ -22,6 +22,7 @@ from app.services.orders import OrderService
 from app.services.passwords import PasswordService
 from app.services.payment_instruments import PaymentInstrumentService
 from app.services.push_tokens import PushTokenService
+from app.services.search import SearchService
 from app.services.sessions import SessionService
 from app.services.sms_codes import HKDF_PURPOSE, SmsCodeService
 from app.services.statistics import StatisticsService
@@ -59,6 +60,7 @@ class Services:
     push_tokens: PushTokenService
     activation: ActivationService
     credential_changes: CredentialChangeService
+    search: SearchService
 
 
 def build_services(settings: Settings) -> Services:
@@ -117,4 +119,5 @@ def build_services(settings: Settings) -> Services:
         push_tokens=PushTokenService(db, settings),
         activation=activation,
         credential_changes=credential_changes,
+        search=SearchService(db, settings, settings.store_catalogue),
     )

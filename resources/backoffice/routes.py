@@ -10,17 +10,27 @@ from starlette.routing import BaseRoute, Route
 
 from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffice_checks
 from app.routing import Endpoint, ResourceRoute, resource_route
-from app.services.operators import CUSTOMERS_WRITE, OPERATORS_WRITE
+from app.services.operators import CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
 from errors import catalogue
-from resources.backoffice import activation, audit, integration_clients, oauth, operators, tokens
+from resources.backoffice import activation, audit, customer_search, integration_clients, oauth, operators, tokens
 from resources.refusals import refuse_with
 
-__all__ = ["routes", "PREFIX", "OPERATORS_WRITER", "OPERATORS_WRITER_OR_SELF", "CUSTOMERS_WRITER_OR_SELLER"]
+__all__ = [
+    "routes",
+    "PREFIX",
+    "OPERATORS_WRITER",
+    "OPERATORS_WRITER_OR_SELF",
+    "CUSTOMERS_READER",
+    "CUSTOMERS_READER_OR_SELLER",
+    "CUSTOMERS_WRITER_OR_SELLER",
+]
 
 PREFIX = "/backoffice"
 OPERATORS_WRITER = Backoffice(permission=OPERATORS_WRITE, operator_only=True)
 OPERATORS_WRITER_OR_SELF = Backoffice(permission=OPERATORS_WRITE, operator_only=True, self_parameter="id")
 CUSTOMERS_WRITER_OR_SELLER = Backoffice(permission=CUSTOMERS_WRITE, operator_only=False, sellers=True)
+CUSTOMERS_READER = Backoffice(permission=CUSTOMERS_READ)
+CUSTOMERS_READER_OR_SELLER = Backoffice(permission=CUSTOMERS_READ, sellers=True)
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -87,6 +97,11 @@ def routes() -> list[BaseRoute]:
         _route(
             "/customers/{reference}/send-activation-sms",
             {"POST": (activation.send_activation_sms, CUSTOMERS_WRITER_OR_SELLER)},
+        ),
+        _route("/customers", {"GET": (customer_search.search_customers, CUSTOMERS_READER_OR_SELLER)}),
+        _route(
+            "/customer-registrations",
+            {"GET": (customer_search.customer_registrations, CUSTOMERS_READER)},
         ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),

@@ -78,6 +78,16 @@ def _writes_customers(name: str) -> bool:
     )
 
 
+def _holds_r(name: str) -> bool:
+    spec = CALLERS[name]
+    return spec is not None and spec["kind"] != "customer" and R in spec["permissions"]
+
+
+def _holds_r_or_sells(name: str) -> bool:
+    spec = CALLERS[name]
+    return _holds_r(name) or (spec is not None and spec.get("role") == "seller")
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -89,7 +99,8 @@ class Row:
     @property
     def template(self) -> str:
         return (
-            self.path.replace("{operator}", "{id}")
+            self.path.split("?")[0]
+            .replace("{operator}", "{id}")
             .replace("{client}", "{id}")
             .replace("{self}", "{id}")
             .replace("{customer}", "{reference}")
@@ -154,6 +165,8 @@ MATRIX = [
     Row("GET", "/backoffice/audit-events", 200, _holds_o),
     # An active customer of the seller's POS: a caller let through meets the state rule (1013).
     Row("POST", "/backoffice/customers/{customer}/send-activation-sms", 422, _writes_customers),
+    Row("GET", "/backoffice/customers?filter[lastName]=x", 200, _holds_r_or_sells),
+    Row("GET", "/backoffice/customer-registrations", 200, _holds_r),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
