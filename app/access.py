@@ -239,12 +239,14 @@ class Backoffice(Access):
 
     ``permission``: the one the route needs (None: any caller); ``operator_only``: integration
     clients are refused; ``self_parameter``: the path parameter naming an operator, who may then
-    pass without the permission on its own record. Refusals are 1000, before any body is read, and
-    each is audited (written apart: the refused request writes nothing else)."""
+    pass without the permission on its own record; ``sellers``: a seller passes too (its point of
+    sale is the service's to check: 1001). Refusals are 1000, before any body is read, and each is
+    audited (written apart: the refused request writes nothing else)."""
 
     permission: str | None = None
     operator_only: bool = False
     self_parameter: str | None = None
+    sellers: bool = False
 
     async def check(self, request: Request) -> Principal | BackofficePrincipal | None:
         caller = await services(request).operator_sessions.authenticate(
@@ -258,6 +260,8 @@ class Backoffice(Access):
     def _allows(self, request: Request, caller: BackofficePrincipal) -> bool:
         if self.operator_only and not caller.is_operator:
             return False
+        if self.sellers and caller.role == "seller":
+            return True
         if self.permission is None or self.permission in caller.permissions:
             return True
         return (

@@ -81,6 +81,10 @@ LAST_OPERATOR_ADMINISTRATOR = CatalogueEntry(
     "1005", 422, "At least one active administrator with operators:write must remain."
 )
 INTEGRATION_CLIENT_NOT_FOUND = CatalogueEntry("1009", 404, "Integration client not found.")
+# Back-office customers (BO §3.1, §4.1, §4.2).
+FOREIGN_POINT_OF_SALE = CatalogueEntry("1001", 403, "Customer belongs to another point of sale.")
+CUSTOMER_ANONYMIZED = CatalogueEntry("1012", 422, "The customer is anonymized.")
+NOT_AWAITING_ACTIVATION = CatalogueEntry("1013", 422, "Customer is not awaiting activation.")
 
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")

@@ -9,6 +9,7 @@ from app.mail import Outbox
 from app.passwords import PasswordHasherService
 from app.services.addresses import AddressService
 from app.services.audit import AuditService
+from app.services.backoffice_customers import BackofficeCustomerService
 from app.services.confirmations import ConfirmationService
 from app.services.customers import CustomerService
 from app.services.integration_clients import IntegrationClientService
@@ -47,6 +48,7 @@ class Services:
     operators: OperatorService
     operator_sessions: OperatorSessionService
     integration_clients: IntegrationClientService
+    backoffice_customers: BackofficeCustomerService
 
 
 def build_services(settings: Settings) -> Services:
@@ -85,4 +87,7 @@ def build_services(settings: Settings) -> Services:
         operators=OperatorService(db, settings, hasher, audit),
         operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit),
         integration_clients=IntegrationClientService(db, settings, audit),
+        backoffice_customers=BackofficeCustomerService(
+            db, settings.store_catalogue, customers, confirmations, audit
+        ),
     )

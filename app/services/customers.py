@@ -22,7 +22,16 @@ from app.settings import Settings
 from app.stores import Store
 from errors import ApiError, Problem, catalogue
 
-__all__ = ["CustomerService", "Registration", "GENDERS", "SALUTATIONS", "email_key"]
+__all__ = [
+    "CustomerService",
+    "Registration",
+    "GENDERS",
+    "SALUTATIONS",
+    "email_key",
+    "refuse_taken",
+    "store_locale",
+    "column_values",
+]
 
 GENDERS = ("Male", "Female")
 SALUTATIONS = ("Mr", "Mrs", "Ms", "Dr")
@@ -76,11 +85,11 @@ _TAKEN = {
 }
 
 
-def _refuse_taken(taken: queries.AttributeTaken) -> ApiError:
+def refuse_taken(taken: queries.AttributeTaken) -> ApiError:
     return ApiError(_TAKEN[taken.attribute])
 
 
-def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
+def column_values(changes: dict[str, Any]) -> dict[str, Any]:
     """Attribute values as columns: the company is two."""
     values = dict(changes)
     if "company" in values:
@@ -174,7 +183,7 @@ class CustomerService:
                         "agreement1": True,
                         "agreement2": registration.agreement2,
                         "agreement3": registration.agreement3,
-                        **_column_values({"company": registration.company}),
+                        **column_values({"company": registration.company}),
                         "created_at": now,
                         "updated_at": now,
                     },
@@ -194,19 +203,16 @@ class CustomerService:
                 if double_opt_in:
                     await self._confirmations.issue(customer, store)
         except queries.AttributeTaken as taken:
-            raise _refuse_taken(taken) from None
+            raise refuse_taken(taken) from None
         if double_opt_in:
             self._confirmations.deliver_after_commit()
         return customer
 
-    async def update(
-        self, customer: Customer, changes: dict[str, Any], store: Store, actor: Actor | None = None
-    ) -> Customer:
-        """PATCH writes only the attributes sent (locale and phone 901, gender 414; e-mail 400,
-        phone 1010); null erases an optional one (an agreement back to false); a customer gone
-        meanwhile is 410. Any write also stores the customer's locale resolved, so a legacy value
-        (a bare language, NULL) is rewritten as one of the store's locales. The attributes that
-        changed, with their new values, are the CustomerDetailsWereUpdated event of the write."""
+    def prepare_update(
+        self, customer: Customer, changes: dict[str, Any], store: Store
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """A PATCH's checks (locale and phone 901, gender 414) and its columns with the attributes
+        that changed (their new values); None when nothing was sent."""
         values = dict(changes)
         if LOCALE_ATTRIBUTE in values:
             values[LOCALE_ATTRIBUTE] = store_locale(store, values[LOCALE_ATTRIBUTE])
@@ -218,14 +224,31 @@ class CustomerService:
             if agreement in values and values[agreement] is None:
                 values[agreement] = False
         if not values:
-            return customer
+            return None
         values.setdefault(LOCALE_ATTRIBUTE, store.resolve_locale(customer.locale))
         if "email" in values:
             values["email"] = normalise_email(values["email"])
         changed = {name: value for name, value in values.items() if getattr(customer, name) != value}
-        columns = _column_values(values)
+        columns = column_values(values)
         if "email" in columns:
             columns["email_key"] = email_key(columns["email"])
+        if "loyalty_card_number" in columns:
+            number = columns["loyalty_card_number"]
+            columns["loyalty_card_key"] = number.lower() if number is not None else None
+        return columns, changed
+
+    async def update(
+        self, customer: Customer, changes: dict[str, Any], store: Store, actor: Actor | None = None
+    ) -> Customer:
+        """PATCH writes only the attributes sent (locale and phone 901, gender 414; e-mail 400,
+        phone 1010); null erases an optional one (an agreement back to false); a customer gone
+        meanwhile is 410. Any write also stores the customer's locale resolved, so a legacy value
+        (a bare language, NULL) is rewritten as one of the store's locales. The attributes that
+        changed, with their new values, are the CustomerDetailsWereUpdated event of the write."""
+        prepared = self.prepare_update(customer, changes, store)
+        if prepared is None:
+            return customer
+        columns, changed = prepared
         now = utc_now()
         columns["updated_at"] = now
         try:
@@ -242,7 +265,7 @@ class CustomerService:
                         values={history.wire_name(name): value for name, value in changed.items()},
                     )
         except queries.AttributeTaken as taken:
-            raise _refuse_taken(taken) from None
+            raise refuse_taken(taken) from None
         if updated is None:
             raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
         return updated

@@ -10,16 +10,28 @@ from starlette.routing import BaseRoute, Route
 
 from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffice_checks
 from app.routing import Endpoint, ResourceRoute, resource_route
-from app.services.operators import OPERATORS_WRITE
+from app.services.operators import CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
 from errors import catalogue
-from resources.backoffice import audit, integration_clients, oauth, operators, tokens
+from resources.backoffice import audit, customers, integration_clients, oauth, operators, tokens
 from resources.refusals import refuse_with
 
-__all__ = ["routes", "PREFIX", "OPERATORS_WRITER", "OPERATORS_WRITER_OR_SELF"]
+__all__ = [
+    "routes",
+    "PREFIX",
+    "OPERATORS_WRITER",
+    "OPERATORS_WRITER_OR_SELF",
+    "CUSTOMERS_READER",
+    "CUSTOMERS_WRITER",
+    "HISTORY_READER",
+]
 
 PREFIX = "/backoffice"
 OPERATORS_WRITER = Backoffice(permission=OPERATORS_WRITE, operator_only=True)
 OPERATORS_WRITER_OR_SELF = Backoffice(permission=OPERATORS_WRITE, operator_only=True, self_parameter="id")
+# BO §2.3: R and W, sellers too (their point of sale is checked on the customer: 1001).
+CUSTOMERS_READER = Backoffice(permission=CUSTOMERS_READ, sellers=True)
+CUSTOMERS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers=True)
+HISTORY_READER = Backoffice(permission=CUSTOMERS_READ)
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -82,6 +94,23 @@ def routes() -> list[BaseRoute]:
             "/integration-clients/{id}/deactivate",
             {"POST": (integration_clients.deactivate_client, OPERATORS_WRITER)},
         ),
+        _route("/customers", {"POST": (customers.create_customer, CUSTOMERS_WRITER)}),
+        _route(
+            "/customers/{reference}",
+            {
+                "GET": (customers.get_customer, CUSTOMERS_READER),
+                "PATCH": (customers.update_customer, CUSTOMERS_WRITER),
+            },
+        ),
+        _route("/customers/{reference}/activate", {"POST": (customers.activate_customer, CUSTOMERS_WRITER)}),
+        _route(
+            "/customers/{reference}/deactivate", {"POST": (customers.deactivate_customer, CUSTOMERS_WRITER)}
+        ),
+        _route(
+            "/customers/{reference}/send-activation-email",
+            {"POST": (customers.send_activation_email, CUSTOMERS_WRITER)},
+        ),
+        _route("/customers/{reference}/history", {"GET": (customers.customer_history, HISTORY_READER)}),
         _route("/audit-events", {"GET": (audit.list_audit_events, OPERATORS_WRITER)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),

@@ -8,6 +8,7 @@ resources/backoffice/routes.py: ``test_every_guarded_route_is_in_the_matrix`` fa
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,16 @@ def _holds_o(name: str) -> bool:
     return spec is not None and spec["kind"] == "operator" and O in spec["permissions"]
 
 
+def _holds(permission: str, sellers: bool = False) -> Callable[[str], bool]:
+    def allowed(name: str) -> bool:
+        spec = CALLERS[name]
+        if spec is None or spec["kind"] == "customer":
+            return False
+        return permission in spec["permissions"] or (sellers and spec.get("role") == "seller")
+
+    return allowed
+
+
 def _any_operator(name: str) -> bool:
     spec = CALLERS[name]
     return spec is not None and spec["kind"] == "operator"
@@ -70,14 +81,20 @@ def _any_operator(name: str) -> bool:
 @dataclass(frozen=True)
 class Row:
     method: str
-    path: str  # {operator}: another operator; {client}: a client; {self}: the caller's own id
+    path: str  # {operator}: another operator; {client}: a client; {self}: the caller's own id;
+    # {customer}: a storefront customer's reference
     success: int
     allowed: Callable[[str], bool]
     body: Callable[[], dict[str, Any]] | None = None
 
     @property
     def template(self) -> str:
-        return self.path.replace("{operator}", "{id}").replace("{client}", "{id}").replace("{self}", "{id}")
+        return (
+            self.path.replace("{operator}", "{id}")
+            .replace("{client}", "{id}")
+            .replace("{self}", "{id}")
+            .replace("{customer}", "{reference}")
+        )
 
 
 def _new_operator() -> dict[str, Any]:
@@ -115,6 +132,25 @@ def _own_password() -> dict[str, Any]:
     )
 
 
+_customer_numbers = itertools.count(1)
+
+
+def _new_customer() -> dict[str, Any]:
+    return document(
+        "customers",
+        {
+            "firstName": "New",
+            "lastName": "Customer",
+            "email": f"matrix{next(_customer_numbers)}@example.com",
+            "agreement1": True,
+        },
+    )
+
+
+def _rename_customer() -> dict[str, Any]:
+    return document("customers", {"lastName": "Renamed"}, "{customer}")
+
+
 MATRIX = [
     Row("DELETE", "/backoffice/refresh-tokens/{token}", 204, _any_operator),
     Row("PATCH", "/backoffice/operator-password", 204, _any_operator, _own_password),
@@ -136,6 +172,14 @@ MATRIX = [
     Row("POST", "/backoffice/integration-clients/{client}/activate", 204, _holds_o),
     Row("POST", "/backoffice/integration-clients/{client}/deactivate", 204, _holds_o),
     Row("GET", "/backoffice/audit-events", 200, _holds_o),
+    Row("POST", "/backoffice/customers", 201, _holds(W, sellers=True), _new_customer),
+    Row("GET", "/backoffice/customers/{customer}", 200, _holds(R, sellers=True)),
+    Row("PATCH", "/backoffice/customers/{customer}", 200, _holds(W, sellers=True), _rename_customer),
+    Row("POST", "/backoffice/customers/{customer}/activate", 204, _holds(W, sellers=True)),
+    Row("POST", "/backoffice/customers/{customer}/deactivate", 204, _holds(W, sellers=True)),
+    # The matrix's customer is active: an allowed caller passes to the state check (1013).
+    Row("POST", "/backoffice/customers/{customer}/send-activation-email", 422, _holds(W, sellers=True)),
+    Row("GET", "/backoffice/customers/{customer}/history", 200, _holds(R)),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
@@ -183,6 +227,8 @@ async def _counts(app) -> dict[str, int]:
         ("integration_clients", ""),
         ("operator_sessions", " WHERE revoked_at IS NULL"),
         ("audit_events", " WHERE outcome = 'succeeded'"),
+        ("customers", ""),
+        ("customer_events", ""),
         ("refusals", ""),
     ):
         table = "audit_events" if name == "refusals" else name
@@ -197,15 +243,19 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
     target_id, _ = await seed_operator(app)  # another administrator with operators:write
     client_id, _ = await seed_client(app)
     headers, own_id = await _caller_headers(app, client, CALLERS[caller])
+    reference = (await registered_customer(client))[0]["id"]
     path = (
         row.path.replace("{operator}", target_id)
         .replace("{client}", client_id)
         .replace("{self}", own_id or target_id)
         .replace("{token}", "mine")
+        .replace("{customer}", reference)
     )
     before = await _counts(app)
 
     body = row.body() if row.body else None
+    if body is not None and body["data"].get("id") == "{customer}":
+        body["data"]["id"] = reference
     response = await client.request(
         row.method,
         path,

@@ -1,0 +1,94 @@
+"""SQL of the back-office customer: lookups by reference (anonymized ones too), labels, status
+changes and the history page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.database import Database
+from app.models import Customer, HistoryEvent
+from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
+from app.queries.history import event_from_row
+from app.tables import customer_events, customer_labels, customers, registration_keys
+
+__all__ = [
+    "customer_by_reference",
+    "labels_of",
+    "replace_labels",
+    "set_status",
+    "spend_registration_keys",
+    "history_page",
+]
+
+
+async def customer_by_reference(db: Database, reference: str) -> Customer | None:
+    """The customer of ``reference``, anonymized or not (an erased one is gone)."""
+    row = await db.fetch_one(sa.select(*CUSTOMER_COLUMNS).where(customers.c.reference == reference))
+    return customer_from_row(row) if row else None
+
+
+async def labels_of(db: Database, customer_id: int) -> list[dict[str, str]]:
+    rows = await db.fetch_all(
+        sa.select(customer_labels.c.key, customer_labels.c.value)
+        .where(customer_labels.c.customer_id == customer_id)
+        .order_by(customer_labels.c.id)
+    )
+    return [{"key": row[0], "value": row[1]} for row in rows]
+
+
+async def replace_labels(db: Database, customer_id: int, labels: Sequence[dict[str, str]]) -> None:
+    """The customer's labels become ``labels`` (in the caller's transaction)."""
+    await db.execute(customer_labels.delete().where(customer_labels.c.customer_id == customer_id))
+    for label in labels:
+        await db.execute(
+            customer_labels.insert().values(
+                customer_id=customer_id,
+                key=label["key"],
+                value=label["value"],
+                key_lower=label["key"].lower(),
+                value_lower=label["value"].lower(),
+            )
+        )
+
+
+async def set_status(db: Database, customer_id: int, status: str, now: datetime) -> bool:
+    """Change a live customer's status; False when it already has it (or is anonymized)."""
+    row = await db.fetch_one(
+        customers.update()
+        .where(
+            customers.c.id == customer_id,
+            customers.c.status != status,
+            customers.c.status != "anonymized",
+        )
+        .values(status=status, updated_at=now)
+        .returning(customers.c.id)
+    )
+    return row is not None
+
+
+async def spend_registration_keys(db: Database, customer_id: int, now: datetime) -> None:
+    """Every open registration key of the customer is used up (activation consumes them)."""
+    await db.execute(
+        registration_keys.update()
+        .where(registration_keys.c.customer_id == customer_id, registration_keys.c.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
+async def history_page(
+    db: Database, reference: str, event_types: Sequence[str], before_id: int | None, limit: int
+) -> list[HistoryEvent]:
+    """The events of ``reference``, newest first, below ``before_id``; erased customers' too."""
+    conditions: list[Any] = [customer_events.c.customer_reference == reference]
+    if event_types:
+        conditions.append(customer_events.c.event_type.in_(list(event_types)))
+    if before_id is not None:
+        conditions.append(customer_events.c.id < before_id)
+    rows = await db.fetch_all(
+        sa.select(customer_events).where(*conditions).order_by(customer_events.c.id.desc()).limit(limit)
+    )
+    return [event_from_row(row) for row in rows]

@@ -1,0 +1,334 @@
+"""BO §3, §3.1, §4.1, §4.2, §4.4: the back-office reads, creates and changes customers by reference,
+activates and deactivates them (a deactivated customer's token dies at once) and reads their
+history, newest first; every write and every read naming a customer is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.stores import Store
+from tests.backoffice.helpers import logged_in_operator
+from tests.helpers import JSON_API, bearer, document, error, post, registered_customer
+from tests.mail_helpers import running_app
+
+STORES = (
+    Store("DE", "de_DE", ("de_DE", "en_GB"), "EUR", "Europe/Berlin"),
+    Store("CH", "de_CH", ("de_CH", "fr_CH"), "CHF", "Europe/Zurich"),
+)
+OWN_POS = "00000000-0000-4000-8000-000000000001"
+OTHER_POS = "00000000-0000-4000-8000-000000000002"
+
+
+def _new(**overrides: Any) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "firstName": "Grace",
+        "lastName": "Hopper",
+        "email": "grace@example.com",
+        "agreement1": True,
+    }
+    attributes.update(overrides)
+    return document("customers", {key: value for key, value in attributes.items() if value is not ...})
+
+
+async def _create(client, headers, **overrides: Any):
+    return await post(client, "/backoffice/customers", _new(**overrides), headers=headers)
+
+
+async def _patch(client, headers, reference: str, attributes: dict[str, Any]):
+    return await client.patch(
+        f"/backoffice/customers/{reference}",
+        json=document("customers", attributes, reference),
+        headers={**headers, "Content-Type": JSON_API},
+    )
+
+
+async def _audit(app) -> list[tuple[str, str | None, str]]:
+    rows = await app.state.services.db.fetch_all(
+        sa.text("SELECT action, customer_reference, outcome FROM audit_events ORDER BY id")
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def _count(app, table: str) -> int:
+    row = await app.state.services.db.fetch_one(sa.text(f"SELECT COUNT(*) FROM {table}"))  # noqa: S608
+    return int(row[0])
+
+
+async def test_create_then_read_by_reference(app, client):
+    admin = await logged_in_operator(app, client)
+    created = await _create(
+        client,
+        admin.headers,
+        phone="030 1234567",
+        loyaltyCardNumber="CARD-1",
+        labels=[
+            {"key": "tier", "value": "gold"},
+            {"key": "tier", "value": "gold"},
+            {"key": "vip", "value": ""},
+        ],
+        posId=OWN_POS,
+    )
+    assert created.status_code == 201, created.text
+    data = created.json()["data"]
+    reference = data["id"]
+    assert created.headers["Location"] == f"http://testserver/backoffice/customers/{reference}"
+    attributes = data["attributes"]
+    assert attributes["phone"] == "+49301234567"
+    assert attributes["labels"] == [{"key": "tier", "value": "gold"}, {"key": "vip", "value": ""}]
+    assert (attributes["store"], attributes["status"], attributes["active"]) == ("DE", "active", True)
+    assert (attributes["agreement1"], attributes["posId"], attributes["sellerId"]) == (True, OWN_POS, None)
+    assert (attributes["transactionsCount"], attributes["currency"]) == (0, "EUR")
+    assert "password" not in attributes
+
+    read = await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert read.status_code == 200, read.text
+    assert read.json()["data"]["attributes"] == attributes
+    sparse = await client.get(
+        f"/backoffice/customers/{reference}?fields[customers]=email,labels&include=addresses",
+        headers=admin.headers,
+    )
+    assert sparse.status_code == 200, sparse.text
+    assert sparse.json()["data"]["attributes"] == {
+        "email": "grace@example.com",
+        "labels": attributes["labels"],
+    }
+    assert (await _audit(app))[-3:] == [
+        ("POST /backoffice/customers", reference, "succeeded"),
+        ("GET /backoffice/customers/{reference}", reference, "succeeded"),
+        ("GET /backoffice/customers/{reference}", reference, "succeeded"),
+    ]
+
+
+async def test_create_refusals_write_nothing(app, client):
+    admin = await logged_in_operator(app, client)
+    assert (await _create(client, admin.headers, loyaltyCardNumber="CARD-1")).status_code == 201
+    before = await _count(app, "customers")
+    for overrides, expected in (
+        (
+            {"agreement1": False, "email": "x@example.com"},
+            error(422, "422", "Terms of service were not accepted."),
+        ),
+        ({}, error(422, "400", "Customer with this email already exists.")),
+        (
+            {"email": "y@example.com", "loyaltyCardNumber": "card-1"},
+            error(422, "1011", "Customer with this loyalty card number already exists."),
+        ),
+        (
+            {"email": "z@example.com", "store": "XX"},
+            error(
+                422, "901", "store => The value you selected is not a valid choice.", "/data/attributes/store"
+            ),
+        ),
+        (
+            {"email": "w@example.com", "firstName": ...},
+            error(422, "901", "firstName => This field is missing.", "/data/attributes/firstName"),
+        ),
+    ):
+        response = await _create(client, admin.headers, **overrides)
+        assert response.json() == {"errors": [expected]}, overrides
+    assert await _count(app, "customers") == before
+
+
+async def test_patch_writes_what_is_sent_null_erases_and_required_refuses(app, client):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers, loyaltyCardNumber="CARD-1", phone="+4930999")).json()[
+        "data"
+    ]["id"]
+    changed = await _patch(
+        client,
+        admin.headers,
+        reference,
+        {"lastName": "Murray", "loyaltyCardNumber": None, "labels": [{"key": "a", "value": "b"}]},
+    )
+    assert changed.status_code == 200, changed.text
+    attributes = changed.json()["data"]["attributes"]
+    assert (attributes["lastName"], attributes["loyaltyCardNumber"], attributes["phone"]) == (
+        "Murray",
+        None,
+        "+4930999",
+    )
+    assert attributes["labels"] == [{"key": "a", "value": "b"}]
+    refused = await _patch(client, admin.headers, reference, {"firstName": None})
+    assert refused.json() == {
+        "errors": [
+            error(422, "901", "firstName => This value should not be blank.", "/data/attributes/firstName")
+        ]
+    }
+    never_false = await _patch(client, admin.headers, reference, {"agreement1": False})
+    assert never_false.json() == {"errors": [error(422, "422", "Terms of service were not accepted.")]}
+
+    history = await client.get(f"/backoffice/customers/{reference}/history", headers=admin.headers)
+    assert history.status_code == 200, history.text
+    events = [item["attributes"] for item in history.json()["data"]]
+    assert [event["eventType"] for event in events] == ["CustomerDetailsWereUpdated", "CustomerWasRegistered"]
+    assert events[0]["actor"] == {"type": "operator", "id": admin.id}
+    assert sorted(events[0]["changedFields"]) == [
+        "labels",
+        "lastName",
+        "locale",
+        "loyaltyCardNumber",
+    ] or sorted(events[0]["changedFields"]) == ["labels", "lastName", "loyaltyCardNumber"]
+    assert events[0]["values"]["lastName"] == "Murray"
+    assert events[1]["values"]["channel"] == "backoffice"
+
+
+async def test_deactivation_kills_the_customers_token_and_activation_restores_login(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference = customer["id"]
+    own = await client.get(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    assert own.status_code == 200
+
+    assert (
+        await post(client, f"/backoffice/customers/{reference}/deactivate", None, headers=admin.headers)
+    ).status_code == 204
+    dead = await client.get(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    assert dead.json() == {"errors": [error(401, "001", "Invalid access token.")]}
+    read = await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert (read.json()["data"]["attributes"]["status"], read.json()["data"]["attributes"]["active"]) == (
+        "inactive",
+        False,
+    )
+    events_before = await _count(app, "customer_events")
+    again = await post(client, f"/backoffice/customers/{reference}/deactivate", None, headers=admin.headers)
+    assert again.status_code == 204 and await _count(app, "customer_events") == events_before
+
+    assert (
+        await post(client, f"/backoffice/customers/{reference}/activate", None, headers=admin.headers)
+    ).status_code == 204
+    login = await post(
+        client,
+        "/access-tokens",
+        document(
+            "access-tokens", {"username": customer["attributes"]["email"], "password": customer["password"]}
+        ),
+    )
+    assert login.status_code == 201, login.text
+    history = await client.get(
+        f"/backoffice/customers/{reference}/history?filter[eventType]=CustomerWasActivated,CustomerWasDeactivated",
+        headers=admin.headers,
+    )
+    events = [item["attributes"] for item in history.json()["data"]]
+    assert [(event["eventType"], event["values"]) for event in events] == [
+        ("CustomerWasActivated", {"status": "active", "method": "operator"}),
+        ("CustomerWasDeactivated", {"status": "inactive"}),
+    ]
+
+
+async def test_history_pages_by_cursor_newest_first(app, client):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers)).json()["data"]["id"]
+    for name in ("A", "B", "C"):
+        await _patch(client, admin.headers, reference, {"lastName": name})
+    first = await client.get(
+        f"/backoffice/customers/{reference}/history?page[limit]=2", headers=admin.headers
+    )
+    assert [item["attributes"]["values"]["lastName"] for item in first.json()["data"]] == ["C", "B"]
+    following = await client.get(first.json()["links"]["next"], headers=admin.headers)
+    assert [item["attributes"]["eventType"] for item in following.json()["data"]] == [
+        "CustomerDetailsWereUpdated",
+        "CustomerWasRegistered",
+    ]
+    assert following.json()["links"]["next"] is None
+
+
+async def test_send_activation_email_needs_a_pending_customer(app, client):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers)).json()["data"]["id"]
+    response = await post(
+        client, f"/backoffice/customers/{reference}/send-activation-email", None, headers=admin.headers
+    )
+    assert response.json() == {"errors": [error(422, "1013", "Customer is not awaiting activation.")]}
+
+
+async def test_send_activation_email_mails_a_pending_customer(app_factory):
+    async with running_app(app_factory, confirmation_required=True) as (app, client):
+        admin = await logged_in_operator(app, client)
+        customer = await post(
+            client,
+            "/customers",
+            document(
+                "customers",
+                {
+                    "salutation": "Mr",
+                    "firstName": "P",
+                    "lastName": "Q",
+                    "email": "pending@example.com",
+                    "password": "Correct-Horse-7",
+                    "confirmPassword": "Correct-Horse-7",
+                    "acceptedTerms": True,
+                },
+            ),
+        )
+        reference = customer.json()["data"]["id"]
+        keys = await _count(app, "registration_keys")
+        sent = await post(
+            client, f"/backoffice/customers/{reference}/send-activation-email", None, headers=admin.headers
+        )
+        assert sent.status_code == 204, sent.text
+        assert await _count(app, "registration_keys") == keys + 1
+        assert (
+            await post(client, f"/backoffice/customers/{reference}/activate", None, headers=admin.headers)
+        ).status_code == 204
+        open_keys = await app.state.services.db.fetch_one(
+            sa.text("SELECT COUNT(*) FROM registration_keys WHERE used_at IS NULL")
+        )
+        assert int(open_keys[0]) == 0
+
+
+async def test_another_stores_customer_is_unknown(app_factory):
+    async with running_app(app_factory, stores=STORES) as (app, client):
+        admin = await logged_in_operator(app, client, stores=["DE"])
+        everywhere = await logged_in_operator(app, client)
+        swiss = await _create(client, everywhere.headers, store="CH")
+        reference = swiss.json()["data"]["id"]
+        assert reference.startswith("CH--")
+        not_found = {"errors": [error(404, "402", "Customer not found.")]}
+        assert (
+            await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+        ).json() == not_found
+        assert (await _patch(client, admin.headers, reference, {"lastName": "X"})).json() == not_found
+        assert (
+            await post(client, f"/backoffice/customers/{reference}/deactivate", None, headers=admin.headers)
+        ).json() == not_found
+        assert (
+            await client.get("/backoffice/customers/CH--999", headers=everywhere.headers)
+        ).json() == not_found
+        assert (await _create(client, admin.headers, store="CH", email="c@example.com")).json()["errors"][0][
+            "code"
+        ] == "901"
+
+
+async def test_a_seller_touches_only_its_own_point_of_sale(app, client):
+    admin = await logged_in_operator(app, client)
+    seller = await logged_in_operator(app, client, role="seller", permissions=(), pos_id=OWN_POS)
+    foreign = (await _create(client, admin.headers, posId=OTHER_POS)).json()["data"]["id"]
+    refused = {"errors": [error(403, "1001", "Customer belongs to another point of sale.")]}
+    assert (await client.get(f"/backoffice/customers/{foreign}", headers=seller.headers)).json() == refused
+    assert (await _patch(client, seller.headers, foreign, {"lastName": "X"})).json() == refused
+    assert (await _audit(app))[-1] == ("PATCH /backoffice/customers/{reference}", foreign, "refused")
+
+    own = await _create(client, seller.headers, email="own@example.com", sellerId="someone-else")
+    assert own.status_code == 201, own.text
+    attributes = own.json()["data"]["attributes"]
+    assert (attributes["posId"], attributes["sellerId"]) == (OWN_POS, seller.id)
+    moved = await _patch(client, seller.headers, own.json()["data"]["id"], {"posId": OTHER_POS})
+    assert moved.json() == refused
+    history = await client.get(f"/backoffice/customers/{foreign}/history", headers=seller.headers)
+    assert history.json() == {"errors": [error(403, "1000", "Insufficient permissions.")]}
+
+
+async def test_anonymized_customers_refuse_writes(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference = customer["id"]
+    await client.delete(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    refused = {"errors": [error(422, "1012", "The customer is anonymized.")]}
+    assert (await _patch(client, admin.headers, reference, {"lastName": "X"})).json() == refused
+    assert (
+        await post(client, f"/backoffice/customers/{reference}/activate", None, headers=admin.headers)
+    ).json() == refused
+    read = await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert read.json()["data"]["attributes"]["status"] == "anonymized"
