@@ -361,6 +361,15 @@ _BACKOFFICE_GUARDED = (
     "POST /backoffice/integration-clients/{clientId}/activate",
     "POST /backoffice/integration-clients/{clientId}/deactivate",
     "GET /backoffice/audit-events",
+    "POST /backoffice/customers",
+    "GET /backoffice/customers/{customerReference}",
+    "PATCH /backoffice/customers/{customerReference}",
+    "POST /backoffice/customers/{customerReference}/activate",
+    "POST /backoffice/customers/{customerReference}/deactivate",
+    "POST /backoffice/customers/{customerReference}/send-activation-email",
+    "GET /backoffice/customers/{customerReference}/history",
+    "POST /backoffice/customers/{customerReference}/anonymize",
+    "GET /backoffice/customer-checks",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -461,6 +470,7 @@ _PATH_IDS = {
     "/customer-restore-password/{restorePasswordKey}": "restorePasswordKey",
     "/backoffice/operators/{operatorId}": "operatorId",
     "/backoffice/integration-clients/{clientId}": "clientId",
+    "/backoffice/customers/{customerReference}": "customerReference",
 }
 
 
@@ -561,8 +571,31 @@ def _backoffice_query(case: schemathesis.Case) -> None:
             query[name] = "2026-01-05T09:30:00+01:00"
 
 
+def _honour_backoffice_customer(attributes: dict[str, Any]) -> None:
+    """A valid back-office customer body: an e-mail, phone and card no other case used, a store
+    locale, a past birth date, the configured store; points of sale and sellers none (issue 13)."""
+    if isinstance(attributes.get("email"), str):
+        attributes["email"] = _fresh(attributes["email"])
+    if isinstance(attributes.get("locale"), str):
+        attributes["locale"] = _chance.choice(STORES[0]["locales"])
+    if isinstance(attributes.get("phone"), str):
+        attributes["phone"] = f"+4930{next(_unique) % 100_000_000:08d}"
+    if isinstance(attributes.get("loyaltyCardNumber"), str):
+        attributes["loyaltyCardNumber"] = f"CARD-{next(_unique)}"
+    born = _date_or_none(attributes.get("dateOfBirth"))
+    if born is not None and born >= date.today():
+        attributes["dateOfBirth"] = born.replace(year=1990, day=min(born.day, 28)).isoformat()
+    if "store" in attributes:
+        attributes["store"] = STORES[0]["code"]
+    for name in ("posId", "sellerId"):
+        if name in attributes:
+            attributes[name] = None
+
+
 def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
-    if path.startswith("/backoffice/operators"):
+    if path.startswith("/backoffice/customers"):
+        _honour_backoffice_customer(attributes)
+    elif path.startswith("/backoffice/operators"):
         if isinstance(attributes.get("email"), str):
             attributes["email"] = _fresh(attributes["email"])
         if "role" in attributes:
@@ -779,6 +812,9 @@ def test_every_operation_honours_the_contract(
             path_parameters["operatorId"] = storefront.fresh_operator()
         if "clientId" in path_parameters:
             path_parameters["clientId"] = storefront.fresh_client()[0]
+        if "customerReference" in path_parameters:
+            # A pending registrant: every back-office customer action has something to do.
+            path_parameters["customerReference"] = storefront.register()[0]
 
     def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any) -> None:
         _honour_cross_field_rules(storefront, case)

@@ -22,6 +22,7 @@ __all__ = [
     "set_status",
     "spend_registration_keys",
     "history_page",
+    "count_by_email_or_phone",
 ]
 
 
@@ -92,3 +93,17 @@ async def history_page(
         sa.select(customer_events).where(*conditions).order_by(customer_events.c.id.desc()).limit(limit)
     )
     return [event_from_row(row) for row in rows]
+
+
+async def count_by_email_or_phone(
+    db: Database, key: str, phone: str | None, stores: Sequence[str] | None
+) -> int:
+    """Customers (of ``stores``; None: all) whose e-mail key or E.164 phone is exactly this."""
+    match = customers.c.email_key == key
+    if phone is not None:
+        match = sa.or_(match, customers.c.phone == phone)
+    conditions: list[Any] = [match]
+    if stores is not None:
+        conditions.append(customers.c.store.in_(list(stores)))
+    row = await db.fetch_one(sa.select(sa.func.count()).select_from(customers).where(*conditions))
+    return int(row[0])

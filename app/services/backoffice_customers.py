@@ -367,6 +367,31 @@ class BackofficeCustomerService:
             await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
         self._confirmations.deliver_after_commit()
 
+    async def anonymize(self, reference: str, caller: Caller) -> None:
+        """The storefront's anonymization, by an operator; an anonymized customer: nothing written."""
+        customer = await self.find(reference, caller)
+        if customer.status == "anonymized":
+            return
+
+        async def audited() -> None:
+            await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
+
+        await self._customers.anonymize(customer, caller.actor, audited)
+
+    async def count_matching(self, email_or_phone: str, caller: Caller) -> int:
+        """How many of the caller's stores' customers have exactly this e-mail or phone (audited)."""
+        phone: str | None = None
+        if "@" not in email_or_phone:
+            try:
+                phone = self._customers.phone(email_or_phone)
+            except ApiError:
+                phone = None
+        found = await bo_queries.count_by_email_or_phone(
+            self._db, email_key(email_or_phone), phone, caller.stores
+        )
+        await self._audit.append(caller.audit, details={"filters": ["emailOrPhone"]})
+        return found
+
     async def history(
         self, reference: str, caller: Caller, event_types: tuple[str, ...], before_id: int | None, limit: int
     ) -> list[HistoryEvent]:

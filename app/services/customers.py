@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from app.phones import InvalidPhone, normalise_phone
 from app.queries import addresses as address_queries
 from app.queries import customers as queries
 from app.queries import sessions as session_queries
+from app.queries import sms_codes as sms_code_queries
 from app.services import history
 from app.services.confirmations import ConfirmationService
 from app.settings import Settings
@@ -270,9 +272,15 @@ class CustomerService:
             raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
         return updated
 
-    async def anonymize(self, customer: Customer, actor: Actor | None = None) -> None:
-        """Erase personal data and addresses, free the e-mail, end every session, record the event;
-        the personal values of the customer's past events are nulled (the events stay)."""
+    async def anonymize(
+        self,
+        customer: Customer,
+        actor: Actor | None = None,
+        also: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Erase personal data, addresses, labels and text codes, free the e-mail, end every
+        session, record the event; the personal values of the customer's past events are nulled
+        (the events stay). ``also`` joins the transaction (the back-office's audit entry)."""
         now = utc_now()
         placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
         async with self._db.transaction():
@@ -280,6 +288,7 @@ class CustomerService:
                 raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
             await address_queries.delete_customer_addresses(self._db, customer.id)
             await queries.delete_labels(self._db, customer.id)
+            await sms_code_queries.delete_codes(self._db, customer.id)
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
             await history.scrub_personal_values(self._db, customer)
             await history.record(
@@ -289,3 +298,5 @@ class CustomerService:
                 actor or Actor.customer(customer.reference),
                 now,
             )
+            if also is not None:
+                await also()

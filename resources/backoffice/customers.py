@@ -30,6 +30,8 @@ __all__ = [
     "deactivate_customer",
     "send_activation_email",
     "customer_history",
+    "anonymize_customer",
+    "customer_checks",
 ]
 
 TYPE = "customers"
@@ -160,3 +162,17 @@ async def customer_history(request: Request) -> Response:
     items = found[: page.limit]
     next_position = items[-1].id if len(found) > page.limit else None
     return render_page(request, HistoryEventSchema, items, page, next_position)
+
+
+async def anonymize_customer(request: Request) -> Response:
+    await services(request).backoffice_customers.anonymize(request.path_params["reference"], caller(request))
+    return jsonapi.empty_response()
+
+
+async def customer_checks(request: Request) -> Response:
+    named = jsonapi.parse_cursor_query(request, ("emailOrPhone",)).filters
+    value = named.get("emailOrPhone", "").strip()
+    if not value:
+        raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+    total = await services(request).backoffice_customers.count_matching(value, caller(request))
+    return jsonapi.document_response({"meta": {"total": total}})

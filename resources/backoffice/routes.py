@@ -110,6 +110,11 @@ def routes() -> list[BaseRoute]:
             "/customers/{reference}/send-activation-email",
             {"POST": (customers.send_activation_email, CUSTOMERS_WRITER)},
         ),
+        _route(
+            "/customers/{reference}/anonymize",
+            {"POST": (customers.anonymize_customer, Backoffice(permission=CUSTOMERS_WRITE))},
+        ),
+        _route("/customer-checks", {"GET": (customers.customer_checks, CUSTOMERS_READER)}),
         _route("/customers/{reference}/history", {"GET": (customers.customer_history, HISTORY_READER)}),
         _route("/audit-events", {"GET": (audit.list_audit_events, OPERATORS_WRITER)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.

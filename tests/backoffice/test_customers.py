@@ -332,3 +332,46 @@ async def test_anonymized_customers_refuse_writes(app, client):
     ).json() == refused
     read = await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
     assert read.json()["data"]["attributes"]["status"] == "anonymized"
+
+
+async def test_anonymize_by_an_operator_scrubs_and_ends_sessions_again_204(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client, phone="+4930777")
+    reference = customer["id"]
+    assert (
+        await _patch(client, admin.headers, reference, {"labels": [{"key": "vip", "value": "x"}]})
+    ).status_code == 200
+    anonymized = await post(
+        client, f"/backoffice/customers/{reference}/anonymize", None, headers=admin.headers
+    )
+    assert anonymized.status_code == 204, anonymized.text
+    dead = await client.get(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    assert dead.json() == {"errors": [error(401, "001", "Invalid access token.")]}
+    attributes = (await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)).json()[
+        "data"
+    ]["attributes"]
+    assert (attributes["status"], attributes["phone"], attributes["labels"], attributes["lastName"]) == (
+        "anonymized",
+        None,
+        [],
+        None,
+    )
+    events = await _count(app, "customer_events")
+    again = await post(client, f"/backoffice/customers/{reference}/anonymize", None, headers=admin.headers)
+    assert again.status_code == 204 and await _count(app, "customer_events") == events
+    history = await client.get(f"/backoffice/customers/{reference}/history", headers=admin.headers)
+    top = history.json()["data"][0]["attributes"]
+    assert (top["eventType"], top["actor"]) == ("CustomerWasAnonymized", {"type": "operator", "id": admin.id})
+
+
+async def test_customer_checks_count_exact_matches_in_the_callers_stores(app, client):
+    admin = await logged_in_operator(app, client)
+    await _create(client, admin.headers, email="Check@Example.com", phone="+4930555")
+    for value, total in (("check@example.com", 1), ("030 555", 1), ("+4930555", 1), ("heck@example.com", 0)):
+        response = await client.get(
+            "/backoffice/customer-checks", params={"filter[emailOrPhone]": value}, headers=admin.headers
+        )
+        assert response.json() == {"meta": {"total": total}}, value
+    missing = await client.get("/backoffice/customer-checks", headers=admin.headers)
+    assert missing.json() == {"errors": [error(400, "011", "Invalid query parameter.")]}
+    assert (await _audit(app))[-2] == ("GET /backoffice/customer-checks", None, "succeeded")

@@ -94,6 +94,7 @@ class Row:
             .replace("{client}", "{id}")
             .replace("{self}", "{id}")
             .replace("{customer}", "{reference}")
+            .split("?")[0]
         )
 
 
@@ -180,6 +181,10 @@ MATRIX = [
     # The matrix's customer is active: an allowed caller passes to the state check (1013).
     Row("POST", "/backoffice/customers/{customer}/send-activation-email", 422, _holds(W, sellers=True)),
     Row("GET", "/backoffice/customers/{customer}/history", 200, _holds(R)),
+    Row("POST", "/backoffice/customers/{customer}/anonymize", 204, _holds(W)),
+    Row(
+        "GET", "/backoffice/customer-checks?filter[emailOrPhone]=x@example.com", 200, _holds(R, sellers=True)
+    ),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
