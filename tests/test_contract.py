@@ -370,6 +370,7 @@ _BACKOFFICE_GUARDED = (
     "GET /backoffice/customers/{customerReference}/history",
     "POST /backoffice/customers/{customerReference}/anonymize",
     "GET /backoffice/customer-checks",
+    "DELETE /backoffice/customers/{customerReference}",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on

@@ -13,7 +13,18 @@ from app.database import Database
 from app.models import Customer, HistoryEvent
 from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
 from app.queries.history import event_from_row
-from app.tables import customer_events, customer_labels, customers, registration_keys
+from app.tables import (
+    addresses,
+    customer_events,
+    customer_labels,
+    customers,
+    mail_outbox,
+    refresh_tokens,
+    registration_keys,
+    restore_password_keys,
+    sessions,
+    sms_codes,
+)
 
 __all__ = [
     "customer_by_reference",
@@ -23,6 +34,7 @@ __all__ = [
     "spend_registration_keys",
     "history_page",
     "count_by_email_or_phone",
+    "erase_customer",
 ]
 
 
@@ -107,3 +119,23 @@ async def count_by_email_or_phone(
         conditions.append(customers.c.store.in_(list(stores)))
     row = await db.fetch_one(sa.select(sa.func.count()).select_from(customers).where(*conditions))
     return int(row[0])
+
+
+async def erase_customer(db: Database, customer: Customer) -> None:
+    """Delete the customer and every row of it: sessions and refresh tokens, addresses, labels,
+    keys, text codes, history, and the unsent mail and texts to its address or phone (in the
+    caller's transaction)."""
+    owned = sa.select(sessions.c.id).where(sessions.c.customer_id == customer.id)
+    await db.execute(refresh_tokens.delete().where(refresh_tokens.c.session_id.in_(owned)))
+    for table in (sessions, addresses, customer_labels, restore_password_keys, registration_keys, sms_codes):
+        await db.execute(table.delete().where(table.c.customer_id == customer.id))
+    await db.execute(customer_events.delete().where(customer_events.c.customer_id == customer.id))
+    recipients = [value for value in (customer.email, customer.phone) if value]
+    await db.execute(
+        mail_outbox.delete().where(
+            mail_outbox.c.recipient.in_(recipients),
+            mail_outbox.c.sent_at.is_(None),
+            mail_outbox.c.failed_at.is_(None),
+        )
+    )
+    await db.execute(customers.delete().where(customers.c.id == customer.id))

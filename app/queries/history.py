@@ -42,7 +42,7 @@ def event_from_row(row: Any) -> HistoryEvent:
 async def append_event(
     db: Database,
     *,
-    customer_id: int,
+    customer_id: int | None,
     customer_reference: str,
     event_type: str,
     actor: Actor,

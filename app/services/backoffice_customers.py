@@ -15,6 +15,7 @@ from app.emails import email_key, normalise_email
 from app.models import Actor, AuditActor, Company, Customer, HistoryEvent
 from app.queries import backoffice_customers as bo_queries
 from app.queries import customers as queries
+from app.queries import history as history_queries
 from app.queries import sessions as session_queries
 from app.queries import sms_codes as sms_code_queries
 from app.services import history
@@ -35,6 +36,7 @@ __all__ = ["BackofficeCustomerService", "Caller", "NewCustomer", "CustomerView"]
 CHOICE = "The value you selected is not a valid choice."
 ACTIVATION_WAS_SENT = "ActivationWasSent"
 CUSTOMER_WAS_DEACTIVATED = "CustomerWasDeactivated"
+CUSTOMER_WAS_ERASED = "CustomerWasErased"
 
 # What a back-office creation's event shows.
 _REGISTERED_VALUES = (
@@ -378,6 +380,37 @@ class BackofficeCustomerService:
 
         await self._customers.anonymize(customer, caller.actor, audited)
 
+    async def erase(self, reference: str, caller: Caller) -> None:
+        """Delete the customer and its rows in one transaction; one CustomerWasErased (reference,
+        actor, time) and the audit entries stay. Its tokens fail at once; the reference is never
+        given again (the store's sequence moves on). Already erased: 204, nothing written."""
+        customer = await bo_queries.customer_by_reference(self._db, reference)
+        if customer is None and await self._erased_in_scope(reference, caller):
+            return
+        customer = await self.find(reference, caller)
+        now = utc_now()
+        async with self._db.transaction():
+            await bo_queries.erase_customer(self._db, customer)
+            await history_queries.append_event(
+                self._db,
+                customer_id=None,
+                customer_reference=reference,
+                event_type=CUSTOMER_WAS_ERASED,
+                actor=caller.actor,
+                changed_fields=[],
+                values={},
+                now=now,
+            )
+            await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
+
+    async def _erased_in_scope(self, reference: str, caller: Caller) -> bool:
+        """Whether ``reference`` was erased in one of the caller's stores (its prefix is its store)."""
+        store = reference.partition("--")[0]
+        if caller.stores is not None and store not in caller.stores:
+            return False
+        events = await bo_queries.history_page(self._db, reference, (CUSTOMER_WAS_ERASED,), None, 1)
+        return bool(events)
+
     async def count_matching(self, email_or_phone: str, caller: Caller) -> int:
         """How many of the caller's stores' customers have exactly this e-mail or phone (audited)."""
         phone: str | None = None
@@ -395,10 +428,14 @@ class BackofficeCustomerService:
     async def history(
         self, reference: str, caller: Caller, event_types: tuple[str, ...], before_id: int | None, limit: int
     ) -> list[HistoryEvent]:
-        """The customer's events, newest first (audited before it is answered)."""
-        customer = await self.find(reference, caller)
+        """The customer's events, newest first (audited before it is answered); an erased customer's
+        is its one CustomerWasErased."""
+        if await self._erased_in_scope(reference, caller):
+            store = reference.partition("--")[0]
+        else:
+            store = (await self.find(reference, caller)).store
         events = await bo_queries.history_page(self._db, reference, event_types, before_id, limit)
-        await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
+        await self._audit.append(caller.audit, customer_reference=reference, store=store)
         return events
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "send_activation_email",
     "customer_history",
     "anonymize_customer",
+    "erase_customer",
     "customer_checks",
 ]
 
@@ -176,3 +177,8 @@ async def customer_checks(request: Request) -> Response:
         raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
     total = await services(request).backoffice_customers.count_matching(value, caller(request))
     return jsonapi.document_response({"meta": {"total": total}})
+
+
+async def erase_customer(request: Request) -> Response:
+    await services(request).backoffice_customers.erase(request.path_params["reference"], caller(request))
+    return jsonapi.empty_response()

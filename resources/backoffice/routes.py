@@ -23,6 +23,7 @@ __all__ = [
     "CUSTOMERS_READER",
     "CUSTOMERS_WRITER",
     "HISTORY_READER",
+    "CUSTOMERS_ERASER",
 ]
 
 PREFIX = "/backoffice"
@@ -32,6 +33,7 @@ OPERATORS_WRITER_OR_SELF = Backoffice(permission=OPERATORS_WRITE, operator_only=
 CUSTOMERS_READER = Backoffice(permission=CUSTOMERS_READ, sellers=True)
 CUSTOMERS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers=True)
 HISTORY_READER = Backoffice(permission=CUSTOMERS_READ)
+CUSTOMERS_ERASER = Backoffice(permission=CUSTOMERS_WRITE)  # anonymize, erase: not sellers
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -100,6 +102,7 @@ def routes() -> list[BaseRoute]:
             {
                 "GET": (customers.get_customer, CUSTOMERS_READER),
                 "PATCH": (customers.update_customer, CUSTOMERS_WRITER),
+                "DELETE": (customers.erase_customer, CUSTOMERS_ERASER),
             },
         ),
         _route("/customers/{reference}/activate", {"POST": (customers.activate_customer, CUSTOMERS_WRITER)}),
@@ -112,7 +115,7 @@ def routes() -> list[BaseRoute]:
         ),
         _route(
             "/customers/{reference}/anonymize",
-            {"POST": (customers.anonymize_customer, Backoffice(permission=CUSTOMERS_WRITE))},
+            {"POST": (customers.anonymize_customer, CUSTOMERS_ERASER)},
         ),
         _route("/customer-checks", {"GET": (customers.customer_checks, CUSTOMERS_READER)}),
         _route("/customers/{reference}/history", {"GET": (customers.customer_history, HISTORY_READER)}),

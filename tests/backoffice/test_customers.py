@@ -375,3 +375,26 @@ async def test_customer_checks_count_exact_matches_in_the_callers_stores(app, cl
     missing = await client.get("/backoffice/customer-checks", headers=admin.headers)
     assert missing.json() == {"errors": [error(400, "011", "Invalid query parameter.")]}
     assert (await _audit(app))[-2] == ("GET /backoffice/customer-checks", None, "succeeded")
+
+
+async def test_erasure_leaves_one_event_and_kills_the_token(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference = customer["id"]
+    await _patch(client, admin.headers, reference, {"labels": [{"key": "vip", "value": "x"}]})
+    erased = await client.delete(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert erased.status_code == 204, erased.text
+    dead = await client.get(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    assert dead.json() == {"errors": [error(401, "001", "Invalid access token.")]}
+    gone = await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert gone.json() == {"errors": [error(404, "402", "Customer not found.")]}
+    for table in ("customers", "sessions", "customer_labels", "refresh_tokens"):
+        assert await _count(app, table) == 0, table
+    history = await client.get(f"/backoffice/customers/{reference}/history", headers=admin.headers)
+    assert history.status_code == 200, history.text
+    assert [
+        (item["attributes"]["eventType"], item["attributes"]["actor"]) for item in history.json()["data"]
+    ] == [("CustomerWasErased", {"type": "operator", "id": admin.id})]
+    again = await client.delete(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert again.status_code == 204 and await _count(app, "customer_events") == 1
+    assert (await registered_customer(client))[0]["id"] != reference

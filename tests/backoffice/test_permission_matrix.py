@@ -182,6 +182,7 @@ MATRIX = [
     Row("POST", "/backoffice/customers/{customer}/send-activation-email", 422, _holds(W, sellers=True)),
     Row("GET", "/backoffice/customers/{customer}/history", 200, _holds(R)),
     Row("POST", "/backoffice/customers/{customer}/anonymize", 204, _holds(W)),
+    Row("DELETE", "/backoffice/customers/{customer}", 204, _holds(W)),
     Row(
         "GET", "/backoffice/customer-checks?filter[emailOrPhone]=x@example.com", 200, _holds(R, sellers=True)
     ),
