@@ -371,6 +371,7 @@ _BACKOFFICE_GUARDED = (
     "POST /backoffice/customers/{customerReference}/anonymize",
     "GET /backoffice/customer-checks",
     "DELETE /backoffice/customers/{customerReference}",
+    "GET /backoffice/customers/{customerReference}/data-export",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -385,6 +386,7 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "PATCH /customers/{customerReference}",
             "DELETE /customers/{customerReference}",
             "GET /customers/{customerReference}/addresses",
+            "GET /customers/{customerReference}/data-export",
             "POST /customers/{customerReference}/addresses",
             "PATCH /customers/{customerReference}/addresses",
             "DELETE /customers/{customerReference}/addresses",

@@ -13,8 +13,10 @@ from app.database import Database
 from app.models import Customer, HistoryEvent
 from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
 from app.queries.history import event_from_row
+from app.clock import as_utc
 from app.tables import (
     addresses,
+    audit_events,
     customer_events,
     customer_labels,
     customers,
@@ -35,6 +37,8 @@ __all__ = [
     "history_page",
     "count_by_email_or_phone",
     "erase_customer",
+    "sessions_of",
+    "audit_entries_of",
 ]
 
 
@@ -139,3 +143,33 @@ async def erase_customer(db: Database, customer: Customer) -> None:
         )
     )
     await db.execute(customers.delete().where(customers.c.id == customer.id))
+
+
+async def sessions_of(db: Database, customer_id: int) -> list[dict[str, Any]]:
+    """The customer's sessions, oldest first: id and times, never a token."""
+    rows = await db.fetch_all(
+        sa.select(sessions.c.id, sessions.c.created_at, sessions.c.expires_at, sessions.c.revoked_at)
+        .where(sessions.c.customer_id == customer_id)
+        .order_by(sessions.c.created_at, sessions.c.id)
+    )
+    return [
+        {
+            "id": row[0],
+            "createdAt": as_utc(row[1]).isoformat(),
+            "expiresAt": as_utc(row[2]).isoformat(),
+            "revokedAt": as_utc(row[3]).isoformat() if row[3] is not None else None,
+        }
+        for row in rows
+    ]
+
+
+async def audit_entries_of(db: Database, reference: str) -> list[dict[str, Any]]:
+    """The audit entries naming the customer, oldest first."""
+    rows = await db.fetch_all(
+        sa.select(audit_events.c.occurred_at, audit_events.c.action, audit_events.c.operator_id)
+        .where(audit_events.c.customer_reference == reference)
+        .order_by(audit_events.c.id)
+    )
+    return [
+        {"occurredAt": as_utc(row[0]).isoformat(), "action": row[1], "operatorId": row[2]} for row in rows
+    ]

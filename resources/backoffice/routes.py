@@ -12,6 +12,7 @@ from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffi
 from app.routing import Endpoint, ResourceRoute, resource_route
 from app.services.operators import CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
 from errors import catalogue
+from resources import exports
 from resources.backoffice import audit, customers, integration_clients, oauth, operators, tokens
 from resources.refusals import refuse_with
 
@@ -117,6 +118,7 @@ def routes() -> list[BaseRoute]:
             "/customers/{reference}/anonymize",
             {"POST": (customers.anonymize_customer, CUSTOMERS_ERASER)},
         ),
+        _route("/customers/{reference}/data-export", {"GET": (exports.backoffice_export, HISTORY_READER)}),
         _route("/customer-checks", {"GET": (customers.customer_checks, CUSTOMERS_READER)}),
         _route("/customers/{reference}/history", {"GET": (customers.customer_history, HISTORY_READER)}),
         _route("/audit-events", {"GET": (audit.list_audit_events, OPERATORS_WRITER)}),

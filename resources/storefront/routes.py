@@ -14,6 +14,7 @@ from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, stor
 from app.routing import Endpoint, ResourceRoute, resource_route
 from errors import catalogue
 from resources.refusals import refuse_with
+from resources import exports
 from resources.storefront import addresses, confirmations, customers, oauth, passwords, stores, tokens
 
 __all__ = ["routes"]
@@ -43,6 +44,7 @@ def routes() -> list[BaseRoute]:
                 "DELETE": (customers.delete_customer, OWNER),
             },
         ),
+        _route("/customers/{reference}/data-export", {"GET": (exports.storefront_export, OWNER)}),
         _route(
             "/customers/{reference}/addresses",
             {

@@ -398,3 +398,42 @@ async def test_erasure_leaves_one_event_and_kills_the_token(app, client):
     again = await client.delete(f"/backoffice/customers/{reference}", headers=admin.headers)
     assert again.status_code == 204 and await _count(app, "customer_events") == 1
     assert (await registered_customer(client))[0]["id"] != reference
+
+
+async def test_data_export_on_both_faces_as_an_attachment(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference = customer["id"]
+    await _patch(client, admin.headers, reference, {"labels": [{"key": "vip", "value": "x"}]})
+    exported = await client.get(f"/backoffice/customers/{reference}/data-export", headers=admin.headers)
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["Content-Disposition"] == f'attachment; filename="{reference}-data-export.json"'
+    data = exported.json()["data"]
+    assert (data["type"], data["id"]) == ("customer-data-export", reference)
+    attributes = data["attributes"]
+    assert attributes["customer"]["labels"] == [{"key": "vip", "value": "x"}]
+    assert [event["eventType"] for event in attributes["history"]] == [
+        "CustomerWasRegistered",
+        "CustomerDetailsWereUpdated",
+    ]
+    assert [session["revokedAt"] for session in attributes["sessions"]] == [None]
+    assert [entry["action"] for entry in attributes["auditEvents"]] == [
+        "PATCH /backoffice/customers/{reference}",
+        "GET /backoffice/customers/{reference}/data-export",
+    ]
+    assert "hash" not in exported.text.lower() and "digest" not in exported.text.lower()
+
+    own = await client.get(f"/customers/{reference}/data-export", headers=bearer(tokens["accessToken"]))
+    assert own.status_code == 200, own.text
+    assert own.json()["data"]["attributes"]["customer"]["email"] == customer["attributes"]["email"]
+    other, other_tokens = await registered_customer(client)
+    refused = await client.get(
+        f"/customers/{reference}/data-export", headers=bearer(other_tokens["accessToken"])
+    )
+    assert refused.json() == {"errors": [error(403, "411", "Unauthorized request.")]}
+    anonymous = await client.get(f"/customers/{reference}/data-export")
+    assert anonymous.json() == {"errors": [error(403, "002", "Missing access token.")]}
+    seller = await logged_in_operator(app, client, role="seller", permissions=())
+    assert (
+        await client.get(f"/backoffice/customers/{reference}/data-export", headers=seller.headers)
+    ).json() == {"errors": [error(403, "1000", "Insufficient permissions.")]}

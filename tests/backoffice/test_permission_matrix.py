@@ -183,6 +183,7 @@ MATRIX = [
     Row("GET", "/backoffice/customers/{customer}/history", 200, _holds(R)),
     Row("POST", "/backoffice/customers/{customer}/anonymize", 204, _holds(W)),
     Row("DELETE", "/backoffice/customers/{customer}", 204, _holds(W)),
+    Row("GET", "/backoffice/customers/{customer}/data-export", 200, _holds(R)),
     Row(
         "GET", "/backoffice/customer-checks?filter[emailOrPhone]=x@example.com", 200, _holds(R, sellers=True)
     ),
