@@ -9,11 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.clock import as_utc
 from app.database import Database
 from app.models import Customer, HistoryEvent
 from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
 from app.queries.history import event_from_row
-from app.clock import as_utc
 from app.tables import (
     addresses,
     audit_events,

@@ -13,8 +13,8 @@ from starlette.routing import BaseRoute, Route
 from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, storefront_checks
 from app.routing import Endpoint, ResourceRoute, resource_route
 from errors import catalogue
-from resources.refusals import refuse_with
 from resources import exports
+from resources.refusals import refuse_with
 from resources.storefront import addresses, confirmations, customers, oauth, passwords, stores, tokens
 
 __all__ = ["routes"]
