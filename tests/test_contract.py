@@ -306,6 +306,17 @@ class Storefront:
         operator_id: str = created.json()["data"]["id"]
         return operator_id
 
+    def backoffice_address(self, reference: str) -> str:
+        """An address the administrator adds to the customer ``reference``."""
+        created = self.http.post(
+            f"/backoffice/customers/{reference}/addresses",
+            json=document("addresses", ADDRESS),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        address_id: str = created.json()["data"]["id"]
+        return address_id
+
     def fresh_client(self) -> tuple[str, str]:
         created = self.http.post(
             "/backoffice/integration-clients",
@@ -372,6 +383,11 @@ _BACKOFFICE_GUARDED = (
     "GET /backoffice/customer-checks",
     "DELETE /backoffice/customers/{customerReference}",
     "GET /backoffice/customers/{customerReference}/data-export",
+    "GET /backoffice/customers/{customerReference}/addresses",
+    "POST /backoffice/customers/{customerReference}/addresses",
+    "GET /backoffice/customers/{customerReference}/addresses/{addressId}",
+    "PATCH /backoffice/customers/{customerReference}/addresses/{addressId}",
+    "DELETE /backoffice/customers/{customerReference}/addresses/{addressId}",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -474,6 +490,7 @@ _PATH_IDS = {
     "/backoffice/operators/{operatorId}": "operatorId",
     "/backoffice/integration-clients/{clientId}": "clientId",
     "/backoffice/customers/{customerReference}": "customerReference",
+    "/backoffice/customers/{customerReference}/addresses/{addressId}": "addressId",
 }
 
 
@@ -817,7 +834,10 @@ def test_every_operation_honours_the_contract(
             path_parameters["clientId"] = storefront.fresh_client()[0]
         if "customerReference" in path_parameters:
             # A pending registrant: every back-office customer action has something to do.
-            path_parameters["customerReference"] = storefront.register()[0]
+            reference = storefront.register()[0]
+            path_parameters["customerReference"] = reference
+            if "addressId" in path_parameters:
+                path_parameters["addressId"] = storefront.backoffice_address(reference)
 
     def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any) -> None:
         _honour_cross_field_rules(storefront, case)

@@ -13,7 +13,7 @@ from app.routing import Endpoint, ResourceRoute, resource_route
 from app.services.operators import CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
 from errors import catalogue
 from resources import exports
-from resources.backoffice import audit, customers, integration_clients, oauth, operators, tokens
+from resources.backoffice import addresses, audit, customers, integration_clients, oauth, operators, tokens
 from resources.refusals import refuse_with
 
 __all__ = [
@@ -119,6 +119,21 @@ def routes() -> list[BaseRoute]:
             {"POST": (customers.anonymize_customer, CUSTOMERS_ERASER)},
         ),
         _route("/customers/{reference}/data-export", {"GET": (exports.backoffice_export, HISTORY_READER)}),
+        _route(
+            "/customers/{reference}/addresses",
+            {
+                "GET": (addresses.list_addresses, CUSTOMERS_READER),
+                "POST": (addresses.create_address, CUSTOMERS_WRITER),
+            },
+        ),
+        _route(
+            "/customers/{reference}/addresses/{address_id}",
+            {
+                "GET": (addresses.get_address, CUSTOMERS_READER),
+                "PATCH": (addresses.update_address, CUSTOMERS_WRITER),
+                "DELETE": (addresses.delete_address, CUSTOMERS_WRITER),
+            },
+        ),
         _route("/customer-checks", {"GET": (customers.customer_checks, CUSTOMERS_READER)}),
         _route("/customers/{reference}/history", {"GET": (customers.customer_history, HISTORY_READER)}),
         _route("/audit-events", {"GET": (audit.list_audit_events, OPERATORS_WRITER)}),

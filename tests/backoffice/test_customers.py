@@ -437,3 +437,67 @@ async def test_data_export_on_both_faces_as_an_attachment(app, client):
     assert (
         await client.get(f"/backoffice/customers/{reference}/data-export", headers=seller.headers)
     ).json() == {"errors": [error(403, "1000", "Insufficient permissions.")]}
+
+
+ADDRESS = {
+    "salutation": "Mr",
+    "firstName": "John",
+    "lastName": "Doe",
+    "address1": "Main Street 1",
+    "zipCode": "10115",
+    "city": "Berlin",
+    "iso2Code": "DE",
+}
+
+
+async def test_addresses_in_the_back_office(app, client):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers)).json()["data"]["id"]
+    base = f"/backoffice/customers/{reference}/addresses"
+    created = await post(client, base, document("addresses", ADDRESS), headers=admin.headers)
+    assert created.status_code == 201, created.text
+    address_id = created.json()["data"]["id"]
+    assert created.headers["Location"] == f"http://testserver{base}/{address_id}"
+    assert created.json()["data"]["attributes"]["isDefaultBilling"] is True
+    changed = await client.patch(
+        f"{base}/{address_id}",
+        json=document("addresses", {"city": "Hamburg"}, address_id),
+        headers={**admin.headers, "Content-Type": JSON_API},
+    )
+    assert changed.json()["data"]["attributes"]["city"] == "Hamburg"
+    listed = await client.get(base, headers=admin.headers)
+    assert [item["id"] for item in listed.json()["data"]] == [address_id]
+    assert (await client.delete(f"{base}/{address_id}", headers=admin.headers)).status_code == 204
+    missing = await client.get(f"{base}/{address_id}", headers=admin.headers)
+    assert missing.json() == {"errors": [error(404, "404", "Address was not found.")]}
+    history = await client.get(
+        f"/backoffice/customers/{reference}/history?page[limit]=3", headers=admin.headers
+    )
+    assert [item["attributes"]["eventType"] for item in history.json()["data"]] == [
+        "CustomerAddressWasRemoved",
+        "CustomerAddressWasUpdated",
+        "CustomerAddressWasAdded",
+    ]
+    actions = [action for action, _, _ in await _audit(app)]
+    assert actions[-5:] == [
+        "POST /backoffice/customers/{reference}/addresses",
+        "PATCH /backoffice/customers/{reference}/addresses/{address_id}",
+        "GET /backoffice/customers/{reference}/addresses",
+        "DELETE /backoffice/customers/{reference}/addresses/{address_id}",
+        "GET /backoffice/customers/{reference}/history",
+    ]
+
+
+async def test_a_seller_reaches_no_address_of_another_point_of_sale(app, client):
+    admin = await logged_in_operator(app, client)
+    seller = await logged_in_operator(app, client, role="seller", permissions=(), pos_id=OWN_POS)
+    foreign = (await _create(client, admin.headers, posId=OTHER_POS)).json()["data"]["id"]
+    before = await _count(app, "addresses")
+    refused = await post(
+        client,
+        f"/backoffice/customers/{foreign}/addresses",
+        document("addresses", ADDRESS),
+        headers=seller.headers,
+    )
+    assert refused.json() == {"errors": [error(403, "1001", "Customer belongs to another point of sale.")]}
+    assert await _count(app, "addresses") == before

@@ -94,6 +94,7 @@ class Row:
             .replace("{client}", "{id}")
             .replace("{self}", "{id}")
             .replace("{customer}", "{reference}")
+            .replace("{address}", "{address_id}")
             .split("?")[0]
         )
 
@@ -148,6 +149,25 @@ def _new_customer() -> dict[str, Any]:
     )
 
 
+ADDRESS = {
+    "salutation": "Mr",
+    "firstName": "John",
+    "lastName": "Doe",
+    "address1": "Main Street 1",
+    "zipCode": "10115",
+    "city": "Berlin",
+    "iso2Code": "DE",
+}
+
+
+def _new_address() -> dict[str, Any]:
+    return document("addresses", ADDRESS)
+
+
+def _change_address() -> dict[str, Any]:
+    return document("addresses", {"city": "Hamburg"}, "{address}")
+
+
 def _rename_customer() -> dict[str, Any]:
     return document("customers", {"lastName": "Renamed"}, "{customer}")
 
@@ -184,6 +204,17 @@ MATRIX = [
     Row("POST", "/backoffice/customers/{customer}/anonymize", 204, _holds(W)),
     Row("DELETE", "/backoffice/customers/{customer}", 204, _holds(W)),
     Row("GET", "/backoffice/customers/{customer}/data-export", 200, _holds(R)),
+    Row("GET", "/backoffice/customers/{customer}/addresses", 200, _holds(R, sellers=True)),
+    Row("POST", "/backoffice/customers/{customer}/addresses", 201, _holds(W, sellers=True), _new_address),
+    Row("GET", "/backoffice/customers/{customer}/addresses/{address}", 200, _holds(R, sellers=True)),
+    Row(
+        "PATCH",
+        "/backoffice/customers/{customer}/addresses/{address}",
+        200,
+        _holds(W, sellers=True),
+        _change_address,
+    ),
+    Row("DELETE", "/backoffice/customers/{customer}/addresses/{address}", 204, _holds(W, sellers=True)),
     Row(
         "GET", "/backoffice/customer-checks?filter[emailOrPhone]=x@example.com", 200, _holds(R, sellers=True)
     ),
@@ -250,19 +281,27 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
     target_id, _ = await seed_operator(app)  # another administrator with operators:write
     client_id, _ = await seed_client(app)
     headers, own_id = await _caller_headers(app, client, CALLERS[caller])
-    reference = (await registered_customer(client))[0]["id"]
+    customer, customer_tokens = await registered_customer(client)
+    reference = customer["id"]
+    address = await client.post(
+        f"/customers/{reference}/addresses",
+        json=_new_address(),
+        headers={**bearer(customer_tokens["accessToken"]), "Content-Type": JSON_API},
+    )
+    address_id = address.json()["data"]["id"]
     path = (
         row.path.replace("{operator}", target_id)
         .replace("{client}", client_id)
         .replace("{self}", own_id or target_id)
         .replace("{token}", "mine")
         .replace("{customer}", reference)
+        .replace("{address}", address_id)
     )
     before = await _counts(app)
 
     body = row.body() if row.body else None
-    if body is not None and body["data"].get("id") == "{customer}":
-        body["data"]["id"] = reference
+    if body is not None and body["data"].get("id") in ("{customer}", "{address}"):
+        body["data"]["id"] = reference if body["data"]["id"] == "{customer}" else address_id
     response = await client.request(
         row.method,
         path,
