@@ -13,7 +13,8 @@ from app.services.backoffice_customers import Caller, CustomerView, NewCustomer
 from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
 from resources.backoffice._common import render_page
-from resources.storefront.addresses import ADDRESS_FIELDS, render_addresses
+from resources.storefront.addresses import ADDRESS_FIELDS
+from schemas.addresses import BackofficeAddressSchema
 from schemas.backoffice.customers import (
     EDITABLE,
     BackofficeCustomerSchema,
@@ -83,11 +84,14 @@ async def _render(
     document = schema_for(request, BackofficeCustomerSchema, only=only).dump(view)
     if ADDRESSES in query.include:
         found = await services(request).addresses.list_for_customers([view.id])
-        related = {
-            view.reference: render_addresses(request, view.reference, found[view.id], query.only(ADDRESSES))[
-                "data"
-            ]
-        }
+        schema = schema_for(
+            request,
+            BackofficeAddressSchema,
+            customer_reference=view.reference,
+            only=only_fields(BackofficeAddressSchema, query.only(ADDRESSES)),
+            many=True,
+        )
+        related = {view.reference: schema.dump(found[view.id])["data"]}
         jsonapi.add_included(
             document, ADDRESSES, related, with_relationship=sparse is None or ADDRESSES in sparse
         )

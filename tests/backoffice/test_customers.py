@@ -467,6 +467,10 @@ async def test_addresses_in_the_back_office(app, client):
     assert changed.json()["data"]["attributes"]["city"] == "Hamburg"
     listed = await client.get(base, headers=admin.headers)
     assert [item["id"] for item in listed.json()["data"]] == [address_id]
+    included = await client.get(f"/backoffice/customers/{reference}?include=addresses", headers=admin.headers)
+    assert [item["links"]["self"] for item in included.json()["included"]] == [
+        f"http://testserver{base}/{address_id}"
+    ]
     assert (await client.delete(f"{base}/{address_id}", headers=admin.headers)).status_code == 204
     missing = await client.get(f"{base}/{address_id}", headers=admin.headers)
     assert missing.json() == {"errors": [error(404, "404", "Address was not found.")]}
@@ -479,10 +483,11 @@ async def test_addresses_in_the_back_office(app, client):
         "CustomerAddressWasAdded",
     ]
     actions = [action for action, _, _ in await _audit(app)]
-    assert actions[-5:] == [
+    assert actions[-6:] == [
         "POST /backoffice/customers/{reference}/addresses",
         "PATCH /backoffice/customers/{reference}/addresses/{address_id}",
         "GET /backoffice/customers/{reference}/addresses",
+        "GET /backoffice/customers/{reference}",
         "DELETE /backoffice/customers/{reference}/addresses/{address_id}",
         "GET /backoffice/customers/{reference}/history",
     ]
