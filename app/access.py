@@ -260,6 +260,8 @@ class Backoffice(Access):
     def _allows(self, request: Request, caller: BackofficePrincipal) -> bool:
         if self.operator_only and not caller.is_operator:
             return False
+        if self.sellers and caller.role == "seller":
+            return True
         if self.permission is None or self.permission in caller.permissions:
             return True
         if self.sellers and caller.is_operator and caller.role == "seller":

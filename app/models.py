@@ -66,6 +66,16 @@ class Customer:
     has_avatar: bool = False
     pending_email: str | None = None
     pending_phone: str | None = None
+    # The back-office's read-only columns (BO §3): level, point of sale, seller, order aggregates.
+    level_id: str | None = None
+    manually_assigned_level: bool = False
+    pos_id: str | None = None
+    seller_id: str | None = None
+    transactions_count: int = 0
+    transactions_amount: int = 0
+    transactions_amount_without_delivery_costs: int = 0
+    average_transaction_amount: int = 0
+    last_transaction_date: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from marshmallow import ValidationError, fields, post_load, validate
 from app.services.customers import SALUTATIONS
 from schemas.base import Boolean, Length, NotBlank, OneOf, ResourceSchema, String
 
-__all__ = ["AddressSchema"]
+__all__ = ["AddressSchema", "BackofficeAddressSchema"]
 
 
 class IsoCountryCode(validate.Validator):
@@ -83,3 +83,10 @@ class AddressSchema(ResourceSchema):
         if loaded.get("iso2_code"):
             loaded["iso2_code"] = loaded["iso2_code"].upper()
         return loaded
+
+
+class BackofficeAddressSchema(AddressSchema):
+    """The same address under ``/backoffice/customers/{ref}/addresses``."""
+
+    def collection_url(self) -> str:
+        return f"{self.base_url}/backoffice/customers/{self.customer_reference}/addresses"

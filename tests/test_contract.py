@@ -385,6 +385,17 @@ class Storefront:
         operator_id: str = created.json()["data"]["id"]
         return operator_id
 
+    def backoffice_address(self, reference: str) -> str:
+        """An address the administrator adds to the customer ``reference``."""
+        created = self.http.post(
+            f"/backoffice/customers/{reference}/addresses",
+            json=document("addresses", ADDRESS),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        address_id: str = created.json()["data"]["id"]
+        return address_id
+
     def fresh_client(self) -> tuple[str, str]:
         created = self.http.post(
             "/backoffice/integration-clients",
@@ -440,6 +451,22 @@ _BACKOFFICE_GUARDED = (
     "POST /backoffice/integration-clients/{clientId}/activate",
     "POST /backoffice/integration-clients/{clientId}/deactivate",
     "GET /backoffice/audit-events",
+    "POST /backoffice/customers",
+    "GET /backoffice/customers/{customerReference}",
+    "PATCH /backoffice/customers/{customerReference}",
+    "POST /backoffice/customers/{customerReference}/activate",
+    "POST /backoffice/customers/{customerReference}/deactivate",
+    "POST /backoffice/customers/{customerReference}/send-activation-email",
+    "GET /backoffice/customers/{customerReference}/history",
+    "POST /backoffice/customers/{customerReference}/anonymize",
+    "GET /backoffice/customer-checks",
+    "DELETE /backoffice/customers/{customerReference}",
+    "GET /backoffice/customers/{customerReference}/data-export",
+    "GET /backoffice/customers/{customerReference}/addresses",
+    "POST /backoffice/customers/{customerReference}/addresses",
+    "GET /backoffice/customers/{customerReference}/addresses/{addressId}",
+    "PATCH /backoffice/customers/{customerReference}/addresses/{addressId}",
+    "DELETE /backoffice/customers/{customerReference}/addresses/{addressId}",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -454,6 +481,7 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "PATCH /customers/{customerReference}",
             "DELETE /customers/{customerReference}",
             "GET /customers/{customerReference}/addresses",
+            "GET /customers/{customerReference}/data-export",
             "POST /customers/{customerReference}/addresses",
             "PATCH /customers/{customerReference}/addresses",
             "DELETE /customers/{customerReference}/addresses",
@@ -558,6 +586,8 @@ _PATH_IDS = {
     "/customer-restore-password/{restorePasswordKey}": "restorePasswordKey",
     "/backoffice/operators/{operatorId}": "operatorId",
     "/backoffice/integration-clients/{clientId}": "clientId",
+    "/backoffice/customers/{customerReference}": "customerReference",
+    "/backoffice/customers/{customerReference}/addresses/{addressId}": "addressId",
 }
 
 
@@ -720,8 +750,31 @@ def _backoffice_query(case: schemathesis.Case) -> None:
             query[name] = "2026-01-05T09:30:00+01:00"
 
 
+def _honour_backoffice_customer(attributes: dict[str, Any]) -> None:
+    """A valid back-office customer body: an e-mail, phone and card no other case used, a store
+    locale, a past birth date, the configured store; points of sale and sellers none (issue 13)."""
+    if isinstance(attributes.get("email"), str):
+        attributes["email"] = _fresh(attributes["email"])
+    if isinstance(attributes.get("locale"), str):
+        attributes["locale"] = _chance.choice(STORES[0]["locales"])
+    if isinstance(attributes.get("phone"), str):
+        attributes["phone"] = f"+4930{next(_unique) % 100_000_000:08d}"
+    if isinstance(attributes.get("loyaltyCardNumber"), str):
+        attributes["loyaltyCardNumber"] = f"CARD-{next(_unique)}"
+    born = _date_or_none(attributes.get("dateOfBirth"))
+    if born is not None and born >= date.today():
+        attributes["dateOfBirth"] = born.replace(year=1990, day=min(born.day, 28)).isoformat()
+    if "store" in attributes:
+        attributes["store"] = STORES[0]["code"]
+    for name in ("posId", "sellerId"):
+        if name in attributes:
+            attributes[name] = None
+
+
 def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
-    if path.startswith("/backoffice/operators"):
+    if path.startswith("/backoffice/customers"):
+        _honour_backoffice_customer(attributes)
+    elif path.startswith("/backoffice/operators"):
         if isinstance(attributes.get("email"), str):
             attributes["email"] = _fresh(attributes["email"])
         if "role" in attributes:
@@ -956,6 +1009,12 @@ def test_every_operation_honours_the_contract(
             path_parameters["operatorId"] = storefront.fresh_operator()
         if "clientId" in path_parameters:
             path_parameters["clientId"] = storefront.fresh_client()[0]
+        if "customerReference" in path_parameters:
+            # A pending registrant: every back-office customer action has something to do.
+            reference = storefront.register()[0]
+            path_parameters["customerReference"] = reference
+            if "addressId" in path_parameters:
+                path_parameters["addressId"] = storefront.backoffice_address(reference)
 
     def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any) -> None:
         _honour_cross_field_rules(storefront, case)

@@ -26,6 +26,7 @@ __all__ = [
     "delete_labels",
     "customer_from_row",
     "customer_counts_by_store",
+    "CUSTOMER_COLUMNS",
 ]
 
 
@@ -45,6 +46,18 @@ def _taken(error: BaseException) -> AttributeTaken:
     if "phone" in columns:
         return AttributeTaken("phone")
     return AttributeTaken("email")
+
+
+_BACKOFFICE_COLUMNS = (
+    "level_id",
+    "manually_assigned_level",
+    "pos_id",
+    "seller_id",
+    "transactions_count",
+    "transactions_amount",
+    "transactions_amount_without_delivery_costs",
+    "average_transaction_amount",
+)
 
 
 def customer_from_row(row: Any) -> Customer:
@@ -76,6 +89,10 @@ def customer_from_row(row: Any) -> Customer:
         has_avatar=bool(values["has_avatar"]),
         pending_email=values["pending_email"],
         pending_phone=values["pending_phone"],
+        **{name: values[name] for name in _BACKOFFICE_COLUMNS if name in values},
+        last_transaction_date=(
+            as_utc(values["last_transaction_date"]) if values.get("last_transaction_date") else None
+        ),
     )
 
 
@@ -105,6 +122,8 @@ CUSTOMER_COLUMNS = [
         "has_avatar",
         "pending_email",
         "pending_phone",
+        *_BACKOFFICE_COLUMNS,
+        "last_transaction_date",
     )
 ]
 

@@ -15,7 +15,7 @@ from app.models import Actor, HistoryEvent
 from app.queries._common import mapping
 from app.tables import customer_events
 
-__all__ = ["append_event", "events_of_customer", "rewrite_values"]
+__all__ = ["append_event", "events_of_customer", "rewrite_values", "event_from_row"]
 
 
 def _json(value: Any) -> Any:
@@ -23,7 +23,7 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _event_from_row(row: Any) -> HistoryEvent:
+def event_from_row(row: Any) -> HistoryEvent:
     values = mapping(row)
     balance = values["points_balance"]
     return HistoryEvent(
@@ -42,7 +42,7 @@ def _event_from_row(row: Any) -> HistoryEvent:
 async def append_event(
     db: Database,
     *,
-    customer_id: int,
+    customer_id: int | None,
     customer_reference: str,
     event_type: str,
     actor: Actor,
@@ -75,7 +75,7 @@ async def events_of_customer(db: Database, customer_id: int) -> list[HistoryEven
         .where(customer_events.c.customer_id == customer_id)
         .order_by(customer_events.c.id)
     )
-    return [_event_from_row(row) for row in rows]
+    return [event_from_row(row) for row in rows]
 
 
 async def rewrite_values(

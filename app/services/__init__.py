@@ -11,6 +11,7 @@ from app.services.activation import ActivationService
 from app.services.addresses import AddressService
 from app.services.audit import AuditService
 from app.services.avatars import AvatarService
+from app.services.backoffice_customers import BackofficeCustomerService
 from app.services.confirmations import ConfirmationService
 from app.services.credential_changes import CredentialChangeService
 from app.services.customers import CustomerService
@@ -61,6 +62,7 @@ class Services:
     activation: ActivationService
     credential_changes: CredentialChangeService
     search: SearchService
+    backoffice_customers: BackofficeCustomerService
 
 
 def build_services(settings: Settings) -> Services:
@@ -120,4 +122,7 @@ def build_services(settings: Settings) -> Services:
         activation=activation,
         credential_changes=credential_changes,
         search=SearchService(db, settings, settings.store_catalogue),
+        backoffice_customers=BackofficeCustomerService(
+            db, settings.store_catalogue, customers, confirmations, audit
+        ),
     )

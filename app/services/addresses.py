@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -23,7 +24,10 @@ from app.queries import addresses as queries
 from app.services import history
 from errors import ApiError, catalogue
 
-__all__ = ["AddressService"]
+__all__ = ["AddressService", "Also"]
+
+# A step that joins a write's transaction (the back-office's audit entry).
+Also = Callable[[], Awaitable[None]] | None
 
 # Ids are ``str(uuid.uuid4())``; anything else names no address, and is not sent to the database
 # (PostgreSQL refuses a NUL character in text outright).
@@ -91,7 +95,9 @@ class AddressService:
             raise ApiError(catalogue.ADDRESS_NOT_FOUND)
         return address
 
-    async def create(self, owner: Customer, fields: dict[str, Any], actor: Actor | None = None) -> Address:
+    async def create(
+        self, owner: Customer, fields: dict[str, Any], actor: Actor | None = None, also: Also = None
+    ) -> Address:
         """Absent flags mean true; a customer without a default gets this address as it
         (CustomerAddressWasAdded joins the write)."""
         customer_id = owner.id
@@ -108,10 +114,17 @@ class AddressService:
             await _record(
                 self._db, owner, history.CUSTOMER_ADDRESS_WAS_ADDED, stored["id"], fields, actor, now
             )
+            if also is not None:
+                await also()
         return queries.with_defaults(stored, defaults)
 
     async def update(
-        self, owner: Customer, address_id: str, fields: dict[str, Any], actor: Actor | None = None
+        self,
+        owner: Customer,
+        address_id: str,
+        fields: dict[str, Any],
+        actor: Actor | None = None,
+        also: Also = None,
     ) -> Address:
         """PATCH writes only what was sent; true moves a default here, false leaves it where it is
         (CustomerAddressWasUpdated joins the write)."""
@@ -133,9 +146,13 @@ class AddressService:
             await _record(
                 self._db, owner, history.CUSTOMER_ADDRESS_WAS_UPDATED, address_id, fields, actor, now
             )
+            if also is not None:
+                await also()
         return queries.with_defaults(stored, defaults)
 
-    async def delete(self, owner: Customer, address_id: str, actor: Actor | None = None) -> None:
+    async def delete(
+        self, owner: Customer, address_id: str, actor: Actor | None = None, also: Also = None
+    ) -> None:
         """Deleting a default address clears that pointer; an unknown id is 404
         (CustomerAddressWasRemoved joins the write)."""
         customer_id = owner.id
@@ -156,3 +173,5 @@ class AddressService:
             await _record(
                 self._db, owner, history.CUSTOMER_ADDRESS_WAS_REMOVED, address_id, {}, actor, utc_now()
             )
+            if also is not None:
+                await also()

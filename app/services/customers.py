@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,7 +29,16 @@ from app.settings import Settings
 from app.stores import Store
 from errors import ApiError, Problem, catalogue
 
-__all__ = ["CustomerService", "Registration", "GENDERS", "SALUTATIONS", "email_key"]
+__all__ = [
+    "CustomerService",
+    "Registration",
+    "GENDERS",
+    "SALUTATIONS",
+    "email_key",
+    "refuse_taken",
+    "store_locale",
+    "column_values",
+]
 
 GENDERS = ("Male", "Female")
 SALUTATIONS = ("Mr", "Mrs", "Ms", "Dr")
@@ -82,11 +92,11 @@ _TAKEN = {
 }
 
 
-def _refuse_taken(taken: queries.AttributeTaken) -> ApiError:
+def refuse_taken(taken: queries.AttributeTaken) -> ApiError:
     return ApiError(_TAKEN[taken.attribute])
 
 
-def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
+def column_values(changes: dict[str, Any]) -> dict[str, Any]:
     """Attribute values as columns: the company is two."""
     values = dict(changes)
     if "company" in values:
@@ -188,7 +198,7 @@ class CustomerService:
                         "agreement1": True,
                         "agreement2": registration.agreement2,
                         "agreement3": registration.agreement3,
-                        **_column_values({"company": registration.company}),
+                        **column_values({"company": registration.company}),
                         "created_at": now,
                         "updated_at": now,
                     },
@@ -210,19 +220,18 @@ class CustomerService:
                 elif double_opt_in:
                     await self._confirmations.issue(customer, store)
         except queries.AttributeTaken as taken:
-            raise _refuse_taken(taken) from None
+            raise refuse_taken(taken) from None
         if double_opt_in:
             self._confirmations.deliver_after_commit()
         return customer
 
-    async def update(
-        self, customer: Customer, changes: dict[str, Any], store: Store, actor: Actor | None = None
-    ) -> Customer:
-        """PATCH writes only the attributes sent (locale and phone 901, gender 414; e-mail 400,
-        phone 1010); null erases an optional one (an agreement back to false); a customer gone
-        meanwhile is 410. Any write also stores the customer's locale resolved, so a legacy value
-        (a bare language, NULL) is rewritten as one of the store's locales. The attributes that
-        changed, with their new values, are the CustomerDetailsWereUpdated event of the write."""
+    def prepare_update(
+        self, customer: Customer, changes: dict[str, Any], store: Store, defer_credentials: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]] | None:
+        """A PATCH's checks (locale and phone 901, gender 414), its columns, the attributes that
+        changed (their new values) and, with ``defer_credentials`` (a storefront PATCH while
+        credential changes need confirmation, BO §4.2), the e-mail or phone changes held back for
+        confirmation; None when there is nothing to write."""
         values = dict(changes)
         if LOCALE_ATTRIBUTE in values:
             values[LOCALE_ATTRIBUTE] = store_locale(store, values[LOCALE_ATTRIBUTE])
@@ -237,23 +246,40 @@ class CustomerService:
                 values[agreement] = False
         if "email" in values:
             values["email"] = normalise_email(values["email"])
-        # A storefront change of a credential waits for its confirmation (BO §4.2).
         deferred: dict[str, str] = {}
-        if actor is None:
+        if defer_credentials:
             for kind in self._credential_changes.deferred_kinds():
                 if values.get(kind) is not None and values[kind] != getattr(customer, kind):
                     deferred[kind] = values.pop(kind)
                 elif kind in values and values[kind] == getattr(customer, kind):
                     values.pop(kind)
-            for kind, value in deferred.items():
-                await self._credential_changes.check_free(customer, kind, value)
         if not values and not deferred:
-            return customer
+            return None
         values.setdefault(LOCALE_ATTRIBUTE, store.resolve_locale(customer.locale))
         changed = {name: value for name, value in values.items() if getattr(customer, name) != value}
-        columns = _column_values(values)
+        columns = column_values(values)
         if "email" in columns:
             columns["email_key"] = email_key(columns["email"])
+        if "loyalty_card_number" in columns:
+            number = columns["loyalty_card_number"]
+            columns["loyalty_card_key"] = number.lower() if number is not None else None
+        return columns, changed, deferred
+
+    async def update(
+        self, customer: Customer, changes: dict[str, Any], store: Store, actor: Actor | None = None
+    ) -> Customer:
+        """PATCH writes only the attributes sent (locale and phone 901, gender 414; e-mail 400,
+        phone 1010); null erases an optional one (an agreement back to false); a customer gone
+        meanwhile is 410. Any write also stores the customer's locale resolved, so a legacy value
+        (a bare language, NULL) is rewritten as one of the store's locales. The attributes that
+        changed, with their new values, are the CustomerDetailsWereUpdated event of the write. A
+        storefront change of a credential waits for its confirmation when that is required."""
+        prepared = self.prepare_update(customer, changes, store, defer_credentials=actor is None)
+        if prepared is None:
+            return customer
+        columns, changed, deferred = prepared
+        for kind, value in deferred.items():
+            await self._credential_changes.check_free(customer, kind, value)
         now = utc_now()
         columns["updated_at"] = now
         try:
@@ -272,17 +298,23 @@ class CustomerService:
                 if updated is not None and deferred:
                     updated = await self._credential_changes.request(updated, deferred, store, now)
         except queries.AttributeTaken as taken:
-            raise _refuse_taken(taken) from None
+            raise refuse_taken(taken) from None
         if updated is None:
             raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
         if deferred:
             self._credential_changes.deliver_after_commit()
         return updated
 
-    async def anonymize(self, customer: Customer, actor: Actor | None = None) -> None:
-        """Erase personal data, addresses, the avatar and push tokens, free the e-mail, end every
-        session, record the event; the personal values of the customer's past events are nulled
-        (the events stay)."""
+    async def anonymize(
+        self,
+        customer: Customer,
+        actor: Actor | None = None,
+        also: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Erase personal data, addresses, labels, text codes, pending credential changes, the avatar
+        and push tokens, free the e-mail, end every session, record the event; the personal values
+        of the customer's past events are nulled (the events stay). ``also`` joins the transaction
+        (the back-office's audit entry)."""
         now = utc_now()
         placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
         async with self._db.transaction():
@@ -303,3 +335,5 @@ class CustomerService:
                 actor or Actor.customer(customer.reference),
                 now,
             )
+            if also is not None:
+                await also()

@@ -12,7 +12,18 @@ from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffi
 from app.routing import Endpoint, ResourceRoute, resource_route
 from app.services.operators import CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
 from errors import catalogue
-from resources.backoffice import activation, audit, customer_search, integration_clients, oauth, operators, tokens
+from resources import exports
+from resources.backoffice import (
+    activation,
+    addresses,
+    audit,
+    customer_search,
+    customers,
+    integration_clients,
+    oauth,
+    operators,
+    tokens,
+)
 from resources.refusals import refuse_with
 
 __all__ = [
@@ -21,16 +32,21 @@ __all__ = [
     "OPERATORS_WRITER",
     "OPERATORS_WRITER_OR_SELF",
     "CUSTOMERS_READER",
-    "CUSTOMERS_READER_OR_SELLER",
-    "CUSTOMERS_WRITER_OR_SELLER",
+    "CUSTOMERS_WRITER",
+    "HISTORY_READER",
+    "CUSTOMERS_ERASER",
+    "STATISTICS_READER",
 ]
 
 PREFIX = "/backoffice"
 OPERATORS_WRITER = Backoffice(permission=OPERATORS_WRITE, operator_only=True)
 OPERATORS_WRITER_OR_SELF = Backoffice(permission=OPERATORS_WRITE, operator_only=True, self_parameter="id")
-CUSTOMERS_WRITER_OR_SELLER = Backoffice(permission=CUSTOMERS_WRITE, operator_only=False, sellers=True)
-CUSTOMERS_READER = Backoffice(permission=CUSTOMERS_READ)
-CUSTOMERS_READER_OR_SELLER = Backoffice(permission=CUSTOMERS_READ, sellers=True)
+# BO §2.3: R and W, sellers too (their point of sale is checked on the customer: 1001).
+CUSTOMERS_READER = Backoffice(permission=CUSTOMERS_READ, sellers=True)
+CUSTOMERS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers=True)
+HISTORY_READER = Backoffice(permission=CUSTOMERS_READ)
+CUSTOMERS_ERASER = Backoffice(permission=CUSTOMERS_WRITE)  # anonymize, erase: not sellers
+STATISTICS_READER = Backoffice(permission=CUSTOMERS_READ)  # sellers see no statistics (BO §2.3)
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -93,15 +109,59 @@ def routes() -> list[BaseRoute]:
             "/integration-clients/{id}/deactivate",
             {"POST": (integration_clients.deactivate_client, OPERATORS_WRITER)},
         ),
+        _route(
+            "/customers",
+            {
+                "GET": (customer_search.search_customers, CUSTOMERS_READER),
+                "POST": (customers.create_customer, CUSTOMERS_WRITER),
+            },
+        ),
+        _route(
+            "/customers/{reference}",
+            {
+                "GET": (customers.get_customer, CUSTOMERS_READER),
+                "PATCH": (customers.update_customer, CUSTOMERS_WRITER),
+                "DELETE": (customers.erase_customer, CUSTOMERS_ERASER),
+            },
+        ),
+        _route("/customers/{reference}/activate", {"POST": (customers.activate_customer, CUSTOMERS_WRITER)}),
+        _route(
+            "/customers/{reference}/deactivate", {"POST": (customers.deactivate_customer, CUSTOMERS_WRITER)}
+        ),
+        _route(
+            "/customers/{reference}/send-activation-email",
+            {"POST": (customers.send_activation_email, CUSTOMERS_WRITER)},
+        ),
+        _route(
+            "/customers/{reference}/anonymize",
+            {"POST": (customers.anonymize_customer, CUSTOMERS_ERASER)},
+        ),
+        _route("/customers/{reference}/data-export", {"GET": (exports.backoffice_export, HISTORY_READER)}),
+        _route(
+            "/customers/{reference}/addresses",
+            {
+                "GET": (addresses.list_addresses, CUSTOMERS_READER),
+                "POST": (addresses.create_address, CUSTOMERS_WRITER),
+            },
+        ),
+        _route(
+            "/customers/{reference}/addresses/{address_id}",
+            {
+                "GET": (addresses.get_address, CUSTOMERS_READER),
+                "PATCH": (addresses.update_address, CUSTOMERS_WRITER),
+                "DELETE": (addresses.delete_address, CUSTOMERS_WRITER),
+            },
+        ),
+        _route("/customer-checks", {"GET": (customers.customer_checks, CUSTOMERS_READER)}),
+        _route("/customers/{reference}/history", {"GET": (customers.customer_history, HISTORY_READER)}),
         _route("/audit-events", {"GET": (audit.list_audit_events, OPERATORS_WRITER)}),
         _route(
             "/customers/{reference}/send-activation-sms",
-            {"POST": (activation.send_activation_sms, CUSTOMERS_WRITER_OR_SELLER)},
+            {"POST": (activation.send_activation_sms, CUSTOMERS_WRITER)},
         ),
-        _route("/customers", {"GET": (customer_search.search_customers, CUSTOMERS_READER_OR_SELLER)}),
         _route(
             "/customer-registrations",
-            {"GET": (customer_search.customer_registrations, CUSTOMERS_READER)},
+            {"GET": (customer_search.customer_registrations, STATISTICS_READER)},
         ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),

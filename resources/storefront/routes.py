@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, storefront_checks
 from app.routing import EdgeRule, Endpoint, ResourceRoute, resource_route
 from errors import catalogue
+from resources import exports
 from resources.refusals import refuse_with
 from resources.storefront import (
     activation,
@@ -57,6 +58,7 @@ def routes() -> list[BaseRoute]:
                 "DELETE": (customers.delete_customer, OWNER),
             },
         ),
+        _route("/customers/{reference}/data-export", {"GET": (exports.storefront_export, OWNER)}),
         _route(
             "/customers/{reference}/addresses",
             {
@@ -125,6 +127,7 @@ def routes() -> list[BaseRoute]:
         _route(
             "/customers/{reference}/push-tokens/{token_id}",
             {"DELETE": (push_tokens.delete_push_token, OWNER)},
+        ),
         _route(
             "/customers/{reference}/credential-confirmation",
             {"POST": (activation.confirm_credential_change, OWNER)},

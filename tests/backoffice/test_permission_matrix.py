@@ -8,6 +8,7 @@ resources/backoffice/routes.py: ``test_every_guarded_route_is_in_the_matrix`` fa
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,16 @@ def _holds_o(name: str) -> bool:
     return spec is not None and spec["kind"] == "operator" and O in spec["permissions"]
 
 
+def _holds(permission: str, sellers: bool = False) -> Callable[[str], bool]:
+    def allowed(name: str) -> bool:
+        spec = CALLERS[name]
+        if spec is None or spec["kind"] == "customer":
+            return False
+        return permission in spec["permissions"] or (sellers and spec.get("role") == "seller")
+
+    return allowed
+
+
 def _any_operator(name: str) -> bool:
     spec = CALLERS[name]
     return spec is not None and spec["kind"] == "operator"
@@ -91,7 +102,8 @@ def _holds_r_or_sells(name: str) -> bool:
 @dataclass(frozen=True)
 class Row:
     method: str
-    path: str  # {operator}: another operator; {client}: a client; {self}: the caller's own id
+    path: str  # {operator}: another operator; {client}: a client; {self}: the caller's own id;
+    # {customer}: a storefront customer's reference
     success: int
     allowed: Callable[[str], bool]
     body: Callable[[], dict[str, Any]] | None = None
@@ -99,11 +111,12 @@ class Row:
     @property
     def template(self) -> str:
         return (
-            self.path.split("?")[0]
-            .replace("{operator}", "{id}")
+            self.path.replace("{operator}", "{id}")
             .replace("{client}", "{id}")
             .replace("{self}", "{id}")
             .replace("{customer}", "{reference}")
+            .replace("{address}", "{address_id}")
+            .split("?")[0]
         )
 
 
@@ -142,6 +155,44 @@ def _own_password() -> dict[str, Any]:
     )
 
 
+_customer_numbers = itertools.count(1)
+
+
+def _new_customer() -> dict[str, Any]:
+    return document(
+        "customers",
+        {
+            "firstName": "New",
+            "lastName": "Customer",
+            "email": f"matrix{next(_customer_numbers)}@example.com",
+            "agreement1": True,
+        },
+    )
+
+
+ADDRESS = {
+    "salutation": "Mr",
+    "firstName": "John",
+    "lastName": "Doe",
+    "address1": "Main Street 1",
+    "zipCode": "10115",
+    "city": "Berlin",
+    "iso2Code": "DE",
+}
+
+
+def _new_address() -> dict[str, Any]:
+    return document("addresses", ADDRESS)
+
+
+def _change_address() -> dict[str, Any]:
+    return document("addresses", {"city": "Hamburg"}, "{address}")
+
+
+def _rename_customer() -> dict[str, Any]:
+    return document("customers", {"lastName": "Renamed"}, "{customer}")
+
+
 MATRIX = [
     Row("DELETE", "/backoffice/refresh-tokens/{token}", 204, _any_operator),
     Row("PATCH", "/backoffice/operator-password", 204, _any_operator, _own_password),
@@ -167,6 +218,31 @@ MATRIX = [
     Row("POST", "/backoffice/customers/{customer}/send-activation-sms", 422, _writes_customers),
     Row("GET", "/backoffice/customers?filter[lastName]=x", 200, _holds_r_or_sells),
     Row("GET", "/backoffice/customer-registrations", 200, _holds_r),
+    Row("POST", "/backoffice/customers", 201, _holds(W, sellers=True), _new_customer),
+    Row("GET", "/backoffice/customers/{customer}", 200, _holds(R, sellers=True)),
+    Row("PATCH", "/backoffice/customers/{customer}", 200, _holds(W, sellers=True), _rename_customer),
+    Row("POST", "/backoffice/customers/{customer}/activate", 204, _holds(W, sellers=True)),
+    Row("POST", "/backoffice/customers/{customer}/deactivate", 204, _holds(W, sellers=True)),
+    # The matrix's customer is active: an allowed caller passes to the state check (1013).
+    Row("POST", "/backoffice/customers/{customer}/send-activation-email", 422, _holds(W, sellers=True)),
+    Row("GET", "/backoffice/customers/{customer}/history", 200, _holds(R)),
+    Row("POST", "/backoffice/customers/{customer}/anonymize", 204, _holds(W)),
+    Row("DELETE", "/backoffice/customers/{customer}", 204, _holds(W)),
+    Row("GET", "/backoffice/customers/{customer}/data-export", 200, _holds(R)),
+    Row("GET", "/backoffice/customers/{customer}/addresses", 200, _holds(R, sellers=True)),
+    Row("POST", "/backoffice/customers/{customer}/addresses", 201, _holds(W, sellers=True), _new_address),
+    Row("GET", "/backoffice/customers/{customer}/addresses/{address}", 200, _holds(R, sellers=True)),
+    Row(
+        "PATCH",
+        "/backoffice/customers/{customer}/addresses/{address}",
+        200,
+        _holds(W, sellers=True),
+        _change_address,
+    ),
+    Row("DELETE", "/backoffice/customers/{customer}/addresses/{address}", 204, _holds(W, sellers=True)),
+    Row(
+        "GET", "/backoffice/customer-checks?filter[emailOrPhone]=x@example.com", 200, _holds(R, sellers=True)
+    ),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
@@ -214,6 +290,8 @@ async def _counts(app) -> dict[str, int]:
         ("integration_clients", ""),
         ("operator_sessions", " WHERE revoked_at IS NULL"),
         ("audit_events", " WHERE outcome = 'succeeded'"),
+        ("customers", ""),
+        ("customer_events", ""),
         ("refusals", ""),
     ):
         table = "audit_events" if name == "refusals" else name
@@ -228,25 +306,33 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
     target_id, _ = await seed_operator(app)  # another administrator with operators:write
     client_id, _ = await seed_client(app)
     headers, own_id = await _caller_headers(app, client, CALLERS[caller])
-    customer_reference = "DE--0"
-    if "{customer}" in row.path:
-        customer, _ = await registered_customer(client, phone="+4915112345678")
-        customer_reference = customer["id"]
-        await app.state.services.db.execute(
-            sa.text("UPDATE customers SET pos_id = :pos WHERE reference = :reference").bindparams(
-                pos=SELLER_POS, reference=customer_reference
-            )
+    # The rows' customer: with a phone (texts), an address, and in the seller's point of sale.
+    customer, customer_tokens = await registered_customer(client, phone="+4915112345678")
+    reference = customer["id"]
+    await app.state.services.db.execute(
+        sa.text("UPDATE customers SET pos_id = :pos WHERE reference = :reference").bindparams(
+            pos=SELLER_POS, reference=reference
         )
+    )
+    address = await client.post(
+        f"/customers/{reference}/addresses",
+        json=_new_address(),
+        headers={**bearer(customer_tokens["accessToken"]), "Content-Type": JSON_API},
+    )
+    address_id = address.json()["data"]["id"]
     path = (
         row.path.replace("{operator}", target_id)
         .replace("{client}", client_id)
         .replace("{self}", own_id or target_id)
         .replace("{token}", "mine")
-        .replace("{customer}", customer_reference)
+        .replace("{customer}", reference)
+        .replace("{address}", address_id)
     )
     before = await _counts(app)
 
     body = row.body() if row.body else None
+    if body is not None and body["data"].get("id") in ("{customer}", "{address}"):
+        body["data"]["id"] = reference if body["data"]["id"] == "{customer}" else address_id
     response = await client.request(
         row.method,
         path,

@@ -1,0 +1,477 @@
+"""The customer as the back-office sees it (BO §3, §3.1, §4.1, §4.2, §4.4): operators and
+integration clients read and write customers of their stores; a seller only those of its point of
+sale (or of none). Every write is one transaction with its history event and its audit entry;
+every read naming a customer is audited before it is answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from app.clock import utc_now
+from app.database import Database
+from app.emails import email_key, normalise_email
+from app.models import Actor, Address, AuditActor, Company, Customer, HistoryEvent
+from app.queries import backoffice_customers as bo_queries
+from app.queries import customers as queries
+from app.queries import history as history_queries
+from app.queries import sessions as session_queries
+from app.queries import sms_codes as sms_code_queries
+from app.services import history
+from app.services.addresses import AddressService
+from app.services.audit import AuditService
+from app.services.confirmations import ConfirmationService
+from app.services.customers import (
+    GENDERS,
+    CustomerService,
+    column_values,
+    refuse_taken,
+    store_locale,
+)
+from app.stores import Store, StoreCatalogue
+from errors import ApiError, catalogue
+
+__all__ = ["BackofficeCustomerService", "Caller", "NewCustomer", "CustomerView", "CustomerExport"]
+
+CHOICE = "The value you selected is not a valid choice."
+ACTIVATION_WAS_SENT = "ActivationWasSent"
+CUSTOMER_WAS_DEACTIVATED = "CustomerWasDeactivated"
+CUSTOMER_WAS_ERASED = "CustomerWasErased"
+
+# What a back-office creation's event shows.
+_REGISTERED_VALUES = (
+    "salutation",
+    "first_name",
+    "last_name",
+    "email",
+    "gender",
+    "date_of_birth",
+    "locale",
+    "phone",
+    "loyalty_card_number",
+    "agreement1",
+    "agreement2",
+    "agreement3",
+    "company",
+    "pos_id",
+    "seller_id",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls from the back-office: its audit name, its history name, its stores (None: all),
+    and for a seller its own id and point of sale."""
+
+    audit: AuditActor
+    actor: Actor
+    stores: tuple[str, ...] | None
+    seller_id: str | None = None
+    pos_id: str | None = None
+
+    @property
+    def is_seller(self) -> bool:
+        return self.seller_id is not None
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A customer with what only the back-office shows: its labels and its store's currency."""
+
+    customer: Customer
+    labels: list[dict[str, str]]
+    currency: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.customer, name)
+
+
+@dataclass(frozen=True)
+class CustomerExport:
+    """The data export's parts (BO §4.11); those of parts not built yet are empty."""
+
+    exported_at: datetime
+    customer: CustomerView
+    addresses: list[Address]
+    sessions: list[dict[str, Any]]
+    history: list[HistoryEvent]
+    audit_events: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    first_name: str
+    last_name: str
+    email: str
+    agreement1: Any
+    salutation: str | None = None
+    gender: str | None = None
+    date_of_birth: date | None = None
+    locale: str | None = None
+    phone: str | None = None
+    loyalty_card_number: str | None = None
+    labels: list[dict[str, str]] = field(default_factory=list)
+    agreement2: bool = False
+    agreement3: bool = False
+    company: Company | None = None
+    store: str | None = None
+    pos_id: str | None = None
+    seller_id: str | None = None
+
+
+def unique_labels(labels: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Exact duplicates kept once, in their order."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for label in labels:
+        pair = (label["key"], label["value"])
+        if pair not in seen:
+            seen.add(pair)
+            kept.append({"key": label["key"], "value": label["value"]})
+    return kept
+
+
+class BackofficeCustomerService:
+    def __init__(
+        self,
+        db: Database,
+        stores: StoreCatalogue,
+        customers: CustomerService,
+        confirmations: ConfirmationService,
+        audit: AuditService,
+    ) -> None:
+        self._db = db
+        self._stores = stores
+        self._customers = customers
+        self._confirmations = confirmations
+        self._audit = audit
+
+    def _store(self, code: str) -> Store:
+        found = self._stores.find(code)
+        assert found is not None, code
+        return found
+
+    async def find(self, reference: str, caller: Caller, *, write: bool = False) -> Customer:
+        """The customer the caller may touch: unknown, erased or of another store 402; a seller's
+        outside its point of sale 1001 (audited as a refusal); anonymized, for a write, 1012."""
+        customer = await bo_queries.customer_by_reference(self._db, reference)
+        if customer is None or (caller.stores is not None and customer.store not in caller.stores):
+            raise ApiError(catalogue.CUSTOMER_NOT_FOUND)
+        if caller.is_seller and customer.pos_id not in (None, caller.pos_id):
+            await self._audit.append(
+                caller.audit, outcome="refused", customer_reference=reference, store=customer.store
+            )
+            raise ApiError(catalogue.CUSTOMER_OF_ANOTHER_POS)
+        if write and customer.status == "anonymized":
+            raise ApiError(catalogue.CUSTOMER_ANONYMIZED)
+        return customer
+
+    async def view(self, customer: Customer) -> CustomerView:
+        store = self._store(customer.store)
+        resolved = customer if customer.status == "anonymized" else _resolved(customer, store)
+        return CustomerView(
+            resolved, await bo_queries.labels_of(self._db, customer.id), store.currency_iso_code
+        )
+
+    async def read(self, reference: str, caller: Caller) -> CustomerView:
+        """One customer; the read is audited before it is answered."""
+        customer = await self.find(reference, caller)
+        await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
+        return await self.view(customer)
+
+    def _check_pos(self, pos_id: Any, caller: Caller) -> None:
+        if caller.is_seller and pos_id is not None and pos_id != caller.pos_id:
+            raise ApiError(catalogue.CUSTOMER_OF_ANOTHER_POS)
+
+    async def create(self, new: NewCustomer, caller: Caller) -> CustomerView:
+        """An active customer without a password, of one of the caller's stores (default: the
+        first). Checks: store, locale, phone 901; gender 414; agreement1 422; then e-mail 400, phone
+        1010, loyalty card 1011. A seller creates in its own point of sale, as its seller."""
+        allowed = caller.stores or tuple(store.code for store in self._stores)
+        if new.store is None:
+            store = self._store(allowed[0])
+        else:
+            named = self._stores.find(new.store)
+            if named is None or named.code not in allowed:
+                raise ApiError.invalid("store", CHOICE)
+            store = named
+        pos_id, seller_id = new.pos_id, new.seller_id
+        if caller.is_seller:
+            self._check_pos(pos_id, caller)
+            pos_id, seller_id = caller.pos_id, caller.seller_id
+        locale = store_locale(store, new.locale) if new.locale is not None else store.default_locale
+        phone = self._customers.phone(new.phone) if new.phone is not None else None
+        if new.gender is not None and new.gender not in GENDERS:
+            raise ApiError(catalogue.INVALID_GENDER)
+        if new.agreement1 is not True:
+            raise ApiError(catalogue.TERMS_NOT_ACCEPTED)
+        labels = unique_labels(new.labels)
+        now = utc_now()
+        try:
+            async with self._db.transaction():
+                number = await queries.next_reference_number(self._db, store.code)
+                customer = await queries.insert_customer(
+                    self._db,
+                    {
+                        "store": store.code,
+                        "reference": f"{store.code}--{number}",
+                        "email": normalise_email(new.email),
+                        "email_key": email_key(new.email),
+                        "password_hash": None,
+                        "salutation": new.salutation,
+                        "first_name": new.first_name,
+                        "last_name": new.last_name,
+                        "gender": new.gender,
+                        "date_of_birth": new.date_of_birth,
+                        "locale": locale,
+                        "status": "active",
+                        "phone": phone,
+                        "loyalty_card_number": new.loyalty_card_number,
+                        "loyalty_card_key": (
+                            new.loyalty_card_number.lower() if new.loyalty_card_number else None
+                        ),
+                        "agreement1": True,
+                        "agreement2": new.agreement2,
+                        "agreement3": new.agreement3,
+                        **column_values({"company": new.company}),
+                        "pos_id": pos_id,
+                        "seller_id": seller_id,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
+                await bo_queries.replace_labels(self._db, customer.id, labels)
+                values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
+                await history.record(
+                    self._db,
+                    customer,
+                    history.CUSTOMER_WAS_REGISTERED,
+                    caller.actor,
+                    now,
+                    changed_fields=[*values, "labels"],
+                    values={**values, "labels": labels, "channel": "backoffice"},
+                )
+                await self._audit.append(
+                    caller.audit,
+                    customer_reference=customer.reference,
+                    store=store.code,
+                    details={"fields": sorted([*values, "labels"])},
+                )
+        except queries.AttributeTaken as taken:
+            raise refuse_taken(taken) from None
+        return await self.view(customer)
+
+    async def update(self, reference: str, changes: dict[str, Any], caller: Caller) -> CustomerView:
+        """PATCH: as the storefront's (901, 414, 400, 1010; 410 when gone meanwhile), plus the card
+        (1011), labels (replaced), ``posId`` (a seller: only to its own, 1001) and ``sellerId`` (a
+        seller's is ignored). One CustomerDetailsWereUpdated with what changed."""
+        customer = await self.find(reference, caller, write=True)
+        values = dict(changes)
+        if caller.is_seller:
+            values.pop("seller_id", None)
+            if "pos_id" in values:
+                self._check_pos(values["pos_id"], caller)
+        labels = values.pop("labels", None)
+        store = self._store(customer.store)
+        prepared = self._customers.prepare_update(customer, values, store)
+        columns, changed, _ = prepared if prepared is not None else ({}, {}, {})
+        if labels is not None:
+            labels = unique_labels(labels)
+            if labels != await bo_queries.labels_of(self._db, customer.id):
+                changed["labels"] = labels
+        if not changed and not columns:
+            return await self.view(customer)
+        now = utc_now()
+        columns["updated_at"] = now
+        try:
+            async with self._db.transaction():
+                updated = await queries.update_customer(self._db, customer.id, columns)
+                if updated is not None and changed:
+                    if "labels" in changed:
+                        await bo_queries.replace_labels(self._db, customer.id, changed["labels"])
+                    names = [history.wire_name(name) for name in changed]
+                    await history.record(
+                        self._db,
+                        updated,
+                        history.CUSTOMER_DETAILS_WERE_UPDATED,
+                        caller.actor,
+                        now,
+                        changed_fields=names,
+                        values={history.wire_name(name): value for name, value in changed.items()},
+                    )
+                    await self._audit.append(
+                        caller.audit,
+                        customer_reference=reference,
+                        store=customer.store,
+                        details={"fields": sorted(names)},
+                    )
+        except queries.AttributeTaken as taken:
+            raise refuse_taken(taken) from None
+        if updated is None:
+            raise ApiError(catalogue.CUSTOMER_SAVE_FAILED)
+        return await self.view(updated)
+
+    async def activate(self, reference: str, caller: Caller) -> None:
+        """Pending or inactive → active, consuming open registration keys and SMS codes;
+        already active: nothing written."""
+        customer = await self.find(reference, caller, write=True)
+        if customer.status == "active":
+            return
+        now = utc_now()
+        async with self._db.transaction():
+            if not await bo_queries.set_status(self._db, customer.id, "active", now):
+                return
+            await bo_queries.spend_registration_keys(self._db, customer.id, now)
+            await sms_code_queries.delete_codes(self._db, customer.id)
+            await history.record(
+                self._db,
+                customer,
+                history.CUSTOMER_WAS_ACTIVATED,
+                caller.actor,
+                now,
+                changed_fields=["status"],
+                values={"status": "active", "method": "operator"},
+            )
+            await self._audit.append(
+                caller.audit,
+                customer_reference=reference,
+                store=customer.store,
+                details={"fields": ["status"]},
+            )
+
+    async def deactivate(self, reference: str, caller: Caller) -> None:
+        """Pending or active → inactive; every session of the customer ends at once (its access
+        tokens fail from the next request). Already inactive: nothing written."""
+        customer = await self.find(reference, caller, write=True)
+        if customer.status == "inactive":
+            return
+        now = utc_now()
+        async with self._db.transaction():
+            if not await bo_queries.set_status(self._db, customer.id, "inactive", now):
+                return
+            await session_queries.revoke_customer_sessions(self._db, customer.id, now)
+            await history.record(
+                self._db,
+                customer,
+                CUSTOMER_WAS_DEACTIVATED,
+                caller.actor,
+                now,
+                changed_fields=["status"],
+                values={"status": "inactive"},
+            )
+            await self._audit.append(
+                caller.audit,
+                customer_reference=reference,
+                store=customer.store,
+                details={"fields": ["status"]},
+            )
+
+    async def send_activation_email(self, reference: str, caller: Caller) -> None:
+        """A new registration key mailed to a pending customer (else 1013)."""
+        customer = await self.find(reference, caller, write=True)
+        if customer.status != "pending":
+            raise ApiError(catalogue.NOT_AWAITING_ACTIVATION)
+        store = self._store(customer.store)
+        now = utc_now()
+        async with self._db.transaction():
+            await self._confirmations.issue(customer, store)
+            await history.record(
+                self._db, customer, ACTIVATION_WAS_SENT, caller.actor, now, values={"channel": "email"}
+            )
+            await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
+        self._confirmations.deliver_after_commit()
+
+    async def anonymize(self, reference: str, caller: Caller) -> None:
+        """The storefront's anonymization, by an operator; an anonymized customer: nothing written."""
+        customer = await self.find(reference, caller)
+        if customer.status == "anonymized":
+            return
+
+        async def audited() -> None:
+            await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
+
+        await self._customers.anonymize(customer, caller.actor, audited)
+
+    async def erase(self, reference: str, caller: Caller) -> None:
+        """Delete the customer and its rows in one transaction; one CustomerWasErased (reference,
+        actor, time) and the audit entries stay. Its tokens fail at once; the reference is never
+        given again (the store's sequence moves on). Already erased: 204, nothing written."""
+        customer = await bo_queries.customer_by_reference(self._db, reference)
+        if customer is None and await self._erased_in_scope(reference, caller):
+            return
+        customer = await self.find(reference, caller)
+        now = utc_now()
+        async with self._db.transaction():
+            await bo_queries.erase_customer(self._db, customer)
+            await history_queries.append_event(
+                self._db,
+                customer_id=None,
+                customer_reference=reference,
+                event_type=CUSTOMER_WAS_ERASED,
+                actor=caller.actor,
+                changed_fields=[],
+                values={},
+                now=now,
+            )
+            await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
+
+    async def _erased_in_scope(self, reference: str, caller: Caller) -> bool:
+        """Whether ``reference`` was erased in one of the caller's stores (its prefix is its store)."""
+        store = reference.partition("--")[0]
+        if caller.stores is not None and store not in caller.stores:
+            return False
+        events = await bo_queries.history_page(self._db, reference, (CUSTOMER_WAS_ERASED,), None, 1)
+        return bool(events)
+
+    async def export(
+        self, reference: str, caller: Caller | None, addresses: AddressService
+    ) -> CustomerExport:
+        """Everything kept about the customer (BO §4.11), never a hash, digest, key or code; an
+        operator's export is audited (before it is answered; the entry is in it too)."""
+        if caller is not None:
+            customer = await self.find(reference, caller)
+            await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
+        else:
+            found = await bo_queries.customer_by_reference(self._db, reference)
+            assert found is not None
+            customer = found
+        return CustomerExport(
+            exported_at=utc_now(),
+            customer=await self.view(customer),
+            addresses=await addresses.list_of(customer.id),
+            sessions=await bo_queries.sessions_of(self._db, customer.id),
+            history=await history.events_of(self._db, customer),
+            audit_events=await bo_queries.audit_entries_of(self._db, reference),
+        )
+
+    async def count_matching(self, email_or_phone: str, caller: Caller) -> int:
+        """How many of the caller's stores' customers have exactly this e-mail or phone (audited)."""
+        phone: str | None = None
+        if "@" not in email_or_phone:
+            try:
+                phone = self._customers.phone(email_or_phone)
+            except ApiError:
+                phone = None
+        found = await bo_queries.count_by_email_or_phone(
+            self._db, email_key(email_or_phone), phone, caller.stores
+        )
+        await self._audit.append(caller.audit, details={"filters": ["emailOrPhone"]})
+        return found
+
+    async def history(
+        self, reference: str, caller: Caller, event_types: tuple[str, ...], before_id: int | None, limit: int
+    ) -> list[HistoryEvent]:
+        """The customer's events, newest first (audited before it is answered); an erased customer's
+        is its one CustomerWasErased."""
+        if await self._erased_in_scope(reference, caller):
+            store = reference.partition("--")[0]
+        else:
+            store = (await self.find(reference, caller)).store
+        events = await bo_queries.history_page(self._db, reference, event_types, before_id, limit)
+        await self._audit.append(caller.audit, customer_reference=reference, store=store)
+        return events
+
+
+def _resolved(customer: Customer, store: Store) -> Customer:
+    return replace(customer, locale=store.resolve_locale(customer.locale))

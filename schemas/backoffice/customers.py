@@ -1,0 +1,150 @@
+"""The ``customers`` resource of the back-office (BO §3) and its ``history-events`` (BO §4.4).
+
+{"data": {"type": "customers", "id": "DE--25",
+          "attributes": {"salutation": "Mr", "firstName": "John", "lastName": "Doe",
+                         "email": "jdoe@example.com", "gender": null, "dateOfBirth": null,
+                         "locale": "de_DE", "phone": null, "loyaltyCardNumber": "CARD-1",
+                         "labels": [{"key": "tier", "value": "gold"}], "agreement1": true,
+                         "agreement2": false, "agreement3": false, "company": null,
+                         "store": "DE", "status": "active", "active": true, "levelId": null,
+                         "manuallyAssignedLevel": false, "posId": null, "sellerId": null,
+                         "transactionsCount": 0, "transactionsAmount": 0, …, "currency": "EUR",
+                         "hasAvatar": false, "pendingEmail": null, "pendingPhone": null,
+                         "createdAt": "…", "updatedAt": "…"},
+          "links": {"self": "https://shop.example/backoffice/customers/DE--25"}}}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from app.services.customers import SALUTATIONS
+from schemas.base import BLANK, Boolean, Length, NotBlank, OneOf, ResourceSchema, String, messages
+from schemas.customers import CustomerSchema
+
+__all__ = ["BackofficeCustomerSchema", "BackofficeCustomerUpdateSchema", "HistoryEventSchema", "EDITABLE"]
+
+_LABEL_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_CARD = re.compile(r"[A-Za-z0-9-]{1,64}")
+MAX_LABELS = 50
+
+
+class LabelsField(fields.Field):
+    """At most 50 ``{key, value}``: key 1-64 of ``[A-Za-z0-9_.-]``, value a string of ≤ 255."""
+
+    default_error_messages = {**messages, "invalid": "This value should be of type array."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[dict[str, str]]:
+        if not isinstance(value, list):
+            raise self.make_error("invalid")
+        if len(value) > MAX_LABELS:
+            raise ValidationError(f"This collection should contain {MAX_LABELS} elements or less.")
+        problems: dict[int, dict[str, list[str]]] = {}
+        labels = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                problems[index] = {"key": ["This value should be of type object."]}
+                continue
+            key, text = item.get("key"), item.get("value")
+            errors: dict[str, list[str]] = {}
+            if not isinstance(key, str) or not _LABEL_KEY.fullmatch(key):
+                errors["key"] = ["This value is not valid."]
+            if not isinstance(text, str):
+                errors["value"] = [BLANK if text is None else "This value should be of type string."]
+            elif len(text) > 255 or "\x00" in text:
+                errors["value"] = ["This value is too long. It should have 255 characters or less."]
+            if errors:
+                problems[index] = errors
+            else:
+                labels.append({"key": str(key), "value": str(text)})
+        if problems:
+            raise ValidationError(problems)
+        return labels
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
+class _Card(NotBlank):
+    def __call__(self, value: str) -> str:
+        if not _CARD.fullmatch(value):
+            raise ValidationError("This value is not valid.")
+        return value
+
+
+class BackofficeCustomerSchema(CustomerSchema):
+    """What an operator reads and creates: no password (invitation or forgotten password sets one)."""
+
+    salutation = String(allow_none=True, validate=OneOf(SALUTATIONS))
+    loyalty_card_number = String(allow_none=True, validate=_Card())
+    labels = LabelsField()
+    # Terms accepted: true at creation (else 422, the service's check), never false later.
+    agreement1 = fields.Raw(allow_none=True, error_messages=messages)  # type: ignore[assignment]
+    store = String(validate=NotBlank())
+    status = fields.String(dump_only=True)
+    active = fields.Method("_active", dump_only=True)
+    level_id = fields.String(dump_only=True)
+    manually_assigned_level = fields.Boolean(dump_only=True)
+    pos_id = String(allow_none=True, validate=Length(None, 36))
+    seller_id = String(allow_none=True, validate=Length(None, 36))
+    transactions_count = fields.Integer(dump_only=True)
+    transactions_amount = fields.Integer(dump_only=True)
+    transactions_amount_without_delivery_costs = fields.Integer(dump_only=True)
+    average_transaction_amount = fields.Integer(dump_only=True)
+    last_transaction_date = fields.DateTime(dump_only=True)
+    currency = fields.String(dump_only=True)
+
+    def _active(self, customer: Any) -> bool:
+        return bool(customer.status == "active")
+
+    class Meta(CustomerSchema.Meta):
+        exclude = ("password", "confirm_password", "accepted_terms")
+        self_url = "/backoffice/customers/{id}"
+        self_url_kwargs = {"id": "<id>"}
+        self_url_many = "/backoffice/customers"
+
+
+class BackofficeCustomerUpdateSchema(BackofficeCustomerSchema):
+    """A PATCH: required attributes may not be null or blank (901); optional ones null erase."""
+
+    first_name = String(validate=[NotBlank(), Length(None, 100)])
+    last_name = String(validate=[NotBlank(), Length(None, 100)])
+    agreement1 = Boolean()  # type: ignore[assignment]
+    labels = LabelsField(allow_none=True)
+
+
+# Attributes a back-office PATCH may change.
+EDITABLE = (
+    "salutation",
+    "first_name",
+    "last_name",
+    "email",
+    "gender",
+    "date_of_birth",
+    "locale",
+    "phone",
+    "loyalty_card_number",
+    "labels",
+    "agreement1",
+    "agreement2",
+    "agreement3",
+    "company",
+    "pos_id",
+    "seller_id",
+)
+
+
+class HistoryEventSchema(ResourceSchema):
+    id = fields.Function(lambda event: str(event.id), dump_only=True)
+    event_type = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    actor = fields.Function(lambda event: {"type": event.actor.type, "id": event.actor.id}, dump_only=True)
+    changed_fields = fields.List(fields.String(), dump_only=True)
+    values = fields.Dict(dump_only=True)
+    points_balance = fields.String(dump_only=True)
+
+    class Meta(ResourceSchema.Meta):
+        type_ = "history-events"

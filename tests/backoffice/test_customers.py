@@ -1,0 +1,508 @@
+"""BO §3, §3.1, §4.1, §4.2, §4.4: the back-office reads, creates and changes customers by reference,
+activates and deactivates them (a deactivated customer's token dies at once) and reads their
+history, newest first; every write and every read naming a customer is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.stores import Store
+from tests.backoffice.helpers import logged_in_operator
+from tests.helpers import JSON_API, bearer, document, error, post, registered_customer
+from tests.mail_helpers import running_app
+
+STORES = (
+    Store("DE", "de_DE", ("de_DE", "en_GB"), "EUR", "Europe/Berlin"),
+    Store("CH", "de_CH", ("de_CH", "fr_CH"), "CHF", "Europe/Zurich"),
+)
+OWN_POS = "00000000-0000-4000-8000-000000000001"
+OTHER_POS = "00000000-0000-4000-8000-000000000002"
+
+
+def _new(**overrides: Any) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "firstName": "Grace",
+        "lastName": "Hopper",
+        "email": "grace@example.com",
+        "agreement1": True,
+    }
+    attributes.update(overrides)
+    return document("customers", {key: value for key, value in attributes.items() if value is not ...})
+
+
+async def _create(client, headers, **overrides: Any):
+    return await post(client, "/backoffice/customers", _new(**overrides), headers=headers)
+
+
+async def _patch(client, headers, reference: str, attributes: dict[str, Any]):
+    return await client.patch(
+        f"/backoffice/customers/{reference}",
+        json=document("customers", attributes, reference),
+        headers={**headers, "Content-Type": JSON_API},
+    )
+
+
+async def _audit(app) -> list[tuple[str, str | None, str]]:
+    rows = await app.state.services.db.fetch_all(
+        sa.text("SELECT action, customer_reference, outcome FROM audit_events ORDER BY id")
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def _count(app, table: str) -> int:
+    row = await app.state.services.db.fetch_one(sa.text(f"SELECT COUNT(*) FROM {table}"))  # noqa: S608
+    return int(row[0])
+
+
+async def test_create_then_read_by_reference(app, client):
+    admin = await logged_in_operator(app, client)
+    created = await _create(
+        client,
+        admin.headers,
+        phone="030 1234567",
+        loyaltyCardNumber="CARD-1",
+        labels=[
+            {"key": "tier", "value": "gold"},
+            {"key": "tier", "value": "gold"},
+            {"key": "vip", "value": ""},
+        ],
+        posId=OWN_POS,
+    )
+    assert created.status_code == 201, created.text
+    data = created.json()["data"]
+    reference = data["id"]
+    assert created.headers["Location"] == f"http://testserver/backoffice/customers/{reference}"
+    attributes = data["attributes"]
+    assert attributes["phone"] == "+49301234567"
+    assert attributes["labels"] == [{"key": "tier", "value": "gold"}, {"key": "vip", "value": ""}]
+    assert (attributes["store"], attributes["status"], attributes["active"]) == ("DE", "active", True)
+    assert (attributes["agreement1"], attributes["posId"], attributes["sellerId"]) == (True, OWN_POS, None)
+    assert (attributes["transactionsCount"], attributes["currency"]) == (0, "EUR")
+    assert "password" not in attributes
+
+    read = await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert read.status_code == 200, read.text
+    assert read.json()["data"]["attributes"] == attributes
+    sparse = await client.get(
+        f"/backoffice/customers/{reference}?fields[customers]=email,labels&include=addresses",
+        headers=admin.headers,
+    )
+    assert sparse.status_code == 200, sparse.text
+    assert sparse.json()["data"]["attributes"] == {
+        "email": "grace@example.com",
+        "labels": attributes["labels"],
+    }
+    assert (await _audit(app))[-3:] == [
+        ("POST /backoffice/customers", reference, "succeeded"),
+        ("GET /backoffice/customers/{reference}", reference, "succeeded"),
+        ("GET /backoffice/customers/{reference}", reference, "succeeded"),
+    ]
+
+
+async def test_create_refusals_write_nothing(app, client):
+    admin = await logged_in_operator(app, client)
+    assert (await _create(client, admin.headers, loyaltyCardNumber="CARD-1")).status_code == 201
+    before = await _count(app, "customers")
+    for overrides, expected in (
+        (
+            {"agreement1": False, "email": "x@example.com"},
+            error(422, "422", "Terms of service were not accepted."),
+        ),
+        ({}, error(422, "400", "Customer with this email already exists.")),
+        (
+            {"email": "y@example.com", "loyaltyCardNumber": "card-1"},
+            error(422, "1011", "Customer with this loyalty card number already exists."),
+        ),
+        (
+            {"email": "z@example.com", "store": "XX"},
+            error(
+                422, "901", "store => The value you selected is not a valid choice.", "/data/attributes/store"
+            ),
+        ),
+        (
+            {"email": "w@example.com", "firstName": ...},
+            error(422, "901", "firstName => This field is missing.", "/data/attributes/firstName"),
+        ),
+    ):
+        response = await _create(client, admin.headers, **overrides)
+        assert response.json() == {"errors": [expected]}, overrides
+    assert await _count(app, "customers") == before
+
+
+async def test_patch_writes_what_is_sent_null_erases_and_required_refuses(app, client):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers, loyaltyCardNumber="CARD-1", phone="+4930999")).json()[
+        "data"
+    ]["id"]
+    changed = await _patch(
+        client,
+        admin.headers,
+        reference,
+        {"lastName": "Murray", "loyaltyCardNumber": None, "labels": [{"key": "a", "value": "b"}]},
+    )
+    assert changed.status_code == 200, changed.text
+    attributes = changed.json()["data"]["attributes"]
+    assert (attributes["lastName"], attributes["loyaltyCardNumber"], attributes["phone"]) == (
+        "Murray",
+        None,
+        "+4930999",
+    )
+    assert attributes["labels"] == [{"key": "a", "value": "b"}]
+    refused = await _patch(client, admin.headers, reference, {"firstName": None})
+    assert refused.json() == {
+        "errors": [
+            error(422, "901", "firstName => This value should not be blank.", "/data/attributes/firstName")
+        ]
+    }
+    never_false = await _patch(client, admin.headers, reference, {"agreement1": False})
+    assert never_false.json() == {"errors": [error(422, "422", "Terms of service were not accepted.")]}
+
+    history = await client.get(f"/backoffice/customers/{reference}/history", headers=admin.headers)
+    assert history.status_code == 200, history.text
+    events = [item["attributes"] for item in history.json()["data"]]
+    assert [event["eventType"] for event in events] == ["CustomerDetailsWereUpdated", "CustomerWasRegistered"]
+    assert events[0]["actor"] == {"type": "operator", "id": admin.id}
+    assert sorted(events[0]["changedFields"]) == [
+        "labels",
+        "lastName",
+        "locale",
+        "loyaltyCardNumber",
+    ] or sorted(events[0]["changedFields"]) == ["labels", "lastName", "loyaltyCardNumber"]
+    assert events[0]["values"]["lastName"] == "Murray"
+    assert events[1]["values"]["channel"] == "backoffice"
+
+
+async def test_deactivation_kills_the_customers_token_and_activation_restores_login(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference = customer["id"]
+    own = await client.get(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    assert own.status_code == 200
+
+    assert (
+        await post(client, f"/backoffice/customers/{reference}/deactivate", None, headers=admin.headers)
+    ).status_code == 204
+    dead = await client.get(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    assert dead.json() == {"errors": [error(401, "001", "Invalid access token.")]}
+    read = await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert (read.json()["data"]["attributes"]["status"], read.json()["data"]["attributes"]["active"]) == (
+        "inactive",
+        False,
+    )
+    events_before = await _count(app, "customer_events")
+    again = await post(client, f"/backoffice/customers/{reference}/deactivate", None, headers=admin.headers)
+    assert again.status_code == 204 and await _count(app, "customer_events") == events_before
+
+    assert (
+        await post(client, f"/backoffice/customers/{reference}/activate", None, headers=admin.headers)
+    ).status_code == 204
+    login = await post(
+        client,
+        "/access-tokens",
+        document(
+            "access-tokens", {"username": customer["attributes"]["email"], "password": customer["password"]}
+        ),
+    )
+    assert login.status_code == 201, login.text
+    history = await client.get(
+        f"/backoffice/customers/{reference}/history?filter[eventType]=CustomerWasActivated,CustomerWasDeactivated",
+        headers=admin.headers,
+    )
+    events = [item["attributes"] for item in history.json()["data"]]
+    assert [(event["eventType"], event["values"]) for event in events] == [
+        ("CustomerWasActivated", {"status": "active", "method": "operator"}),
+        ("CustomerWasDeactivated", {"status": "inactive"}),
+    ]
+
+
+async def test_history_pages_by_cursor_newest_first(app, client):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers)).json()["data"]["id"]
+    for name in ("A", "B", "C"):
+        await _patch(client, admin.headers, reference, {"lastName": name})
+    first = await client.get(
+        f"/backoffice/customers/{reference}/history?page[limit]=2", headers=admin.headers
+    )
+    assert [item["attributes"]["values"]["lastName"] for item in first.json()["data"]] == ["C", "B"]
+    following = await client.get(first.json()["links"]["next"], headers=admin.headers)
+    assert [item["attributes"]["eventType"] for item in following.json()["data"]] == [
+        "CustomerDetailsWereUpdated",
+        "CustomerWasRegistered",
+    ]
+    assert following.json()["links"]["next"] is None
+
+
+async def test_send_activation_email_needs_a_pending_customer(app, client):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers)).json()["data"]["id"]
+    response = await post(
+        client, f"/backoffice/customers/{reference}/send-activation-email", None, headers=admin.headers
+    )
+    assert response.json() == {"errors": [error(422, "1013", "Customer is not awaiting activation.")]}
+
+
+async def test_send_activation_email_mails_a_pending_customer(app_factory):
+    async with running_app(app_factory, confirmation_required=True) as (app, client):
+        admin = await logged_in_operator(app, client)
+        customer = await post(
+            client,
+            "/customers",
+            document(
+                "customers",
+                {
+                    "salutation": "Mr",
+                    "firstName": "P",
+                    "lastName": "Q",
+                    "email": "pending@example.com",
+                    "password": "Correct-Horse-7",
+                    "confirmPassword": "Correct-Horse-7",
+                    "acceptedTerms": True,
+                },
+            ),
+        )
+        reference = customer.json()["data"]["id"]
+        keys = await _count(app, "registration_keys")
+        sent = await post(
+            client, f"/backoffice/customers/{reference}/send-activation-email", None, headers=admin.headers
+        )
+        assert sent.status_code == 204, sent.text
+        assert await _count(app, "registration_keys") == keys + 1
+        assert (
+            await post(client, f"/backoffice/customers/{reference}/activate", None, headers=admin.headers)
+        ).status_code == 204
+        open_keys = await app.state.services.db.fetch_one(
+            sa.text("SELECT COUNT(*) FROM registration_keys WHERE used_at IS NULL")
+        )
+        assert int(open_keys[0]) == 0
+
+
+async def test_another_stores_customer_is_unknown(app_factory):
+    async with running_app(app_factory, stores=STORES) as (app, client):
+        admin = await logged_in_operator(app, client, stores=["DE"])
+        everywhere = await logged_in_operator(app, client)
+        swiss = await _create(client, everywhere.headers, store="CH")
+        reference = swiss.json()["data"]["id"]
+        assert reference.startswith("CH--")
+        not_found = {"errors": [error(404, "402", "Customer not found.")]}
+        assert (
+            await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+        ).json() == not_found
+        assert (await _patch(client, admin.headers, reference, {"lastName": "X"})).json() == not_found
+        assert (
+            await post(client, f"/backoffice/customers/{reference}/deactivate", None, headers=admin.headers)
+        ).json() == not_found
+        assert (
+            await client.get("/backoffice/customers/CH--999", headers=everywhere.headers)
+        ).json() == not_found
+        assert (await _create(client, admin.headers, store="CH", email="c@example.com")).json()["errors"][0][
+            "code"
+        ] == "901"
+
+
+async def test_a_seller_touches_only_its_own_point_of_sale(app, client):
+    admin = await logged_in_operator(app, client)
+    seller = await logged_in_operator(app, client, role="seller", permissions=(), pos_id=OWN_POS)
+    foreign = (await _create(client, admin.headers, posId=OTHER_POS)).json()["data"]["id"]
+    refused = {"errors": [error(403, "1001", "Customer belongs to another point of sale.")]}
+    assert (await client.get(f"/backoffice/customers/{foreign}", headers=seller.headers)).json() == refused
+    assert (await _patch(client, seller.headers, foreign, {"lastName": "X"})).json() == refused
+    assert (await _audit(app))[-1] == ("PATCH /backoffice/customers/{reference}", foreign, "refused")
+
+    own = await _create(client, seller.headers, email="own@example.com", sellerId="someone-else")
+    assert own.status_code == 201, own.text
+    attributes = own.json()["data"]["attributes"]
+    assert (attributes["posId"], attributes["sellerId"]) == (OWN_POS, seller.id)
+    moved = await _patch(client, seller.headers, own.json()["data"]["id"], {"posId": OTHER_POS})
+    assert moved.json() == refused
+    history = await client.get(f"/backoffice/customers/{foreign}/history", headers=seller.headers)
+    assert history.json() == {"errors": [error(403, "1000", "Insufficient permissions.")]}
+
+
+async def test_anonymized_customers_refuse_writes(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference = customer["id"]
+    await client.delete(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    refused = {"errors": [error(422, "1012", "The customer is anonymized.")]}
+    assert (await _patch(client, admin.headers, reference, {"lastName": "X"})).json() == refused
+    assert (
+        await post(client, f"/backoffice/customers/{reference}/activate", None, headers=admin.headers)
+    ).json() == refused
+    read = await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert read.json()["data"]["attributes"]["status"] == "anonymized"
+
+
+async def test_anonymize_by_an_operator_scrubs_and_ends_sessions_again_204(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client, phone="+4930777")
+    reference = customer["id"]
+    assert (
+        await _patch(client, admin.headers, reference, {"labels": [{"key": "vip", "value": "x"}]})
+    ).status_code == 200
+    anonymized = await post(
+        client, f"/backoffice/customers/{reference}/anonymize", None, headers=admin.headers
+    )
+    assert anonymized.status_code == 204, anonymized.text
+    dead = await client.get(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    assert dead.json() == {"errors": [error(401, "001", "Invalid access token.")]}
+    attributes = (await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)).json()[
+        "data"
+    ]["attributes"]
+    assert (attributes["status"], attributes["phone"], attributes["labels"], attributes["lastName"]) == (
+        "anonymized",
+        None,
+        [],
+        None,
+    )
+    events = await _count(app, "customer_events")
+    again = await post(client, f"/backoffice/customers/{reference}/anonymize", None, headers=admin.headers)
+    assert again.status_code == 204 and await _count(app, "customer_events") == events
+    history = await client.get(f"/backoffice/customers/{reference}/history", headers=admin.headers)
+    top = history.json()["data"][0]["attributes"]
+    assert (top["eventType"], top["actor"]) == ("CustomerWasAnonymized", {"type": "operator", "id": admin.id})
+
+
+async def test_customer_checks_count_exact_matches_in_the_callers_stores(app, client):
+    admin = await logged_in_operator(app, client)
+    await _create(client, admin.headers, email="Check@Example.com", phone="+4930555")
+    for value, total in (("check@example.com", 1), ("030 555", 1), ("+4930555", 1), ("heck@example.com", 0)):
+        response = await client.get(
+            "/backoffice/customer-checks", params={"filter[emailOrPhone]": value}, headers=admin.headers
+        )
+        assert response.json() == {"meta": {"total": total}}, value
+    missing = await client.get("/backoffice/customer-checks", headers=admin.headers)
+    assert missing.json() == {"errors": [error(400, "011", "Invalid query parameter.")]}
+    assert (await _audit(app))[-2] == ("GET /backoffice/customer-checks", None, "succeeded")
+
+
+async def test_erasure_leaves_one_event_and_kills_the_token(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference = customer["id"]
+    await _patch(client, admin.headers, reference, {"labels": [{"key": "vip", "value": "x"}]})
+    erased = await client.delete(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert erased.status_code == 204, erased.text
+    dead = await client.get(f"/customers/{reference}", headers=bearer(tokens["accessToken"]))
+    assert dead.json() == {"errors": [error(401, "001", "Invalid access token.")]}
+    gone = await client.get(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert gone.json() == {"errors": [error(404, "402", "Customer not found.")]}
+    for table in ("customers", "sessions", "customer_labels", "refresh_tokens"):
+        assert await _count(app, table) == 0, table
+    history = await client.get(f"/backoffice/customers/{reference}/history", headers=admin.headers)
+    assert history.status_code == 200, history.text
+    assert [
+        (item["attributes"]["eventType"], item["attributes"]["actor"]) for item in history.json()["data"]
+    ] == [("CustomerWasErased", {"type": "operator", "id": admin.id})]
+    again = await client.delete(f"/backoffice/customers/{reference}", headers=admin.headers)
+    assert again.status_code == 204 and await _count(app, "customer_events") == 1
+    assert (await registered_customer(client))[0]["id"] != reference
+
+
+async def test_data_export_on_both_faces_as_an_attachment(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference = customer["id"]
+    await _patch(client, admin.headers, reference, {"labels": [{"key": "vip", "value": "x"}]})
+    exported = await client.get(f"/backoffice/customers/{reference}/data-export", headers=admin.headers)
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["Content-Disposition"] == f'attachment; filename="{reference}-data-export.json"'
+    data = exported.json()["data"]
+    assert (data["type"], data["id"]) == ("customer-data-export", reference)
+    attributes = data["attributes"]
+    assert attributes["customer"]["labels"] == [{"key": "vip", "value": "x"}]
+    assert [event["eventType"] for event in attributes["history"]] == [
+        "CustomerWasRegistered",
+        "CustomerDetailsWereUpdated",
+    ]
+    assert [session["revokedAt"] for session in attributes["sessions"]] == [None]
+    assert [entry["action"] for entry in attributes["auditEvents"]] == [
+        "PATCH /backoffice/customers/{reference}",
+        "GET /backoffice/customers/{reference}/data-export",
+    ]
+    assert "hash" not in exported.text.lower() and "digest" not in exported.text.lower()
+
+    own = await client.get(f"/customers/{reference}/data-export", headers=bearer(tokens["accessToken"]))
+    assert own.status_code == 200, own.text
+    assert own.json()["data"]["attributes"]["customer"]["email"] == customer["attributes"]["email"]
+    other, other_tokens = await registered_customer(client)
+    refused = await client.get(
+        f"/customers/{reference}/data-export", headers=bearer(other_tokens["accessToken"])
+    )
+    assert refused.json() == {"errors": [error(403, "411", "Unauthorized request.")]}
+    anonymous = await client.get(f"/customers/{reference}/data-export")
+    assert anonymous.json() == {"errors": [error(403, "002", "Missing access token.")]}
+    seller = await logged_in_operator(app, client, role="seller", permissions=())
+    assert (
+        await client.get(f"/backoffice/customers/{reference}/data-export", headers=seller.headers)
+    ).json() == {"errors": [error(403, "1000", "Insufficient permissions.")]}
+
+
+ADDRESS = {
+    "salutation": "Mr",
+    "firstName": "John",
+    "lastName": "Doe",
+    "address1": "Main Street 1",
+    "zipCode": "10115",
+    "city": "Berlin",
+    "iso2Code": "DE",
+}
+
+
+async def test_addresses_in_the_back_office(app, client):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers)).json()["data"]["id"]
+    base = f"/backoffice/customers/{reference}/addresses"
+    created = await post(client, base, document("addresses", ADDRESS), headers=admin.headers)
+    assert created.status_code == 201, created.text
+    address_id = created.json()["data"]["id"]
+    assert created.headers["Location"] == f"http://testserver{base}/{address_id}"
+    assert created.json()["data"]["attributes"]["isDefaultBilling"] is True
+    changed = await client.patch(
+        f"{base}/{address_id}",
+        json=document("addresses", {"city": "Hamburg"}, address_id),
+        headers={**admin.headers, "Content-Type": JSON_API},
+    )
+    assert changed.json()["data"]["attributes"]["city"] == "Hamburg"
+    listed = await client.get(base, headers=admin.headers)
+    assert [item["id"] for item in listed.json()["data"]] == [address_id]
+    included = await client.get(f"/backoffice/customers/{reference}?include=addresses", headers=admin.headers)
+    assert [item["links"]["self"] for item in included.json()["included"]] == [
+        f"http://testserver{base}/{address_id}"
+    ]
+    assert (await client.delete(f"{base}/{address_id}", headers=admin.headers)).status_code == 204
+    missing = await client.get(f"{base}/{address_id}", headers=admin.headers)
+    assert missing.json() == {"errors": [error(404, "404", "Address was not found.")]}
+    history = await client.get(
+        f"/backoffice/customers/{reference}/history?page[limit]=3", headers=admin.headers
+    )
+    assert [item["attributes"]["eventType"] for item in history.json()["data"]] == [
+        "CustomerAddressWasRemoved",
+        "CustomerAddressWasUpdated",
+        "CustomerAddressWasAdded",
+    ]
+    actions = [action for action, _, _ in await _audit(app)]
+    assert actions[-6:] == [
+        "POST /backoffice/customers/{reference}/addresses",
+        "PATCH /backoffice/customers/{reference}/addresses/{address_id}",
+        "GET /backoffice/customers/{reference}/addresses",
+        "GET /backoffice/customers/{reference}",
+        "DELETE /backoffice/customers/{reference}/addresses/{address_id}",
+        "GET /backoffice/customers/{reference}/history",
+    ]
+
+
+async def test_a_seller_reaches_no_address_of_another_point_of_sale(app, client):
+    admin = await logged_in_operator(app, client)
+    seller = await logged_in_operator(app, client, role="seller", permissions=(), pos_id=OWN_POS)
+    foreign = (await _create(client, admin.headers, posId=OTHER_POS)).json()["data"]["id"]
+    before = await _count(app, "addresses")
+    refused = await post(
+        client,
+        f"/backoffice/customers/{foreign}/addresses",
+        document("addresses", ADDRESS),
+        headers=seller.headers,
+    )
+    assert refused.json() == {"errors": [error(403, "1001", "Customer belongs to another point of sale.")]}
+    assert await _count(app, "addresses") == before
