@@ -432,6 +432,22 @@ def _error_document(status: int, code: str, detail: str) -> dict[str, Any]:
     return {"errors": [{"status": str(status), "code": code, "detail": detail}]}
 
 
+def _query_parameters_of(path: str) -> tuple[str, ...]:
+    document_ = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    operation = document_["paths"][path]["get"]
+    names = []
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = document_["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        if parameter.get("in") == "query":
+            names.append(parameter["name"])
+    return tuple(names)
+
+
+_SEARCH_PARAMETERS = _query_parameters_of("/backoffice/customers") + _query_parameters_of(
+    "/backoffice/customer-registrations"
+)
+
 _BACKOFFICE_GUARDED = (
     "DELETE /backoffice/refresh-tokens/{token}",
     "PATCH /backoffice/operator-password",
@@ -503,6 +519,7 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "GET /customers/{customerReference}/push-tokens",
             "POST /customers/{customerReference}/push-tokens",
             "DELETE /customers/{customerReference}/push-tokens/{pushTokenId}",
+            "POST /customers/{customerReference}/credential-confirmation",
         )
     },
     (RejectedPositiveData, "DELETE /backoffice/refresh-tokens"): [
@@ -540,6 +557,54 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
     ],
     (RejectedPositiveData, "DELETE /refresh-tokens"): [
         (400, _error_document(400, "015", "Resource id is not specified."))
+    ],
+    # The search's rules between parameters and on their contents (a phone that parses, From before
+    # To, a seller's text filter, labels' form) are more than JSON Schema says: its 011 names the
+    # parameter (tests/backoffice/test_search.py checks each rule).
+    **{
+        (RejectedPositiveData, label): [
+            (
+                400,
+                {
+                    "errors": [
+                        {
+                            "status": "400",
+                            "code": "011",
+                            "detail": "Invalid query parameter.",
+                            "source": {"parameter": parameter},
+                        }
+                    ]
+                },
+            )
+            for parameter in _SEARCH_PARAMETERS
+        ]
+        for label in ("GET /backoffice/customers", "GET /backoffice/customer-registrations")
+    },
+    # States and secrets no schema can say: the customer the case names is active (1013) or has no
+    # phone (1014); a generated code matches no code that was sent (1015, 1016); a generated phone
+    # may not be a number at all (901).
+    (RejectedPositiveData, "POST /backoffice/customers/{customerReference}/send-activation-sms"): [
+        (422, _error_document(422, "1013", "Customer is not awaiting activation.")),
+        (422, _error_document(422, "1014", "Customer has no phone number.")),
+    ],
+    (RejectedPositiveData, "POST /customer-sms-confirmation"): [
+        (422, _error_document(422, "1015", "This activation code is invalid or has expired.")),
+        (
+            422,
+            {
+                "errors": [
+                    {
+                        "status": "422",
+                        "code": "901",
+                        "detail": "phone => This value is not a valid phone number.",
+                        "source": {"pointer": "/data/attributes/phone"},
+                    }
+                ]
+            },
+        ),
+    ],
+    (RejectedPositiveData, "POST /customers/{customerReference}/credential-confirmation"): [
+        (422, _error_document(422, "1016", "This confirmation code is invalid or has expired."))
     ],
     # No schema can say "a decodable image": a generated binary body is refused for its content.
     (RejectedPositiveData, "PUT /customers/{customerReference}/avatar"): [
@@ -745,6 +810,13 @@ def _backoffice_query(case: schemathesis.Case) -> None:
     if not isinstance(query, dict) or not _is_positive(case, ParameterLocation.QUERY):
         return
     query.pop("page[cursor]", None)
+    if "filter[store]" in query:  # stores are configuration: a valid one is configured
+        query["filter[store]"] = STORES[0]["code"]
+    if "page[offset]" in query:  # the search pages no deeper than GLUE_SEARCH_MAX_OFFSET (10000)
+        limit = query.get("page[limit]", 10)
+        limit = int(limit) if str(limit).isdigit() else 10
+        offset = int(query["page[offset]"]) if str(query["page[offset]"]).isdigit() else 0
+        query["page[offset]"] = max(0, min(offset, 10_000 - limit))
     for name in _BACKOFFICE_TIMES:
         if name in query:
             query[name] = "2026-01-05T09:30:00+01:00"
@@ -928,6 +1000,16 @@ def _rare(password: str) -> str:
     return password[: 128 - len(suffix)] + suffix
 
 
+# Their success needs a code that was texted or mailed to a pending customer, which no generated case
+# holds; tests/storefront/test_sms_activation.py, test_credential_changes.py and
+# tests/backoffice/test_send_activation_sms.py drive each to its 204.
+_SUCCESS_NEEDS_A_SENT_CODE = {
+    "POST /customer-sms-confirmation",
+    "POST /customers/{customerReference}/credential-confirmation",
+    "POST /backoffice/customers/{customerReference}/send-activation-sms",
+}
+
+
 def _operations_with_a_success_answer() -> set[str]:
     document_ = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
     return {
@@ -1055,4 +1137,6 @@ def test_every_operation_honours_the_contract(
     assert not problems and statistic.total_failures == 0, "\n".join(problems) + _failure_report(statistic)
     assert statistic.tested_operations == {operation.ok().label for operation in schema.get_all_operations()}
     assert statistic.total_cases >= 10 * len(statistic.tested_operations)
-    assert _operations_with_a_success_answer() - set(successes) == set(), successes
+    assert _operations_with_a_success_answer() - set(successes) - _SUCCESS_NEEDS_A_SENT_CODE == set(), (
+        successes
+    )
