@@ -246,7 +246,8 @@ class TestBearerAuthentication:
     async def test_expired_access_token_is_001(self, client, app_factory):
         import httpx
 
-        app = app_factory(access_token_ttl=1)
+        # Three seconds: a loaded machine may take more than one between the login and the first GET.
+        app = app_factory(access_token_ttl=3)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -255,7 +256,7 @@ class TestBearerAuthentication:
                 assert (
                     await http.get("/customers", headers=bearer(tokens["accessToken"]))
                 ).status_code == 200
-                await asyncio.sleep(2.1)
+                await asyncio.sleep(4.1)
                 response = await http.get("/customers", headers=bearer(tokens["accessToken"]))
         assert response.json()["errors"] == [error(401, "001", "Invalid access token.")]
 
