@@ -24,6 +24,7 @@ from app.services.audit import AuditService
 from app.services.confirmations import ConfirmationService
 from app.services.customers import (
     GENDERS,
+    REGISTERED_VALUES,
     CustomerService,
     column_values,
     refuse_taken,
@@ -39,24 +40,8 @@ ACTIVATION_WAS_SENT = "ActivationWasSent"
 CUSTOMER_WAS_DEACTIVATED = "CustomerWasDeactivated"
 CUSTOMER_WAS_ERASED = "CustomerWasErased"
 
-# What a back-office creation's event shows.
-_REGISTERED_VALUES = (
-    "salutation",
-    "first_name",
-    "last_name",
-    "email",
-    "gender",
-    "date_of_birth",
-    "locale",
-    "phone",
-    "loyalty_card_number",
-    "agreement1",
-    "agreement2",
-    "agreement3",
-    "company",
-    "pos_id",
-    "seller_id",
-)
+# What a back-office creation's event shows: a registration's values, and what operators also set.
+_REGISTERED_VALUES = (*REGISTERED_VALUES, "loyalty_card_number", "pos_id", "seller_id")
 
 
 @dataclass(frozen=True)

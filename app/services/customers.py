@@ -31,6 +31,7 @@ from errors import ApiError, Problem, catalogue
 
 __all__ = [
     "CustomerService",
+    "REGISTERED_VALUES",
     "Registration",
     "GENDERS",
     "SALUTATIONS",
@@ -70,7 +71,7 @@ PHONE_ATTRIBUTE = "phone"
 INVALID_PHONE = "This value is not a valid phone number."
 
 # What a registration's event shows (never the password, which only changedFields names).
-_REGISTERED_VALUES = (
+REGISTERED_VALUES = (
     "salutation",
     "first_name",
     "last_name",
@@ -209,9 +210,9 @@ class CustomerService:
                     history.CUSTOMER_WAS_REGISTERED,
                     Actor.customer(customer.reference),
                     now,
-                    changed_fields=[*map(history.wire_name, _REGISTERED_VALUES), "password"],
+                    changed_fields=[*map(history.wire_name, REGISTERED_VALUES), "password"],
                     values={
-                        **{history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES},
+                        **{history.wire_name(name): getattr(customer, name) for name in REGISTERED_VALUES},
                         "channel": "storefront",
                     },
                 )
