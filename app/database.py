@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -113,7 +114,6 @@ class PrecompiledSelect:
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
     import asyncpg
-    import redis.exceptions
 
     return (
         OSError,
@@ -124,12 +124,20 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
         asyncpg.exceptions.ConnectionDoesNotExistError,
         asyncpg.exceptions.TooManyConnectionsError,
         asyncpg.exceptions.AdminShutdownError,
-        redis.exceptions.ConnectionError,
-        redis.exceptions.TimeoutError,
     )
 
 
 connection_errors = _connection_errors()
+
+
+def _redis_connection_errors() -> tuple[type[BaseException], ...]:
+    # redis is imported only where GLUE_REDIS_URL is set (its package costs a worker ~10 MB):
+    # where it was never imported, no error of its can be raised.
+    redis_exceptions = sys.modules.get("redis.exceptions")
+    if redis_exceptions is None:
+        return ()
+    return (redis_exceptions.ConnectionError, redis_exceptions.TimeoutError)
+
 
 # SQLITE_BUSY and SQLITE_LOCKED: another process held the write lock past the busy timeout.
 _SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
@@ -137,7 +145,7 @@ _SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 def is_unavailable(error: BaseException) -> bool:
     """The database could not be reached or locked in time: worth a retry, not a bug."""
-    if isinstance(error, connection_errors):
+    if isinstance(error, connection_errors + _redis_connection_errors()):
         return True
     return isinstance(error, sqlite3.OperationalError) and (
         (getattr(error, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_BUSY_CODES

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Protocol
 
 import anyio.to_thread
-import httpx
 
 from app.settings import Settings
 from app.version import VERSION
@@ -113,6 +112,8 @@ class SmsWebhookTransport:
     """One POST per text over one keep-alive client, signed when a secret is set."""
 
     def __init__(self, url: str, secret: str, timeout: float) -> None:
+        import httpx  # only where the webhook is configured: the files channel needs none of it
+
         self.url = url
         self._secret = secret
         self._client = httpx.AsyncClient(
@@ -126,6 +127,8 @@ class SmsWebhookTransport:
         await self._client.aclose()
 
     async def _post(self, text: Text) -> str | Rejected | None:
+        import httpx
+
         body = text.document()
         headers = {"Content-Type": "application/json"}
         if self._secret:
