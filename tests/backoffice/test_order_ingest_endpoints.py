@@ -6,6 +6,7 @@ store from the path; every ingest request is one audit entry naming the customer
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -13,10 +14,11 @@ import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
 
+from app.tables import metadata
 from tests.backoffice.helpers import client_token, logged_in_operator, seed_client
 from tests.helpers import bearer, document, error, register
 from tests.helpers import post as _post
-from tests.order_helpers import instrument_attributes, moment, order_attributes
+from tests.order_helpers import instrument_attributes, luhn_complete, moment, order_attributes
 
 R, W, K = "customers:read", "customers:write", "commerce:write"
 
@@ -303,3 +305,59 @@ async def test_an_ingest_request_is_one_audit_entry_naming_the_customers_it_touc
     )
     assert refused.status_code == 422
     assert len(await _audit_entries(app, "POST /backoffice/stores/{store}/order-batches")) == 1
+
+
+CARD_REFUSED = "Card numbers and security codes must not be sent."
+
+
+async def _all_rows_text(app: Starlette) -> str:
+    db = app.state.services.db
+    dumped = []
+    for table in metadata.sorted_tables:
+        rows = await db.fetch_all(sa.select(table))
+        dumped.extend(str(dict(row._mapping)) for row in rows)
+    return "\n".join(dumped)
+
+
+@pytest.mark.parametrize(
+    ("rule", "overrides", "pointer", "secret"),
+    [
+        (
+            "(a) a card attribute name",
+            {"securityCode": "sc-737-never-kept"},
+            "securityCode",
+            "sc-737-never-kept",
+        ),
+        (
+            "(b) a Luhn-valid digit run, nested",
+            {"notes": {"text": "4111 1111 1111 1111"}},
+            "notes/text",
+            "4111 1111 1111 1111",
+        ),
+        (
+            "(c) the provider token is the card",
+            {"providerToken": luhn_complete("513659", "5354"), "maskedCardNumber": "513659******5354"},
+            "providerToken",
+            luhn_complete("513659", "5354"),
+        ),
+    ],
+)
+async def test_card_data_sent_over_http_is_1140_and_in_no_table_log_line_or_answer(
+    ingest, caplog, rule, overrides, pointer, secret
+):
+    app, client = ingest
+    caplog.set_level(logging.DEBUG)
+    customer = await register(client.http)
+    attributes = instrument_attributes(customer["id"], **overrides)
+    refused = await client.post(
+        "/backoffice/stores/DE/payment-instruments", document("payment-instruments", attributes)
+    )
+    assert (refused.status_code, refused.json()) == (
+        422,
+        {"errors": [error(422, "1140", CARD_REFUSED, f"/data/attributes/{pointer}")]},
+    ), rule
+    logged = "\n".join(record.getMessage() + str(record.__dict__) for record in caplog.records)
+    for text in (refused.text, await _all_rows_text(app), logged):
+        assert secret.replace(" ", "") not in text.replace(" ", "")
+    listed = await client.get(f"/backoffice/customers/{customer['id']}/payment-instruments")
+    assert listed.json()["data"] == []
