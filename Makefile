@@ -20,7 +20,7 @@ IMAGE_LOCK := requirements.lock
 UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command 'make lock' $(LOCK_OPTIONS)
 
-.PHONY: install node-install lock run migrate test check lint typecheck format fuzz bench bench-avatar bench-backoffice clean
+.PHONY: install node-install lock run migrate test check lint typecheck format fuzz bench bench-avatar bench-backoffice bench-orders clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -95,3 +95,9 @@ bench: install
 # then p95 per scenario and EXPLAIN (ANALYZE) into bench/results/.
 bench-backoffice: install
 	$(BIN)/python -m bench.backoffice
+
+# The commerce ingest and order list on PostgreSQL (CB §13: O1-O4, C1) against PATCH and GET own
+# profile in the same run; its database (BENCH_ORDERS_DATABASE_URL, default bench_orders) is reset on
+# every run. Prints the table and writes bench/results/orders.md.
+bench-orders: install
+	$(BIN)/python -m bench.orders

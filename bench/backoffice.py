@@ -367,6 +367,14 @@ SEARCHES = [
         50,
         "SELECT id FROM customers WHERE transactions_amount BETWEEN 100000 AND 120000 ORDER BY transactions_amount DESC, id DESC LIMIT 10",
     ),
+    # CB §13 O5: the aggregates the order ingest feeds (seeded here as columns), a range on one and the
+    # sort on another.
+    (
+        "O5 amount range, sort -lastTransactionDate",
+        "?filter[transactionsAmountFrom]=100000&filter[transactionsAmountTo]=120000&sort=-lastTransactionDate",
+        50,
+        "SELECT id FROM customers WHERE transactions_amount BETWEEN 100000 AND 120000 ORDER BY last_transaction_date DESC NULLS FIRST, id DESC LIMIT 10",
+    ),
     (
         "offset page 1, status active (estimate)",
         "?filter[status]=active",

@@ -483,6 +483,17 @@ _BACKOFFICE_GUARDED = (
     "GET /backoffice/customers/{customerReference}/addresses/{addressId}",
     "PATCH /backoffice/customers/{customerReference}/addresses/{addressId}",
     "DELETE /backoffice/customers/{customerReference}/addresses/{addressId}",
+    *(
+        "POST /backoffice/stores/{store}/orders",
+        "POST /backoffice/stores/{store}/order-batches",
+        "GET /backoffice/stores/{store}/orders/{orderNumber}",
+        "PATCH /backoffice/stores/{store}/orders/{orderNumber}",
+        "GET /backoffice/customers/{customerReference}/orders",
+        "POST /backoffice/stores/{store}/payment-instruments",
+        "GET /backoffice/customers/{customerReference}/payment-instruments",
+        "GET /backoffice/payment-instruments/{paymentInstrumentId}",
+        "DELETE /backoffice/payment-instruments/{paymentInstrumentId}",
+    ),  # the commerce ingest and reads (issue 14)
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -653,6 +664,7 @@ _PATH_IDS = {
     "/backoffice/integration-clients/{clientId}": "clientId",
     "/backoffice/customers/{customerReference}": "customerReference",
     "/backoffice/customers/{customerReference}/addresses/{addressId}": "addressId",
+    "/backoffice/stores/{store}/orders/{orderNumber}": "orderNumber",
 }
 
 
@@ -843,8 +855,89 @@ def _honour_backoffice_customer(attributes: dict[str, Any]) -> None:
             attributes[name] = None
 
 
+# -- Commerce ingest and reads (issue 14) ----------------------------------------------------------
+# A valid ingest names a customer of the path's store (the signed-up customer, in the first store),
+# the store's currency and locales, a fresh orderNumber (one per row of a batch), delivery costs
+# within the grand total, no company (none exists yet) and a moment Python reads; an instrument a
+# fresh provider token that no card-data rule can mistake for a card. Paths name the first store,
+# an order of its own and a fresh instrument (a DELETE may have removed the last one).
+
+_INGEST_MOMENT = "2026-11-20T14:03:00+01:00"
+
+
+def _integral(value: Any) -> Any:
+    """A JSON number without fraction as an integer: JSON Schema counts ``2.0`` as an integer, the
+    contract's money and quantities take no fraction or exponent (CB §1)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _valid_order_row(reference: str, row: Any) -> None:
+    if not isinstance(row, dict):
+        return
+    totals = row.get("totals")
+    if isinstance(totals, dict):
+        for name in ("grandTotal", "deliveryCosts"):
+            if name in totals:
+                totals[name] = _integral(totals[name])
+    for item in row.get("items") or []:
+        if isinstance(item, dict):
+            for name in ("quantity", "unitPrice"):
+                if name in item:
+                    item[name] = _integral(item[name])
+    row.update(
+        orderNumber=f"CT-{time.time_ns()}-{next(_unique)}",
+        customerReference=reference,
+        currencyIsoCode=STORES[0]["currencyIsoCode"],
+        orderDate=_INGEST_MOMENT,
+        sourceUpdatedAt=_INGEST_MOMENT,
+    )
+    if (
+        isinstance(totals, dict)
+        and isinstance(totals.get("grandTotal"), int)
+        and isinstance(totals.get("deliveryCosts"), int)
+        and totals["deliveryCosts"] > totals["grandTotal"]
+    ):
+        totals["deliveryCosts"] = totals["grandTotal"]
+    if "locale" in row:
+        row["locale"] = _chance.choice(STORES[0]["locales"])
+    if "companyId" in row:
+        row["companyId"] = None
+
+
+def _honour_commerce_ingest(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
+    reference = storefront.signed_up().reference
+    if path == "/backoffice/stores/{store}/orders":
+        _valid_order_row(reference, attributes)
+    elif path == "/backoffice/stores/{store}/order-batches":
+        for row in attributes.get("orders") or []:
+            _valid_order_row(reference, row)
+    elif path == "/backoffice/stores/{store}/orders/{orderNumber}":
+        attributes["sourceUpdatedAt"] = _INGEST_MOMENT
+    elif path == "/backoffice/stores/{store}/payment-instruments":
+        attributes.update(customerReference=reference, providerToken=f"tok-contract-{next(_unique)}")
+        if any(character.isdigit() for character in str(attributes.get("brand", ""))):
+            attributes["brand"] = "VISA"
+
+
+def _commerce_path_parameters(storefront: Storefront, path_parameters: dict[str, Any]) -> None:
+    """A valid back-office path names the first store, an order in it and a fresh instrument."""
+    if "store" in path_parameters:
+        path_parameters["store"] = _any_letter_case(STORES[0]["code"])
+    if "orderNumber" in path_parameters:
+        path_parameters["orderNumber"] = storefront.order_of(storefront.signed_up())
+    if "paymentInstrumentId" in path_parameters:
+        path_parameters["paymentInstrumentId"] = asyncio.run(
+            storefront._ingest(storefront.signed_up(), "instrument")
+        )
+
+
+# -- end of the commerce block ---------------------------------------------------------------------
+
+
 def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
-    if path.startswith("/backoffice/customers"):
+    if path.startswith("/backoffice/stores/"):
+        _honour_commerce_ingest(storefront, path, attributes)
+    elif path.startswith("/backoffice/customers"):
         _honour_backoffice_customer(attributes)
     elif path.startswith("/backoffice/operators"):
         if isinstance(attributes.get("email"), str):
@@ -1091,6 +1184,7 @@ def test_every_operation_honours_the_contract(
             path_parameters["operatorId"] = storefront.fresh_operator()
         if "clientId" in path_parameters:
             path_parameters["clientId"] = storefront.fresh_client()[0]
+        _commerce_path_parameters(storefront, path_parameters)
         if "customerReference" in path_parameters:
             # A pending registrant: every back-office customer action has something to do.
             reference = storefront.register()[0]

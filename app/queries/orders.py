@@ -30,6 +30,7 @@ __all__ = [
     "replace_order",
     "set_source_updated_at",
     "list_orders",
+    "list_orders_after",
     "count_orders",
     "recompute_aggregates",
     "to_stored_time",
@@ -253,6 +254,36 @@ async def list_orders(
         .where(_customer_orders(customer_id, status))
         .order_by(*ordering)
         .offset(offset)
+        .limit(limit)
+    )
+    return [_order(mapping(row), reference) for row in rows]
+
+
+async def list_orders_after(
+    db: Database,
+    customer_id: int,
+    reference: str,
+    *,
+    status: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Order]:
+    """Newest first from just after ``after`` (an ``(order_date, order_number)`` keyset position),
+    served by ``ix_orders_customer_list`` without counting the rows before it."""
+    condition = _customer_orders(customer_id, status)
+    if after is not None:
+        moment, number = to_stored_time(after[0]), after[1]
+        condition = sa.and_(
+            condition,
+            sa.or_(
+                orders.c.order_date < moment,
+                sa.and_(orders.c.order_date == moment, orders.c.order_number < number),
+            ),
+        )
+    rows = await db.fetch_all(
+        sa.select(orders)
+        .where(condition)
+        .order_by(orders.c.order_date.desc(), orders.c.order_number.desc())
         .limit(limit)
     )
     return [_order(mapping(row), reference) for row in rows]

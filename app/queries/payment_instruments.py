@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,13 +46,30 @@ def _instrument(row: Any) -> PaymentInstrument:
     )
 
 
-async def list_instruments(db: Database, customer_id: int) -> list[PaymentInstrument]:
-    """Newest first."""
-    rows = await db.fetch_all(
-        _SELECT.where(payment_instruments.c.customer_id == customer_id).order_by(
-            payment_instruments.c.created_at.desc(), payment_instruments.c.id.desc()
+async def list_instruments(
+    db: Database,
+    customer_id: int,
+    *,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+) -> list[PaymentInstrument]:
+    """Newest first (ties by id); from just after an ``(created_at, id)`` position when given."""
+    condition = payment_instruments.c.customer_id == customer_id
+    if after is not None:
+        moment, identifier = to_stored_time(after[0]), after[1]
+        condition = sa.and_(
+            condition,
+            sa.or_(
+                payment_instruments.c.created_at < moment,
+                sa.and_(payment_instruments.c.created_at == moment, payment_instruments.c.id < identifier),
+            ),
         )
+    query = _SELECT.where(condition).order_by(
+        payment_instruments.c.created_at.desc(), payment_instruments.c.id.desc()
     )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await db.fetch_all(query)
     return [_instrument(row) for row in rows]
 
 

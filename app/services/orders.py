@@ -13,7 +13,7 @@ Rules (CB §6):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +37,12 @@ __all__ = [
     "UNCHANGED",
     "STALE",
     "average",
+    "Audited",
 ]
+
+# A step that joins an ingest's transaction (the back-office's audit entry), given the references
+# of the customers the request touched.
+Audited = Callable[[Sequence[str]], Awaitable[None]] | None
 
 ORDER_STATUSES = ("new", "processing", "shipped", "delivered", "cancelled", "returned")
 CREATED, UPDATED, UNCHANGED, STALE = "created", "updated", "unchanged", "stale"
@@ -108,6 +113,20 @@ class OrderService:
         total = await queries.count_orders(self._db, customer_id, status)
         return OrderPage(orders=tuple(found), total=total, offset=offset, limit=limit)
 
+    async def page_for_customer(
+        self,
+        customer_id: int,
+        reference: str,
+        *,
+        status: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 10,
+    ) -> list[Order]:
+        """The back-office's keyset page: newest first (ties by orderNumber) after ``after``."""
+        return await queries.list_orders_after(
+            self._db, customer_id, reference, status=status, after=after, limit=limit
+        )
+
     async def get_for_customer(self, customer_id: int, store: str, order_number: str) -> Order:
         """One of this customer's orders; unknown or another customer's is 1130."""
         order = (
@@ -140,33 +159,45 @@ class OrderService:
 
     # -- ingest ------------------------------------------------------------------------------
 
-    async def ingest(self, store: Store, fields: dict[str, Any]) -> IngestResult:
-        """Upsert one order (CB §6.2)."""
+    async def ingest(self, store: Store, fields: dict[str, Any], audited: Audited = None) -> IngestResult:
+        """Upsert one order (CB §6.2); ``audited`` joins its transaction."""
         rows = await self._prepare(store, [fields], batch_mode=False)
         async with self._db.transaction():
             results, problems = await self._write(rows)
             if problems:
                 raise ApiError.of(problems)
+            if audited is not None:
+                await audited([results[0].order.customer_reference])
         return results[0]
 
-    async def ingest_batch(self, store: Store, batch: Sequence[dict[str, Any]]) -> list[IngestResult]:
-        """Upsert many orders, all or nothing: any refused row refuses the batch with every row's errors."""
+    async def ingest_batch(
+        self, store: Store, batch: Sequence[dict[str, Any]], audited: Audited = None
+    ) -> list[IngestResult]:
+        """Upsert many orders, all or nothing: any refused row refuses the batch with every row's
+        errors; one audit entry names every customer touched."""
         rows = await self._prepare(store, batch, batch_mode=True)
         async with self._db.transaction():
             results, problems = await self._write(rows)
             if problems:
                 raise BatchRefused.of(problems)
+            if audited is not None:
+                await audited(sorted({result.order.customer_reference for result in results}))
         return results
 
     async def change_status(
-        self, store: Store, order_number: str, status: str, source_updated_at: datetime
+        self,
+        store: Store,
+        order_number: str,
+        status: str,
+        source_updated_at: datetime,
+        audited: Audited = None,
     ) -> IngestResult:
         """A status change is an upsert of the stored order with another status (stale, unchanged or
         updated as any upsert); an unknown order is 1130."""
         existing = await self.get(store, order_number)
         fields = _fields_of(existing)
         fields.update(status=status, source_updated_at=source_updated_at)
-        return await self.ingest(store, fields)
+        return await self.ingest(store, fields, audited)
 
     async def seed(self, store: Store, batch: Sequence[dict[str, Any]]) -> list[IngestResult]:
         """Ingest orders in batches of 500 (fixtures and benchmarks: the rules are those of a batch)."""

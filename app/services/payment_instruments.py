@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 import zoneinfo
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,11 @@ from app.services import history
 from app.stores import Store, StoreCatalogue
 from errors import ApiError, catalogue
 
-__all__ = ["PaymentInstrumentService", "InstrumentResult", "is_expired"]
+__all__ = ["PaymentInstrumentService", "InstrumentResult", "is_expired", "Audited"]
+
+# A step that joins a write's transaction (the back-office's audit entry), given the customer's
+# reference and store.
+Audited = Callable[[str, str], Awaitable[None]] | None
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -54,6 +59,14 @@ class PaymentInstrumentService:
         found = await queries.list_instruments(self._db, customer_id)
         return [replace(item, expired=is_expired(item, store, moment)) for item in found]
 
+    async def page_of(
+        self, customer_id: int, store: Store, after: tuple[datetime, str] | None, limit: int
+    ) -> list[PaymentInstrument]:
+        """The back-office's keyset page: newest first (ties by id) after ``after``."""
+        found = await queries.list_instruments(self._db, customer_id, after=after, limit=limit)
+        moment = utc_now()
+        return [replace(item, expired=is_expired(item, store, moment)) for item in found]
+
     async def get(
         self, instrument_id: str, store: Store, customer_id: int | None = None, now: datetime | None = None
     ) -> PaymentInstrument:
@@ -67,21 +80,37 @@ class PaymentInstrumentService:
             raise ApiError(catalogue.PAYMENT_INSTRUMENT_NOT_FOUND)
         return replace(found, expired=is_expired(found, store, now or utc_now()))
 
-    async def get_in_any_store(self, instrument_id: str, stores: StoreCatalogue) -> PaymentInstrument:
-        """The back-office's lookup by id alone; ``expired`` in the instrument's own store."""
+    async def get_in_any_store(
+        self, instrument_id: str, stores: StoreCatalogue, allowed: Sequence[str] | None = None
+    ) -> PaymentInstrument:
+        """The back-office's lookup by id alone, within the caller's stores (``allowed``; None: all);
+        ``expired`` in the instrument's own store. Unknown or of another store: 1141."""
         found = (
             await queries.find_instrument(self._db, instrument_id) if _UUID.fullmatch(instrument_id) else None
         )
         store = stores.find(found.store) if found else None
-        if found is None or store is None:
+        if found is None or store is None or (allowed is not None and found.store not in allowed):
             raise ApiError(catalogue.PAYMENT_INSTRUMENT_NOT_FOUND)
         return replace(found, expired=is_expired(found, store, utc_now()))
 
-    async def delete(self, instrument_id: str, customer_id: int | None = None) -> None:
-        """Final; the customer event tells the commerce system. Unknown or another customer's: 1141."""
+    async def delete(
+        self,
+        instrument_id: str,
+        customer_id: int | None = None,
+        *,
+        allowed: Sequence[str] | None = None,
+        audited: Audited = None,
+    ) -> None:
+        """Final; the customer event tells the commerce system. Unknown, another customer's or (in
+        the back-office) outside the caller's stores ``allowed``: 1141."""
         if not _UUID.fullmatch(instrument_id):
             raise ApiError(catalogue.PAYMENT_INSTRUMENT_NOT_FOUND)
         async with self._db.transaction():
+            found = await queries.find_instrument(self._db, instrument_id, customer_id)
+            if found is None or (allowed is not None and found.store not in allowed):
+                raise ApiError(catalogue.PAYMENT_INSTRUMENT_NOT_FOUND)
+            if audited is not None:
+                await audited(found.customer_reference, found.store)
             owner = await queries.delete_instrument(self._db, instrument_id, customer_id)
             if owner is None:
                 raise ApiError(catalogue.PAYMENT_INSTRUMENT_NOT_FOUND)
@@ -100,9 +129,9 @@ class PaymentInstrumentService:
                     values={"paymentInstrumentId": instrument_id},
                 )
 
-    async def upsert(self, store: Store, fields: dict[str, Any]) -> InstrumentResult:
+    async def upsert(self, store: Store, fields: dict[str, Any], audited: Audited = None) -> InstrumentResult:
         """By (store, provider, providerToken): created, updated or unchanged; another customer's
-        is 1132; an unknown customer of the store 1131."""
+        is 1132; an unknown customer of the store 1131; ``audited`` joins the transaction."""
         found = await order_queries.customers_by_reference(
             self._db, store.code, [fields["customer_reference"]]
         )
@@ -148,5 +177,7 @@ class PaymentInstrumentService:
                     changed = replace(changed, updated_at=now)
                     await queries.update_instrument(self._db, changed)
                     result = InstrumentResult(changed, "updated")
+            if audited is not None:
+                await audited(customer.reference, store.code)
         instrument = result.instrument
         return replace(result, instrument=replace(instrument, expired=is_expired(instrument, store, now)))

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffice_checks
 from app.routing import Endpoint, ResourceRoute, resource_route
-from app.services.operators import CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
+from app.services.operators import COMMERCE_WRITE, CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
 from errors import catalogue
 from resources import exports
 from resources.backoffice import (
@@ -22,6 +22,8 @@ from resources.backoffice import (
     integration_clients,
     oauth,
     operators,
+    orders,
+    payment_instruments,
     tokens,
 )
 from resources.refusals import refuse_with
@@ -36,6 +38,9 @@ __all__ = [
     "HISTORY_READER",
     "CUSTOMERS_ERASER",
     "STATISTICS_READER",
+    "COMMERCE_INGESTER",
+    "COMMERCE_READER",
+    "COMMERCE_WRITER",
 ]
 
 PREFIX = "/backoffice"
@@ -47,6 +52,11 @@ CUSTOMERS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers=True)
 HISTORY_READER = Backoffice(permission=CUSTOMERS_READ)
 CUSTOMERS_ERASER = Backoffice(permission=CUSTOMERS_WRITE)  # anonymize, erase: not sellers
 STATISTICS_READER = Backoffice(permission=CUSTOMERS_READ)  # sellers see no statistics (BO §2.3)
+# CB's back-office (BO §2.3): reads R, ingest K (commerce:write alone: W does not hold it), other
+# writes W; never sellers. Integration clients hold R and K.
+COMMERCE_READER = Backoffice(permission=CUSTOMERS_READ)
+COMMERCE_INGESTER = Backoffice(permission=COMMERCE_WRITE)
+COMMERCE_WRITER = Backoffice(permission=CUSTOMERS_WRITE)
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -162,6 +172,31 @@ def routes() -> list[BaseRoute]:
         _route(
             "/customer-registrations",
             {"GET": (customer_search.customer_registrations, STATISTICS_READER)},
+        ),
+        _route("/stores/{store}/orders", {"POST": (orders.ingest_order, COMMERCE_INGESTER)}),
+        _route("/stores/{store}/order-batches", {"POST": (orders.ingest_order_batch, COMMERCE_INGESTER)}),
+        _route(
+            "/stores/{store}/orders/{order_number}",
+            {
+                "GET": (orders.get_order, COMMERCE_READER),
+                "PATCH": (orders.change_order_status, COMMERCE_INGESTER),
+            },
+        ),
+        _route("/customers/{reference}/orders", {"GET": (orders.list_customer_orders, COMMERCE_READER)}),
+        _route(
+            "/stores/{store}/payment-instruments",
+            {"POST": (payment_instruments.upsert_payment_instrument, COMMERCE_INGESTER)},
+        ),
+        _route(
+            "/customers/{reference}/payment-instruments",
+            {"GET": (payment_instruments.list_payment_instruments, COMMERCE_READER)},
+        ),
+        _route(
+            "/payment-instruments/{instrument_id}",
+            {
+                "GET": (payment_instruments.get_payment_instrument, COMMERCE_READER),
+                "DELETE": (payment_instruments.delete_payment_instrument, COMMERCE_WRITER),
+            },
         ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),

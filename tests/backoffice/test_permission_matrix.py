@@ -9,6 +9,7 @@ resources/backoffice/routes.py: ``test_every_guarded_route_is_in_the_matrix`` fa
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 
 from app.routing import ResourceRoute
 from resources.backoffice.routes import routes
+from schemas.payment_instruments import load_payment_instrument
 from tests.backoffice.helpers import (
     OPERATOR_PASSWORD,
     client_token,
@@ -26,6 +28,7 @@ from tests.backoffice.helpers import (
     seed_operator,
 )
 from tests.helpers import JSON_API, bearer, document, error, registered_customer
+from tests.order_helpers import instrument_attributes, order_attributes, order_fields
 
 # The contract's letters (BO §2.3).
 R, W, K, O = "customers:read", "customers:write", "commerce:write", "operators:write"  # noqa: E741
@@ -103,7 +106,8 @@ def _holds_r_or_sells(name: str) -> bool:
 class Row:
     method: str
     path: str  # {operator}: another operator; {client}: a client; {self}: the caller's own id;
-    # {customer}: a storefront customer's reference
+    # {customer}: a storefront customer's reference; {store}: its store; {order}: one of its orders;
+    # {instrument}: one of its payment instruments
     success: int
     allowed: Callable[[str], bool]
     body: Callable[[], dict[str, Any]] | None = None
@@ -116,6 +120,8 @@ class Row:
             .replace("{self}", "{id}")
             .replace("{customer}", "{reference}")
             .replace("{address}", "{address_id}")
+            .replace("{order}", "{order_number}")
+            .replace("{instrument}", "{instrument_id}")
             .split("?")[0]
         )
 
@@ -193,6 +199,36 @@ def _rename_customer() -> dict[str, Any]:
     return document("customers", {"lastName": "Renamed"}, "{customer}")
 
 
+def _new_order() -> dict[str, Any]:
+    return document("orders", order_attributes("{customer}", orderNumber="M-2"))
+
+
+def _new_order_batch() -> dict[str, Any]:
+    return document("order-batches", {"orders": [order_attributes("{customer}", orderNumber="M-3")]})
+
+
+def _order_status() -> dict[str, Any]:
+    return document("orders", {"status": "shipped", "sourceUpdatedAt": "2026-11-22T08:00:00Z"}, "M-1")
+
+
+def _new_instrument() -> dict[str, Any]:
+    return document("payment-instruments", instrument_attributes("{customer}", providerToken="tok_M2"))
+
+
+# CB's back-office (BO §2.3): reads R, ingest K (alone: W does not hold it), instrument deletion W;
+# sellers never. Integration clients hold R and K.
+COMMERCE_ROWS = [
+    Row("POST", "/backoffice/stores/{store}/orders", 201, _holds(K), _new_order),
+    Row("POST", "/backoffice/stores/{store}/order-batches", 200, _holds(K), _new_order_batch),
+    Row("GET", "/backoffice/stores/{store}/orders/{order}", 200, _holds(R)),
+    Row("PATCH", "/backoffice/stores/{store}/orders/{order}", 200, _holds(K), _order_status),
+    Row("GET", "/backoffice/customers/{customer}/orders?filter[status]=new", 200, _holds(R)),
+    Row("POST", "/backoffice/stores/{store}/payment-instruments", 201, _holds(K), _new_instrument),
+    Row("GET", "/backoffice/customers/{customer}/payment-instruments", 200, _holds(R)),
+    Row("GET", "/backoffice/payment-instruments/{instrument}", 200, _holds(R)),
+    Row("DELETE", "/backoffice/payment-instruments/{instrument}", 204, _holds(W)),
+]
+
 MATRIX = [
     Row("DELETE", "/backoffice/refresh-tokens/{token}", 204, _any_operator),
     Row("PATCH", "/backoffice/operator-password", 204, _any_operator, _own_password),
@@ -243,6 +279,7 @@ MATRIX = [
     Row(
         "GET", "/backoffice/customer-checks?filter[emailOrPhone]=x@example.com", 200, _holds(R, sellers=True)
     ),
+    *COMMERCE_ROWS,
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
@@ -260,6 +297,10 @@ def test_every_guarded_route_is_in_the_matrix() -> None:
         if method != "HEAD" and type(rule).__name__ != "Public"
     }
     assert guarded == {(row.method, row.template) for row in MATRIX}
+
+
+def _loaded_instrument(reference: str) -> dict[str, Any]:
+    return load_payment_instrument(instrument_attributes(reference, providerToken="tok_M1"))
 
 
 async def _caller_headers(app, client, spec: dict[str, Any] | None) -> tuple[dict[str, str], str | None]:
@@ -292,6 +333,8 @@ async def _counts(app) -> dict[str, int]:
         ("audit_events", " WHERE outcome = 'succeeded'"),
         ("customers", ""),
         ("customer_events", ""),
+        ("orders", ""),
+        ("payment_instruments", ""),
         ("refusals", ""),
     ):
         table = "audit_events" if name == "refusals" else name
@@ -320,6 +363,9 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         headers={**bearer(customer_tokens["accessToken"]), "Content-Type": JSON_API},
     )
     address_id = address.json()["data"]["id"]
+    store = app.state.services.stores.default
+    await app.state.services.orders.ingest(store, order_fields(reference, orderNumber="M-1"))
+    instrument = await app.state.services.payment_instruments.upsert(store, _loaded_instrument(reference))
     path = (
         row.path.replace("{operator}", target_id)
         .replace("{client}", client_id)
@@ -327,12 +373,17 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         .replace("{token}", "mine")
         .replace("{customer}", reference)
         .replace("{address}", address_id)
+        .replace("{store}", store.code)
+        .replace("{order}", "M-1")
+        .replace("{instrument}", instrument.instrument.id)
     )
     before = await _counts(app)
 
     body = row.body() if row.body else None
     if body is not None and body["data"].get("id") in ("{customer}", "{address}"):
         body["data"]["id"] = reference if body["data"]["id"] == "{customer}" else address_id
+    if body is not None:  # ingest bodies name the customer
+        body = json.loads(json.dumps(body).replace('"{customer}"', json.dumps(reference)))
     response = await client.request(
         row.method,
         path,
