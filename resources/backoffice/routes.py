@@ -18,10 +18,14 @@ from resources.backoffice import (
     addresses,
     audit,
     customer_search,
+    customer_status,
     customers,
     integration_clients,
+    levels,
     oauth,
     operators,
+    points_transfers,
+    pos,
     tokens,
 )
 from resources.refusals import refuse_with
@@ -36,6 +40,9 @@ __all__ = [
     "HISTORY_READER",
     "CUSTOMERS_ERASER",
     "STATISTICS_READER",
+    "LOYALTY_READER",
+    "LOYALTY_WRITER",
+    "POINTS_WRITER",
 ]
 
 PREFIX = "/backoffice"
@@ -47,6 +54,11 @@ CUSTOMERS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers=True)
 HISTORY_READER = Backoffice(permission=CUSTOMERS_READ)
 CUSTOMERS_ERASER = Backoffice(permission=CUSTOMERS_WRITE)  # anonymize, erase: not sellers
 STATISTICS_READER = Backoffice(permission=CUSTOMERS_READ)  # sellers see no statistics (BO §2.3)
+# BO §2.3: levels and points of sale are read by R and by any operator, written by W.
+LOYALTY_READER = Backoffice(permission=CUSTOMERS_READ, any_operator=True)
+LOYALTY_WRITER = Backoffice(permission=CUSTOMERS_WRITE)
+# BO §2.3: add and spend points: W, or a seller allowed to transfer points (own POS: 1001).
+POINTS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers_with_point_transfer=True)
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -163,6 +175,48 @@ def routes() -> list[BaseRoute]:
             "/customer-registrations",
             {"GET": (customer_search.customer_registrations, STATISTICS_READER)},
         ),
+        _route(
+            "/levels",
+            {"GET": (levels.list_levels, LOYALTY_READER), "POST": (levels.create_level, LOYALTY_WRITER)},
+        ),
+        _route(
+            "/levels/{id}",
+            {
+                "GET": (levels.get_level, LOYALTY_READER),
+                "PATCH": (levels.update_level, LOYALTY_WRITER),
+                "DELETE": (levels.delete_level, LOYALTY_WRITER),
+            },
+        ),
+        _route("/pos", {"GET": (pos.list_pos, LOYALTY_READER), "POST": (pos.create_pos, LOYALTY_WRITER)}),
+        _route(
+            "/pos/{id}",
+            {
+                "GET": (pos.get_pos, LOYALTY_READER),
+                "PATCH": (pos.update_pos, LOYALTY_WRITER),
+                "DELETE": (pos.delete_pos, LOYALTY_WRITER),
+            },
+        ),
+        _route("/customers/{reference}/level", {"POST": (levels.assign_level, CUSTOMERS_WRITER)}),
+        _route(
+            "/customers/{reference}/remove-manually-level",
+            {"POST": (levels.remove_manual_level, CUSTOMERS_WRITER)},
+        ),
+        _route(
+            "/customers/{reference}/points-transfers",
+            {
+                "GET": (points_transfers.list_transfers, CUSTOMERS_READER),
+                "POST": (points_transfers.create_transfer, POINTS_WRITER),
+            },
+        ),
+        _route(
+            "/customers/{reference}/points-transfers/{transfer_id}",
+            {"GET": (points_transfers.get_transfer, CUSTOMERS_READER)},
+        ),
+        _route(
+            "/customers/{reference}/points-transfers/{transfer_id}/cancel",
+            {"POST": (points_transfers.cancel_transfer, CUSTOMERS_ERASER)},
+        ),
+        _route("/customers/{reference}/status", {"GET": (customer_status.get_status, CUSTOMERS_READER)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),
         Route(PREFIX + "/token/revoke", oauth.revoke, methods=["POST"]),
