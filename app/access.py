@@ -240,13 +240,17 @@ class Backoffice(Access):
     ``permission``: the one the route needs (None: any caller); ``operator_only``: integration
     clients are refused; ``self_parameter``: the path parameter naming an operator, who may then
     pass without the permission on its own record; ``sellers``: sellers pass without it too (their
-    own-POS rule is the service's, 1001). Refusals are 1000, before any body is read, and each is
-    audited (written apart: the refused request writes nothing else)."""
+    own-POS rule is the service's, 1001); ``sellers_with_point_transfer``: only sellers allowed
+    to transfer points pass so; ``any_operator``: every operator passes, clients need the
+    permission. Refusals are 1000, before any body is read, and each is audited (written apart:
+    the refused request writes nothing else)."""
 
     permission: str | None = None
     operator_only: bool = False
     self_parameter: str | None = None
     sellers: bool = False
+    sellers_with_point_transfer: bool = False
+    any_operator: bool = False
 
     async def check(self, request: Request) -> Principal | BackofficePrincipal | None:
         caller = await services(request).operator_sessions.authenticate(
@@ -260,6 +264,10 @@ class Backoffice(Access):
     def _allows(self, request: Request, caller: BackofficePrincipal) -> bool:
         if self.operator_only and not caller.is_operator:
             return False
+        if self.any_operator and caller.is_operator:
+            return True
+        if self.sellers_with_point_transfer and caller.role == "seller":
+            return caller.operator is not None and caller.operator.allow_point_transfer
         if self.sellers and caller.role == "seller":
             return True
         if self.permission is None or self.permission in caller.permissions:

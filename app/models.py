@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
@@ -28,6 +29,10 @@ __all__ = [
     "PaymentInstrument",
     "Avatar",
     "PushToken",
+    "Level",
+    "PointOfSale",
+    "PointsTransfer",
+    "PointsStatus",
 ]
 
 
@@ -330,3 +335,62 @@ class PushToken:
     token: str
     platform: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Level:
+    """A store's level (BO §4.3): ``condition_value`` in the store's minor units, ``reward_percent``
+    a two-decimal string, ``translations`` {"de": {"name": "…"}}."""
+
+    id: str
+    store: str
+    name: str
+    condition_value: int
+    reward_percent: str
+    translations: dict[str, dict[str, str]]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PointOfSale:
+    """A point of sale (BO §4.3), where sellers work and customers are served."""
+
+    id: str
+    name: str
+    identifier: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PointsTransfer:
+    """One entry of a customer's points ledger (BO §4.3): an ``add`` or a ``spend``. ``state`` is as
+    of today in the store's calendar (an add past its ``expires_on`` is expired before the jobs
+    worker marks it); ``remaining_points`` what is left of an active add to spend."""
+
+    id: str
+    customer_id: int
+    transfer_type: str
+    points: Decimal
+    remaining_points: Decimal
+    state: str
+    comment: str | None
+    expires_on: date | None
+    locked_until: date | None
+    actor: Actor
+    created_at: datetime
+    canceled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PointsStatus:
+    """A customer's points figures (BO §4.3 customer-status), as of today in the store's calendar."""
+
+    points: Decimal
+    total_earned_points: Decimal
+    used_points: Decimal
+    expired_points: Decimal
+    locked_points: Decimal
+    points_expiring_next_month: Decimal
+    points_expiring_breakdown: dict[str, Decimal]

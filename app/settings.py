@@ -165,6 +165,8 @@ class Settings:
     mail_retry_base_seconds: float = 5.0
     mail_retry_max_seconds: float = 600.0
     mail_max_attempts: int = 30
+    # The same worker's jobs beside delivery (BO §6): points expiry so far.
+    jobs_worker_enabled: bool = True
     # Text messages share the outbox, the worker and its retries. Without a webhook each text is a
     # JSON file under sms_directory; with one (https, or http to a loopback host) a signed POST.
     sms_directory: str = "var/sms"

@@ -511,3 +511,56 @@ customer_push_tokens = sa.Table(
     sa.UniqueConstraint("token_digest", name="uq_customer_push_tokens_token_digest"),
     sa.Index("ix_customer_push_tokens_customer_id_created_at", "customer_id", "created_at"),
 )
+
+# Levels (BO §4.3): per store; ``condition_value`` in the store's minor units, compared with the
+# customers' transactions_amount_without_delivery_costs. ``translations``: {"de": {"name": "…"}}.
+levels = sa.Table(
+    "levels",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("store", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("condition_value", sa.BigInteger, nullable=False),
+    sa.Column("reward_percent", sa.Numeric(5, 2), nullable=False),
+    sa.Column("translations", Json, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("store", "name", name="uq_levels_store_name"),
+    sa.UniqueConstraint("store", "condition_value", name="uq_levels_store_condition_value"),
+)
+
+# Points of sale (BO §4.3): the identifier unique case-insensitively through its lower-cased copy.
+points_of_sale = sa.Table(
+    "points_of_sale",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("identifier", sa.String(64), nullable=False),
+    sa.Column("identifier_key", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("identifier_key", name="uq_points_of_sale_identifier_key"),
+)
+
+# The points ledger (BO §4.3): one row per add or spend. An add's ``remaining_points`` is what is
+# left of it to spend; ``state`` active, canceled or expired.
+points_transfers = sa.Table(
+    "points_transfers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("transfer_type", sa.String(8), nullable=False),
+    sa.Column("points", sa.Numeric(14, 2), nullable=False),
+    sa.Column("remaining_points", sa.Numeric(14, 2), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("comment", sa.String(255), nullable=True),
+    sa.Column("expires_on", sa.Date, nullable=True),
+    sa.Column("locked_until", sa.Date, nullable=True),
+    sa.Column("actor_type", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("canceled_at", Timestamp, nullable=True),
+    sa.Column("expired_at", Timestamp, nullable=True),
+    sa.Index("ix_points_transfers_customer_id_created_at", "customer_id", "created_at"),
+    sa.Index("ix_points_transfers_state_expires_on", "state", "expires_on"),
+)

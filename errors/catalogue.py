@@ -96,6 +96,19 @@ CREDENTIAL_CODE_INVALID = CatalogueEntry("1016", 422, "This confirmation code is
 TOO_MANY_CODE_ATTEMPTS = CatalogueEntry(
     "1017", 429, "Too many attempts. Please wait {minutes} minutes before trying again."
 )
+# Back-office (BO §4.3): levels, points of sale, points transfers.
+LEVEL_NOT_FOUND = CatalogueEntry("1020", 404, "Level not found.")
+LEVEL_ALREADY_EXISTS = CatalogueEntry(
+    "1021", 422, "A level with this name or condition value already exists."
+)
+LEVEL_MANUALLY_ASSIGNED = CatalogueEntry("1022", 422, "Level is manually assigned to customers.")
+NOT_MANUALLY_ASSIGNED = CatalogueEntry("1023", 422, "Customer is not assigned to a level manually.")
+POS_NOT_FOUND = CatalogueEntry("1024", 404, "Point of sale not found.")
+POS_ALREADY_EXISTS = CatalogueEntry("1025", 422, "Point of sale with this identifier already exists.")
+POS_HAS_SELLERS = CatalogueEntry("1026", 422, "Point of sale has sellers.")
+NOT_ENOUGH_POINTS = CatalogueEntry("1027", 422, "Not enough points.")
+POINTS_TRANSFER_NOT_FOUND = CatalogueEntry("1028", 404, "Points transfer not found.")
+POINTS_TRANSFER_NOT_CANCELABLE = CatalogueEntry("1029", 422, "This points transfer cannot be canceled.")
 
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")

@@ -48,7 +48,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -408,6 +408,56 @@ class Storefront:
         data = created.json()["data"]
         return data["id"], data["attributes"]["clientSecret"]
 
+    # Levels and points of sale (BO §4.3): fresh ones a case may change or delete.
+    def fresh_level(self) -> str:
+        """A new level of the default store, with a name and condition value no other level has."""
+        number = next(_unique)
+        created = self.http.post(
+            "/backoffice/levels",
+            json=document(
+                "levels",
+                {
+                    "store": STORES[0]["code"],
+                    "name": f"Level {number}",
+                    "conditionValue": 1_000_000_000 + number,
+                    "rewardPercent": "2.50",
+                },
+            ),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        level_id: str = created.json()["data"]["id"]
+        return level_id
+
+    def fresh_pos(self) -> str:
+        created = self.http.post(
+            "/backoffice/pos",
+            json=document("pos", {"name": "Case", "identifier": f"case-{next(_unique)}"}),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        pos_id: str = created.json()["data"]["id"]
+        return pos_id
+
+    def points_added(self, reference: str) -> str:
+        """An active add of points to the customer ``reference``: a case may read or cancel it."""
+        created = self.http.post(
+            f"/backoffice/customers/{reference}/points-transfers",
+            json=document("points-transfers", {"transferType": "add", "points": "10"}),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        transfer_id: str = created.json()["data"]["id"]
+        return transfer_id
+
+    def with_manual_level(self, reference: str) -> None:
+        assigned = self.http.post(
+            f"/backoffice/customers/{reference}/level",
+            json=document("level-assignment", {"levelId": self.fresh_level()}),
+            headers=bearer(self.admin_token()),
+        )
+        assert assigned.status_code == 204, assigned.text
+
 
 def _key_in(message: EmailMessage, email: str, link_base: str) -> str | None:
     if email not in str(message["To"]):
@@ -494,6 +544,24 @@ _BACKOFFICE_GUARDED = (
         "GET /backoffice/payment-instruments/{paymentInstrumentId}",
         "DELETE /backoffice/payment-instruments/{paymentInstrumentId}",
     ),  # the commerce ingest and reads (issue 14)
+    # Levels and points of sale (BO §4.3).
+    "GET /backoffice/levels",
+    "POST /backoffice/levels",
+    "GET /backoffice/levels/{levelId}",
+    "PATCH /backoffice/levels/{levelId}",
+    "DELETE /backoffice/levels/{levelId}",
+    "GET /backoffice/pos",
+    "POST /backoffice/pos",
+    "GET /backoffice/pos/{posId}",
+    "PATCH /backoffice/pos/{posId}",
+    "DELETE /backoffice/pos/{posId}",
+    "POST /backoffice/customers/{customerReference}/level",
+    "POST /backoffice/customers/{customerReference}/remove-manually-level",
+    "GET /backoffice/customers/{customerReference}/points-transfers",
+    "POST /backoffice/customers/{customerReference}/points-transfers",
+    "GET /backoffice/customers/{customerReference}/points-transfers/{transferId}",
+    "POST /backoffice/customers/{customerReference}/points-transfers/{transferId}/cancel",
+    "GET /backoffice/customers/{customerReference}/status",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -520,6 +588,9 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "GET /customers/{customerReference}/payment-instruments",
             "GET /customers/{customerReference}/payment-instruments/{paymentInstrumentId}",
             "DELETE /customers/{customerReference}/payment-instruments/{paymentInstrumentId}",
+            # The customer's own points transfers and status (BO §4.3).
+            "GET /customers/{customerReference}/points-transfers",
+            "GET /customers/{customerReference}/status",
             "DELETE /refresh-tokens/{token}",
             "PATCH /customer-password",
             "PATCH /customer-password/{customerReference}",
@@ -665,6 +736,8 @@ _PATH_IDS = {
     "/backoffice/customers/{customerReference}": "customerReference",
     "/backoffice/customers/{customerReference}/addresses/{addressId}": "addressId",
     "/backoffice/stores/{store}/orders/{orderNumber}": "orderNumber",
+    "/backoffice/levels/{levelId}": "levelId",
+    "/backoffice/pos/{posId}": "posId",
 }
 
 
@@ -934,9 +1007,46 @@ def _commerce_path_parameters(storefront: Storefront, path_parameters: dict[str,
 # -- end of the commerce block ---------------------------------------------------------------------
 
 
+def _honour_loyalty_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
+    """Levels and points of sale (BO §4.3): names, condition values and identifiers no other case
+    used, the configured store, percentages 0-100 with two decimals, an existing level to assign."""
+    if path == "/backoffice/customers/{customerReference}/level":
+        if "levelId" in attributes:
+            attributes["levelId"] = storefront.fresh_level()
+        return
+    if path == "/backoffice/customers/{customerReference}/points-transfers":
+        # The customer is new (no balance to spend): an add, expiring some day after any lock.
+        attributes["transferType"] = "add"
+        attributes["points"] = _chance.choice(["1", 2.5, "99999999.99"])
+        later = date.today() + timedelta(days=_chance.randint(3, 400))
+        attributes["expiresOn"] = _chance.choice([None, later.isoformat()])
+        attributes["lockedUntil"] = _chance.choice([None, (date.today() + timedelta(days=2)).isoformat()])
+        if attributes["expiresOn"] is None and attributes["lockedUntil"] is not None:
+            attributes["expiresOn"] = later.isoformat()
+        return
+    number = next(_unique)
+    if path.startswith("/backoffice/pos"):
+        if isinstance(attributes.get("identifier"), str):
+            attributes["identifier"] = f"case-{number}"
+        return
+    if "store" in attributes:
+        attributes["store"] = STORES[0]["code"]
+    if isinstance(attributes.get("name"), str):
+        attributes["name"] = f"Level {number}"
+    value = attributes.get("conditionValue")
+    if isinstance(value, int | float) and not isinstance(value, bool):  # JSON Schema: 1388.0 is an integer
+        attributes["conditionValue"] = 2_000_000_000 + number
+    if "rewardPercent" in attributes:
+        attributes["rewardPercent"] = _chance.choice(["0", "12.5", 100, 7.25, "99.99"])
+
+
 def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
     if path.startswith("/backoffice/stores/"):
         _honour_commerce_ingest(storefront, path, attributes)
+    elif path.startswith(("/backoffice/levels", "/backoffice/pos")) or path.endswith(
+        ("}/level", "/points-transfers")
+    ):
+        _honour_loyalty_rules(storefront, path, attributes)
     elif path.startswith("/backoffice/customers"):
         _honour_backoffice_customer(attributes)
     elif path.startswith("/backoffice/operators"):
@@ -1185,10 +1295,18 @@ def test_every_operation_honours_the_contract(
         if "clientId" in path_parameters:
             path_parameters["clientId"] = storefront.fresh_client()[0]
         _commerce_path_parameters(storefront, path_parameters)
+        if "levelId" in path_parameters:
+            path_parameters["levelId"] = storefront.fresh_level()
+        if "posId" in path_parameters:
+            path_parameters["posId"] = storefront.fresh_pos()
         if "customerReference" in path_parameters:
             # A pending registrant: every back-office customer action has something to do.
             reference = storefront.register()[0]
             path_parameters["customerReference"] = reference
+            if case.operation.path.endswith("/remove-manually-level"):
+                storefront.with_manual_level(reference)
+            if "transferId" in path_parameters:
+                path_parameters["transferId"] = storefront.points_added(reference)
             if "addressId" in path_parameters:
                 path_parameters["addressId"] = storefront.backoffice_address(reference)
 

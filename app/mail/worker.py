@@ -24,6 +24,7 @@ from app.mail.messages import build_message
 from app.mail.outbox import Outbox
 from app.mail.transports import Delivery, Transport, transport_for
 from app.queries import outbox as queries
+from app.services.points import expire_lapsed_points
 from app.settings import Settings
 from app.sms.transports import Rejected, SmsTransport, Text, sms_transport_for
 
@@ -159,6 +160,15 @@ class DeliveryWorker:
         )
         return timedelta(seconds=delay)
 
+    async def run_jobs(self) -> int:
+        """The jobs beside delivery (BO §6), each claiming its rows with FOR UPDATE SKIP LOCKED:
+        points adds past their expiry date marked expired. How many rows they handled."""
+        if not self._settings.jobs_worker_enabled:
+            return 0
+        return await expire_lapsed_points(
+            self._db, self._settings.store_catalogue, self._settings.mail_batch_size
+        )
+
     async def drain(self) -> None:
         """Deliver until nothing is due."""
         while await self.deliver_due():
@@ -172,6 +182,10 @@ class DeliveryWorker:
             except Exception:  # the database may be away for a while; keep polling
                 logger.exception("mail delivery round failed")
                 handled = 0
+            try:
+                await self.run_jobs()
+            except Exception:  # as delivery: the next round tries again
+                logger.exception("jobs round failed")
             if handled >= self._settings.mail_batch_size:
                 continue  # more may be due
             await self._outbox.wait(self._settings.mail_poll_interval)

@@ -26,6 +26,7 @@ from app.tables import (
     mail_outbox,
     orders,
     payment_instruments,
+    points_transfers,
     refresh_tokens,
     registration_keys,
     restore_password_keys,
@@ -133,8 +134,8 @@ async def count_by_email_or_phone(
 async def erase_customer(db: Database, customer: Customer) -> None:
     """Delete the customer and every row of it: sessions and refresh tokens, addresses, labels,
     keys, text codes, pending credential changes, avatar, push tokens, orders and payment
-    instruments, history, and the unsent mail and texts to its address or phone (in the caller's
-    transaction)."""
+    instruments, points transfers, history, and the unsent mail and texts to its address or phone
+    (in the caller's transaction)."""
     owned = sa.select(sessions.c.id).where(sessions.c.customer_id == customer.id)
     await db.execute(refresh_tokens.delete().where(refresh_tokens.c.session_id.in_(owned)))
     for table in (
@@ -149,6 +150,7 @@ async def erase_customer(db: Database, customer: Customer) -> None:
         customer_push_tokens,
         orders,
         payment_instruments,
+        points_transfers,
     ):
         await db.execute(table.delete().where(table.c.customer_id == customer.id))
     await db.execute(customer_events.delete().where(customer_events.c.customer_id == customer.id))

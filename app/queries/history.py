@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,8 +50,9 @@ async def append_event(
     changed_fields: list[str],
     values: dict[str, Any],
     now: datetime,
+    points_balance: Decimal | None = None,
 ) -> int:
-    """Insert one event; its sequence number."""
+    """Insert one event; its sequence number (``points_balance``: a points event's balance after it)."""
     row = await db.fetch_one(
         customer_events.insert()
         .values(
@@ -61,6 +63,7 @@ async def append_event(
             actor_id=actor.id,
             changed_fields=changed_fields,
             values=values,
+            points_balance=points_balance,
             created_at=now,
         )
         .returning(customer_events.c.id)
@@ -98,3 +101,10 @@ async def rewrite_values(
             )
             changed += 1
     return changed
+
+
+async def append_events(db: Database, events: list[dict[str, Any]]) -> None:
+    """Insert many events at once (a set-based change: one per customer it changed), in order.
+    Each is ``append_event``'s keywords but ``actor`` as ``actor_type`` and ``actor_id``."""
+    for start in range(0, len(events), 1000):
+        await db.execute(customer_events.insert().values(events[start : start + 1000]))

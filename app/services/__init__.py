@@ -16,12 +16,15 @@ from app.services.confirmations import ConfirmationService
 from app.services.credential_changes import CredentialChangeService
 from app.services.customers import CustomerService
 from app.services.integration_clients import IntegrationClientService
+from app.services.levels import LevelService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
 from app.services.operator_sessions import OperatorSessionService
 from app.services.operators import OperatorService
 from app.services.orders import OrderService
 from app.services.passwords import PasswordService
 from app.services.payment_instruments import PaymentInstrumentService
+from app.services.points import PointsService
+from app.services.points_of_sale import PointOfSaleService
 from app.services.push_tokens import PushTokenService
 from app.services.search import SearchService
 from app.services.sessions import SessionService
@@ -63,6 +66,9 @@ class Services:
     credential_changes: CredentialChangeService
     search: SearchService
     backoffice_customers: BackofficeCustomerService
+    levels: LevelService
+    points_of_sale: PointOfSaleService
+    points: PointsService
 
 
 def build_services(settings: Settings) -> Services:
@@ -125,4 +131,7 @@ def build_services(settings: Settings) -> Services:
         backoffice_customers=BackofficeCustomerService(
             db, settings.store_catalogue, customers, confirmations, audit
         ),
+        levels=LevelService(db, settings.store_catalogue, audit),
+        points_of_sale=PointOfSaleService(db, audit),
+        points=PointsService(db, settings.store_catalogue, audit),
     )

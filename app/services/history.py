@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from app.database import Database
@@ -115,8 +116,10 @@ async def record(
     *,
     changed_fields: Iterable[str] = (),
     values: Mapping[str, Any] | None = None,
+    points_balance: Decimal | None = None,
 ) -> int:
-    """Append ``event_type`` to the customer's history (in the caller's transaction); its number."""
+    """Append ``event_type`` to the customer's history (in the caller's transaction); its number.
+    A points event carries the balance after it (``points_balance``)."""
     safe_values = {name: wire_value(value) for name, value in (values or {}).items() if not _is_secret(name)}
     return await queries.append_event(
         db,
@@ -127,6 +130,7 @@ async def record(
         changed_fields=list(changed_fields),
         values=safe_values,
         now=now,
+        points_balance=points_balance,
     )
 
 

@@ -17,6 +17,7 @@ from app.emails import email_key
 from app.models import AuditActor, Operator
 from app.passwords import PasswordHasherService, password_policy_violations
 from app.queries import operators as queries
+from app.queries import points_of_sale as pos_queries
 from app.queries.operators import EmailTaken, OperatorFilters
 from app.services.audit import AuditService
 from app.settings import Settings
@@ -189,9 +190,8 @@ class OperatorService:
         return created
 
     async def _pos_exists(self, pos_id: str) -> bool:
-        """Points of sale are not built yet (the next issue): no POS exists, so the API can create no
-        seller; the CLI, which operators run before there is any POS, takes any id."""
-        return False
+        """Whether the point of sale exists (the CLI, run before there is any POS, takes any id)."""
+        return await pos_queries.pos_exists(self._db, pos_id)
 
     def _phone_problems(self, values: dict[str, Any]) -> list[Problem]:
         phone = values.get("phone")

@@ -24,6 +24,7 @@ from app.models import Actor, IngestResult, Order, OrderItem, OrderPage
 from app.queries import orders as queries
 from app.queries.orders import Aggregates, CustomerOfStore
 from app.services import history
+from app.services.levels import recalculate_customer
 from app.stores import Store
 from app.tables import COUNTED_STATUSES
 from errors import ApiError, Problem, catalogue
@@ -258,6 +259,7 @@ class OrderService:
                     changed_fields=("orderNumber", "status"),
                     values={"orderNumber": stored.order_number, "status": stored.status},
                 )
+                await recalculate_customer(self._db, customer_id, Actor("system", None), stored.updated_at)
             results.append(IngestResult(stored, outcome))
         return results, problems
 

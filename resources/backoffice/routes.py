@@ -18,12 +18,16 @@ from resources.backoffice import (
     addresses,
     audit,
     customer_search,
+    customer_status,
     customers,
     integration_clients,
+    levels,
     oauth,
     operators,
     orders,
     payment_instruments,
+    points_transfers,
+    pos,
     tokens,
 )
 from resources.refusals import refuse_with
@@ -41,6 +45,9 @@ __all__ = [
     "COMMERCE_INGESTER",
     "COMMERCE_READER",
     "COMMERCE_WRITER",
+    "LOYALTY_READER",
+    "LOYALTY_WRITER",
+    "POINTS_WRITER",
 ]
 
 PREFIX = "/backoffice"
@@ -57,6 +64,11 @@ STATISTICS_READER = Backoffice(permission=CUSTOMERS_READ)  # sellers see no stat
 COMMERCE_READER = Backoffice(permission=CUSTOMERS_READ)
 COMMERCE_INGESTER = Backoffice(permission=COMMERCE_WRITE)
 COMMERCE_WRITER = Backoffice(permission=CUSTOMERS_WRITE)
+# BO §2.3: levels and points of sale are read by R and by any operator, written by W.
+LOYALTY_READER = Backoffice(permission=CUSTOMERS_READ, any_operator=True)
+LOYALTY_WRITER = Backoffice(permission=CUSTOMERS_WRITE)
+# BO §2.3: add and spend points: W, or a seller allowed to transfer points (own POS: 1001).
+POINTS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers_with_point_transfer=True)
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -198,6 +210,48 @@ def routes() -> list[BaseRoute]:
                 "DELETE": (payment_instruments.delete_payment_instrument, COMMERCE_WRITER),
             },
         ),
+        _route(
+            "/levels",
+            {"GET": (levels.list_levels, LOYALTY_READER), "POST": (levels.create_level, LOYALTY_WRITER)},
+        ),
+        _route(
+            "/levels/{id}",
+            {
+                "GET": (levels.get_level, LOYALTY_READER),
+                "PATCH": (levels.update_level, LOYALTY_WRITER),
+                "DELETE": (levels.delete_level, LOYALTY_WRITER),
+            },
+        ),
+        _route("/pos", {"GET": (pos.list_pos, LOYALTY_READER), "POST": (pos.create_pos, LOYALTY_WRITER)}),
+        _route(
+            "/pos/{id}",
+            {
+                "GET": (pos.get_pos, LOYALTY_READER),
+                "PATCH": (pos.update_pos, LOYALTY_WRITER),
+                "DELETE": (pos.delete_pos, LOYALTY_WRITER),
+            },
+        ),
+        _route("/customers/{reference}/level", {"POST": (levels.assign_level, CUSTOMERS_WRITER)}),
+        _route(
+            "/customers/{reference}/remove-manually-level",
+            {"POST": (levels.remove_manual_level, CUSTOMERS_WRITER)},
+        ),
+        _route(
+            "/customers/{reference}/points-transfers",
+            {
+                "GET": (points_transfers.list_transfers, CUSTOMERS_READER),
+                "POST": (points_transfers.create_transfer, POINTS_WRITER),
+            },
+        ),
+        _route(
+            "/customers/{reference}/points-transfers/{transfer_id}",
+            {"GET": (points_transfers.get_transfer, CUSTOMERS_READER)},
+        ),
+        _route(
+            "/customers/{reference}/points-transfers/{transfer_id}/cancel",
+            {"POST": (points_transfers.cancel_transfer, CUSTOMERS_ERASER)},
+        ),
+        _route("/customers/{reference}/status", {"GET": (customer_status.get_status, CUSTOMERS_READER)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),
         Route(PREFIX + "/token/revoke", oauth.revoke, methods=["POST"]),

@@ -14,6 +14,8 @@ from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, stor
 from app.routing import EdgeRule, Endpoint, ResourceRoute, resource_route
 from errors import catalogue
 from resources import exports
+from resources.backoffice import customer_status as backoffice_customer_status
+from resources.backoffice import points_transfers as backoffice_points_transfers
 from resources.refusals import refuse_with
 from resources.storefront import (
     activation,
@@ -151,6 +153,12 @@ def routes() -> list[BaseRoute]:
         _route("/customer-confirmation-resend", {"POST": (activation.resend_confirmation, PUBLIC)}),
         _route("/stores", {"GET": (stores.list_stores, PUBLIC)}),
         _route("/stores/{code}", {"GET": (stores.get_store, PUBLIC)}),
+        # BO §4.3: the customer's own points transfers and status (the back-office's resources).
+        _route(
+            "/customers/{reference}/points-transfers",
+            {"GET": (backoffice_points_transfers.list_own_transfers, OWNER)},
+        ),
+        _route("/customers/{reference}/status", {"GET": (backoffice_customer_status.get_own_status, OWNER)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API; their clients are public.
         Route("/token", oauth.token, methods=["POST"]),
         Route("/token/revoke", oauth.revoke, methods=["POST"]),

@@ -126,7 +126,7 @@ async def test_a_password_confirmation_that_differs_is_406(app, client):
     }
 
 
-async def test_a_seller_needs_an_existing_point_of_sale_which_the_api_cannot_name_yet(app, client):
+async def test_a_seller_needs_an_existing_point_of_sale(app, client):
     admin = await logged_in_operator(app, client)
     response = await post(
         client,

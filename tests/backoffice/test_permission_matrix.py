@@ -122,6 +122,9 @@ class Row:
             .replace("{address}", "{address_id}")
             .replace("{order}", "{order_number}")
             .replace("{instrument}", "{instrument_id}")
+            .replace("{level}", "{id}")
+            .replace("{pos}", "{id}")
+            .replace("{transfer}", "{transfer_id}")
             .split("?")[0]
         )
 
@@ -229,6 +232,38 @@ COMMERCE_ROWS = [
     Row("DELETE", "/backoffice/payment-instruments/{instrument}", 204, _holds(W)),
 ]
 
+
+def _new_level() -> dict[str, Any]:
+    return document(
+        "levels", {"store": "DE", "name": "Matrix", "conditionValue": 70000, "rewardPercent": "1.5"}
+    )
+
+
+def _change_level() -> dict[str, Any]:
+    return document("levels", {"name": "Renamed"}, "{level}")
+
+
+def _new_pos() -> dict[str, Any]:
+    return document("pos", {"name": "Matrix", "identifier": "matrix-01"})
+
+
+def _change_pos() -> dict[str, Any]:
+    return document("pos", {"name": "Renamed"}, "{pos}")
+
+
+def _assign_level() -> dict[str, Any]:
+    return document("level-assignment", {"levelId": "{level}"})
+
+
+def _add_points() -> dict[str, Any]:
+    return document("points-transfers", {"transferType": "add", "points": "5"})
+
+
+def _reads_loyalty(name: str) -> bool:
+    """Levels and points of sale: R, or any operator."""
+    return _any_operator(name) or _holds_r(name)
+
+
 MATRIX = [
     Row("DELETE", "/backoffice/refresh-tokens/{token}", 204, _any_operator),
     Row("PATCH", "/backoffice/operator-password", 204, _any_operator, _own_password),
@@ -280,6 +315,26 @@ MATRIX = [
         "GET", "/backoffice/customer-checks?filter[emailOrPhone]=x@example.com", 200, _holds(R, sellers=True)
     ),
     *COMMERCE_ROWS,
+    # Levels and points of sale (BO §4.3).
+    Row("GET", "/backoffice/levels", 200, _reads_loyalty),
+    Row("POST", "/backoffice/levels", 201, _holds(W), _new_level),
+    Row("GET", "/backoffice/levels/{level}", 200, _reads_loyalty),
+    Row("PATCH", "/backoffice/levels/{level}", 200, _holds(W), _change_level),
+    Row("DELETE", "/backoffice/levels/{level}", 204, _holds(W)),
+    Row("GET", "/backoffice/pos", 200, _reads_loyalty),
+    Row("POST", "/backoffice/pos", 201, _holds(W), _new_pos),
+    Row("GET", "/backoffice/pos/{pos}", 200, _reads_loyalty),
+    Row("PATCH", "/backoffice/pos/{pos}", 200, _holds(W), _change_pos),
+    Row("DELETE", "/backoffice/pos/{pos}", 204, _holds(W)),
+    Row("POST", "/backoffice/customers/{customer}/level", 204, _holds(W, sellers=True), _assign_level),
+    # The matrix's customer has no manual level: an allowed caller meets the state rule (1023).
+    Row("POST", "/backoffice/customers/{customer}/remove-manually-level", 422, _holds(W, sellers=True)),
+    # The matrix's seller may not transfer points (allowPointTransfer false): 1000.
+    Row("GET", "/backoffice/customers/{customer}/points-transfers", 200, _holds(R, sellers=True)),
+    Row("POST", "/backoffice/customers/{customer}/points-transfers", 201, _holds(W), _add_points),
+    Row("GET", "/backoffice/customers/{customer}/points-transfers/{transfer}", 200, _holds(R, sellers=True)),
+    Row("POST", "/backoffice/customers/{customer}/points-transfers/{transfer}/cancel", 204, _holds(W)),
+    Row("GET", "/backoffice/customers/{customer}/status", 200, _holds(R, sellers=True)),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
@@ -335,6 +390,9 @@ async def _counts(app) -> dict[str, int]:
         ("customer_events", ""),
         ("orders", ""),
         ("payment_instruments", ""),
+        ("levels", ""),
+        ("points_of_sale", ""),
+        ("points_transfers", ""),
         ("refusals", ""),
     ):
         table = "audit_events" if name == "refusals" else name
@@ -366,6 +424,25 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
     store = app.state.services.stores.default
     await app.state.services.orders.ingest(store, order_fields(reference, orderNumber="M-1"))
     instrument = await app.state.services.payment_instruments.upsert(store, _loaded_instrument(reference))
+    loyalty_writer = await logged_in_operator(app, client, permissions=(R, W))
+    level = await client.post(
+        "/backoffice/levels",
+        json=document("levels", {"store": "DE", "name": "Seeded", "conditionValue": 0, "rewardPercent": 1}),
+        headers={**loyalty_writer.headers, "Content-Type": JSON_API},
+    )
+    level_id = level.json()["data"]["id"]
+    pos = await client.post(
+        "/backoffice/pos",
+        json=document("pos", {"name": "Seeded", "identifier": "seeded-01"}),
+        headers={**loyalty_writer.headers, "Content-Type": JSON_API},
+    )
+    pos_id = pos.json()["data"]["id"]
+    transfer = await client.post(
+        f"/backoffice/customers/{reference}/points-transfers",
+        json=_add_points(),
+        headers={**loyalty_writer.headers, "Content-Type": JSON_API},
+    )
+    transfer_id = transfer.json()["data"]["id"]
     path = (
         row.path.replace("{operator}", target_id)
         .replace("{client}", client_id)
@@ -376,12 +453,19 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         .replace("{store}", store.code)
         .replace("{order}", "M-1")
         .replace("{instrument}", instrument.instrument.id)
+        .replace("{level}", level_id)
+        .replace("{pos}", pos_id)
+        .replace("{transfer}", transfer_id)
     )
     before = await _counts(app)
 
     body = row.body() if row.body else None
-    if body is not None and body["data"].get("id") in ("{customer}", "{address}"):
-        body["data"]["id"] = reference if body["data"]["id"] == "{customer}" else address_id
+    if body is not None and body["data"].get("id") in ("{customer}", "{address}", "{level}", "{pos}"):
+        body["data"]["id"] = {"{customer}": reference, "{address}": address_id, "{level}": level_id}.get(
+            body["data"]["id"], pos_id
+        )
+    if body is not None and body["data"]["attributes"].get("levelId") == "{level}":
+        body["data"]["attributes"]["levelId"] = level_id
     if body is not None:  # ingest bodies name the customer
         body = json.loads(json.dumps(body).replace('"{customer}"', json.dumps(reference)))
     response = await client.request(
