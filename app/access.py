@@ -44,6 +44,7 @@ __all__ = [
     "Backoffice",
     "BACKOFFICE",
     "BACKOFFICE_OPERATOR",
+    "BACKOFFICE_ENROLMENT",
     "backoffice_principal",
     "backoffice_checks",
     "audit_actor",
@@ -240,13 +241,15 @@ class Backoffice(Access):
     ``permission``: the one the route needs (None: any caller); ``operator_only``: integration
     clients are refused; ``self_parameter``: the path parameter naming an operator, who may then
     pass without the permission on its own record; ``sellers``: sellers pass without it too (their
-    own-POS rule is the service's, 1001). Refusals are 1000, before any body is read, and each is
+    own-POS rule is the service's, 1001); ``enrolment``: an enrolment-only session (BO §2.1) may
+    call it, which it may nowhere else. Refusals are 1000, before any body is read, and each is
     audited (written apart: the refused request writes nothing else)."""
 
     permission: str | None = None
     operator_only: bool = False
     self_parameter: str | None = None
     sellers: bool = False
+    enrolment: bool = False
 
     async def check(self, request: Request) -> Principal | BackofficePrincipal | None:
         caller = await services(request).operator_sessions.authenticate(
@@ -259,6 +262,8 @@ class Backoffice(Access):
 
     def _allows(self, request: Request, caller: BackofficePrincipal) -> bool:
         if self.operator_only and not caller.is_operator:
+            return False
+        if caller.enrolment_only and not self.enrolment:
             return False
         if self.sellers and caller.role == "seller":
             return True
@@ -275,3 +280,5 @@ class Backoffice(Access):
 
 BACKOFFICE = Backoffice()
 BACKOFFICE_OPERATOR = Backoffice(operator_only=True)
+# Any operator, an enrolment-only session too: enrol, confirm, log out (BO §2.1).
+BACKOFFICE_ENROLMENT = Backoffice(operator_only=True, enrolment=True)

@@ -206,12 +206,23 @@ async def count_other_active_operator_admins(db: Database, operator_id: str) -> 
 
 
 async def insert_session(
-    db: Database, session_id: str, operator_id: str, now: datetime, expires_at: datetime, refresh_digest: str
+    db: Database,
+    session_id: str,
+    operator_id: str,
+    now: datetime,
+    expires_at: datetime,
+    refresh_digest: str,
+    *,
+    enrolment_only: bool = False,
 ) -> None:
     """A new session with its first refresh token, in the caller's transaction."""
     await db.execute(
         operator_sessions.insert().values(
-            id=session_id, operator_id=operator_id, created_at=now, expires_at=expires_at
+            id=session_id,
+            operator_id=operator_id,
+            created_at=now,
+            expires_at=expires_at,
+            enrolment_only=enrolment_only,
         )
     )
     await insert_refresh_token(db, refresh_digest, session_id, now)
@@ -223,10 +234,13 @@ async def insert_refresh_token(db: Database, digest: str, session_id: str, now: 
     )
 
 
-async def live_session_operator(db: Database, session_id: str, operator_id: str) -> Operator | None:
-    """The active operator of a session that is not revoked (the per-request lookup)."""
+async def live_session_operator(
+    db: Database, session_id: str, operator_id: str
+) -> tuple[Operator, bool] | None:
+    """The active operator of a session that is not revoked (the per-request lookup), and whether
+    the session is enrolment-only (BO §2.1)."""
     row = await db.fetch_one(
-        sa.select(*_COLUMNS)
+        sa.select(*_COLUMNS, operator_sessions.c.enrolment_only)
         .select_from(operator_sessions.join(operators, operators.c.id == operator_sessions.c.operator_id))
         .where(
             operator_sessions.c.id == session_id,
@@ -235,7 +249,7 @@ async def live_session_operator(db: Database, session_id: str, operator_id: str)
             operators.c.active.is_(True),
         )
     )
-    return operator_from_row(row) if row else None
+    return (operator_from_row(row), bool(mapping(row)["enrolment_only"])) if row else None
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,12 @@ class OperatorService:
             raise ApiError(catalogue.OPERATOR_NOT_FOUND)
         return found
 
+    async def get_by_email(self, email: str) -> Operator:
+        found = await queries.operator_by_email(self._db, email_key(email))
+        if found is None:
+            raise ApiError(catalogue.OPERATOR_NOT_FOUND)
+        return found[0]
+
     async def list(
         self, filters: OperatorFilters, after: tuple[datetime, str] | None, limit: int
     ) -> list[Operator]:
