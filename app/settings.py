@@ -138,6 +138,8 @@ class Settings:
     metrics_public: bool = False
     # Passwords and mail (spec §5). Restore keys live this many seconds; a newer key supersedes older ones.
     restore_key_ttl: int = 2 * 3600
+    # A back-office invitation (BO §4.2): a restore key mailed to a new customer, valid this long.
+    invitation_key_ttl: int = 7 * 24 * 3600
     # Where the mailed links point: ``{url}?token={key}``.
     restore_password_url: str = "http://localhost:3000/password/restore"  # noqa: S105 - a URL
     confirmation_url: str = "http://localhost:3000/register/confirm"
@@ -357,7 +359,7 @@ class Settings:
         return StoreCatalogue((implicit_store(self.store, self.currency, self.time_zone),))
 
     def _check_mail(self) -> None:
-        for name in ("restore_key_ttl", "mail_batch_size", "mail_max_attempts"):
+        for name in ("restore_key_ttl", "invitation_key_ttl", "mail_batch_size", "mail_max_attempts"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
         for name in ("smtp_timeout", "mail_poll_interval", "mail_retry_base_seconds"):

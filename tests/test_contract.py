@@ -909,6 +909,9 @@ def _honour_backoffice_customer(attributes: dict[str, Any]) -> None:
     for name in ("posId", "sellerId"):
         if name in attributes:
             attributes[name] = None
+    # A first address takes the customer's salutation, which it then needs (BO §3).
+    if isinstance(attributes.get("address"), dict) and attributes.get("salutation") is None:
+        attributes["salutation"] = "Mr"
 
 
 def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:

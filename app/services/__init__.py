@@ -128,6 +128,6 @@ def build_services(settings: Settings) -> Services:
         credential_changes=credential_changes,
         search=SearchService(db, settings, settings.store_catalogue),
         backoffice_customers=BackofficeCustomerService(
-            db, settings.store_catalogue, customers, confirmations, audit
+            db, settings.store_catalogue, customers, confirmations, audit, settings, outbox
         ),
     )
