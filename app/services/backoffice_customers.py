@@ -511,7 +511,9 @@ class BackofficeCustomerService:
         )
 
     async def count_matching(self, email_or_phone: str, caller: Caller) -> int:
-        """How many of the caller's stores' customers have exactly this e-mail or phone (audited)."""
+        """How many of the caller's stores' customers have exactly this e-mail or phone (audited). A
+        seller's check counts them whatever their point of sale: sellers read any customer (BO
+        §2.3), only their writes keep to their own."""
         phone: str | None = None
         if "@" not in email_or_phone:
             try:

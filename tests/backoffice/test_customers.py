@@ -378,6 +378,36 @@ async def test_customer_checks_count_exact_matches_in_the_callers_stores(app, cl
     assert (await _audit(app))[-2] == ("GET /backoffice/customer-checks", None, "succeeded")
 
 
+async def test_a_sellers_customer_check_counts_any_point_of_sale_within_its_stores(app_factory):
+    # BO §2.3: sellers read any customer (search and existence check included); only writes keep to
+    # their own point of sale. Stores still bound what anyone sees (§2).
+    async with running_app(app_factory, stores=STORES) as (app, client):
+        admin = await logged_in_operator(app, client)
+        seller = await logged_in_operator(
+            app, client, role="seller", permissions=(), pos_id=OWN_POS, stores=["DE"]
+        )
+        await _create(client, admin.headers, email="foreign@example.com", posId=OTHER_POS)
+        await _create(client, admin.headers, email="nowhere@example.com", phone="+4930777")
+        await _create(client, admin.headers, email="swiss@example.com", store="CH")
+
+        totals = {}
+        for value in ("foreign@example.com", "030 777", "swiss@example.com"):
+            response = await client.get(
+                "/backoffice/customer-checks", params={"filter[emailOrPhone]": value}, headers=seller.headers
+            )
+            assert response.status_code == 200, response.text
+            totals[value] = response.json()["meta"]["total"]
+        entries = await app.state.services.db.fetch_all(
+            sa.text(
+                "SELECT operator_id, operator_role, outcome FROM audit_events"
+                " WHERE action = 'GET /backoffice/customer-checks'"
+            )
+        )
+
+    assert totals == {"foreign@example.com": 1, "030 777": 1, "swiss@example.com": 0}
+    assert [(row[0], row[1], row[2]) for row in entries] == [(seller.id, "seller", "succeeded")] * 3
+
+
 async def test_erasure_leaves_one_event_and_kills_the_token(app, client):
     admin = await logged_in_operator(app, client)
     customer, tokens = await registered_customer(client)
