@@ -27,7 +27,7 @@ __all__ = [
     "list_operators",
     "update_operator",
     "delete_operator",
-    "count_other_active_operator_admins",
+    "lock_active_operator_admins",
     "insert_session",
     "insert_refresh_token",
     "live_session_operator",
@@ -190,19 +190,23 @@ async def delete_operator(db: Database, operator_id: str) -> None:
     await db.execute(operators.delete().where(operators.c.id == operator_id))
 
 
-async def count_other_active_operator_admins(db: Database, operator_id: str) -> int:
-    """Active admins holding operators:write, other than ``operator_id``."""
-    row = await db.fetch_one(
-        sa.select(sa.func.count())
-        .select_from(operators)
+async def lock_active_operator_admins(db: Database) -> list[str]:
+    """The ids of the active admins holding operators:write, their rows locked (FOR UPDATE, in id
+    order so concurrent writers queue instead of deadlocking) until the caller's transaction ends.
+    A writer that waited re-reads the rows another one changed meanwhile (PostgreSQL re-checks the
+    condition on the newest row), so two writers never both see the other as the one who remains.
+    SQLite has one writer at a time anyway."""
+    rows = await db.fetch_all(
+        sa.select(operators.c.id)
         .where(
-            operators.c.id != operator_id,
             operators.c.role == "admin",
             operators.c.active.is_(True),
             (" " + operators.c.permissions + " ").like("% operators:write %"),
         )
+        .order_by(operators.c.id)
+        .with_for_update()
     )
-    return int(row[0]) if row else 0
+    return [row[0] for row in rows]
 
 
 async def insert_session(
