@@ -29,7 +29,7 @@ from app.totp import (
     provisioning_uri,
     recovery_code_digest,
 )
-from errors import ApiError, Problem, catalogue
+from errors import ApiError, catalogue
 
 __all__ = ["OperatorMfaService", "MfaEnrolment", "operator_account_key", "PENDING"]
 
@@ -118,15 +118,7 @@ class OperatorMfaService:
                 await self._clear_in_transaction(operator.id, actor, revoke_sessions=False, was_active=False)
             return
         if otp is None:
-            raise ApiError.of(
-                [
-                    Problem(
-                        catalogue.VALIDATION_FAILED,
-                        "otp",
-                        {"field": "otp", "message": "This field is missing."},
-                    )
-                ]
-            )
+            raise ApiError.invalid("otp", "This field is missing.")
         attempt = await self._limiter.begin({operator_account_key(operator.email): self._limit})
         async with self._db.transaction():
             if not await self._code_is_valid(operator.id, otp, consume=True):

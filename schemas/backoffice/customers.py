@@ -133,7 +133,8 @@ class BackofficeCustomerSchema(CustomerSchema):
     average_transaction_amount = fields.Integer(dump_only=True)
     last_transaction_date = fields.DateTime(dump_only=True)
     currency = fields.String(dump_only=True)
-    # Creation only (BO §3, §4.2): mail an invitation; the first address.
+    # Creation only (BO §3, §4.2): mail an invitation; the first address. A PATCH checks their form
+    # as the one document describes them, and ignores them (they are not in EDITABLE).
     invite = Boolean(load_only=True)
     address = FirstAddressField(load_only=True, allow_none=True)
 
@@ -154,9 +155,6 @@ class BackofficeCustomerUpdateSchema(BackofficeCustomerSchema):
     last_name = String(validate=[NotBlank(), Length(None, 100)])
     agreement1 = Boolean()  # type: ignore[assignment]
     labels = LabelsField(allow_none=True)
-
-    class Meta(BackofficeCustomerSchema.Meta):
-        exclude = (*BackofficeCustomerSchema.Meta.exclude, "invite", "address")  # type: ignore[assignment]
 
 
 # Attributes a back-office PATCH may change.

@@ -686,7 +686,7 @@ async def test_a_bad_first_address_or_one_without_salutation_is_901_and_writes_n
     assert await _count(app, "addresses") == 0
 
 
-async def test_patch_takes_no_invite_or_address(app, client):
+async def test_patch_checks_and_ignores_invite_and_address(app, client):
     admin = await logged_in_operator(app, client)
     reference = (await _create(client, admin.headers)).json()["data"]["id"]
 
@@ -695,3 +695,10 @@ async def test_patch_takes_no_invite_or_address(app, client):
     assert patched.status_code == 200, patched.text
     assert await _mail_kinds(app) == []
     assert await _count(app, "addresses") == 0
+    malformed = await _patch(client, admin.headers, reference, {"invite": "yes", "address": "Main Street 1"})
+    assert malformed.json() == {
+        "errors": [
+            error(422, "901", "address => This value should be of type object.", "/data/attributes/address"),
+            error(422, "901", "invite => This value should be of type bool.", "/data/attributes/invite"),
+        ]
+    }
