@@ -44,6 +44,7 @@ __all__ = [
     "Backoffice",
     "BACKOFFICE",
     "BACKOFFICE_OPERATOR",
+    "BACKOFFICE_ENROLMENT",
     "backoffice_principal",
     "backoffice_checks",
     "audit_actor",
@@ -242,7 +243,8 @@ class Backoffice(Access):
     pass without the permission on its own record; ``sellers``: sellers pass without it too (their
     own-POS rule is the service's, 1001); ``sellers_with_point_transfer``: only sellers allowed
     to transfer points pass so; ``any_operator``: every operator passes, clients need the
-    permission. Refusals are 1000, before any body is read, and each is audited (written apart:
+    permission; ``enrolment``: an enrolment-only session (BO §2.1) may call it, which it may
+    nowhere else. Refusals are 1000, before any body is read, and each is audited (written apart:
     the refused request writes nothing else)."""
 
     permission: str | None = None
@@ -251,6 +253,7 @@ class Backoffice(Access):
     sellers: bool = False
     sellers_with_point_transfer: bool = False
     any_operator: bool = False
+    enrolment: bool = False
 
     async def check(self, request: Request) -> Principal | BackofficePrincipal | None:
         caller = await services(request).operator_sessions.authenticate(
@@ -263,6 +266,8 @@ class Backoffice(Access):
 
     def _allows(self, request: Request, caller: BackofficePrincipal) -> bool:
         if self.operator_only and not caller.is_operator:
+            return False
+        if caller.enrolment_only and not self.enrolment:
             return False
         if self.any_operator and caller.is_operator:
             return True
@@ -283,3 +288,5 @@ class Backoffice(Access):
 
 BACKOFFICE = Backoffice()
 BACKOFFICE_OPERATOR = Backoffice(operator_only=True)
+# Any operator, an enrolment-only session too: enrol, confirm, log out (BO §2.1).
+BACKOFFICE_ENROLMENT = Backoffice(operator_only=True, enrolment=True)

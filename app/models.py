@@ -214,6 +214,8 @@ class BackofficePrincipal:
     session_id: str | None
     operator: Operator | None = None
     client: IntegrationClient | None = None
+    # BO §2.1: a password-only session under GLUE_OPERATOR_MFA_REQUIRED may only enrol, confirm, log out.
+    enrolment_only: bool = False
 
     @property
     def is_operator(self) -> bool:

@@ -4,6 +4,7 @@ such as the first administrator, before anyone can log in to the back-office.
     python -m app.operators create --email E --role admin|seller --first-name F --last-name L
                                    [--permissions P,…] [--pos-id ID] [--stores S,…]
     python -m app.operators set-password --email E
+    python -m app.operators reset-mfa --email E
     python -m app.operators create-client --name N --permissions P,… [--stores S,…]
 
 A password is read from stdin's first line, or on a terminal prompted twice without echo; never an
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--stores", type=_codes, help="comma-separated store codes (default: all)")
     set_password = commands.add_parser("set-password", help="set an operator's password; ends its sessions")
     set_password.add_argument("--email", required=True)
+    reset_mfa = commands.add_parser("reset-mfa", help="drop an operator's MFA enrolment; ends its sessions")
+    reset_mfa.add_argument("--email", required=True)
     client = commands.add_parser("create-client", help="create an integration client; prints id and secret")
     client.add_argument("--name", required=True)
     client.add_argument("--permissions", type=_codes, required=True)
@@ -113,6 +116,10 @@ async def _run(services: Services, arguments: argparse.Namespace, stdin: TextIO)
     if arguments.command == "set-password":
         email = _email(arguments.email)
         operator = await services.operators.set_password(email, _read_password(stdin), writer.actor)
+        return [operator.id]
+    if arguments.command == "reset-mfa":
+        operator = await services.operators.get_by_email(_email(arguments.email))
+        await services.operator_mfa.reset(operator, None, writer.actor)
         return [operator.id]
     client, secret = await services.integration_clients.create(
         {

@@ -5,6 +5,8 @@ Every variable carries the ``GLUE_`` prefix. A bad value stops the start with a 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -136,6 +138,8 @@ class Settings:
     metrics_public: bool = False
     # Passwords and mail (spec §5). Restore keys live this many seconds; a newer key supersedes older ones.
     restore_key_ttl: int = 2 * 3600
+    # A back-office invitation (BO §4.2): a restore key mailed to a new customer, valid this long.
+    invitation_key_ttl: int = 7 * 24 * 3600
     # Where the mailed links point: ``{url}?token={key}``.
     restore_password_url: str = "http://localhost:3000/password/restore"  # noqa: S105 - a URL
     confirmation_url: str = "http://localhost:3000/register/confirm"
@@ -197,6 +201,11 @@ class Settings:
     backoffice_access_token_ttl: int = 900
     backoffice_refresh_token_ttl: int = 43200
     operator_password_min_length: int = 12
+    # Operators' TOTP (BO §2.1): required, a password alone opens an enrolment-only session; the key
+    # (base64, at least 32 random bytes) the secrets are encrypted under, unset: a random one kept in
+    # operator-mfa.key beside the JWT signing key (var/ by default). A new key voids enrolments.
+    operator_mfa_required: bool = False
+    operator_mfa_key: str = field(default="", repr=False)
     # Audit entries are kept this many days (0 = for ever).
     audit_retention_days: int = 365
     # Orders per ``order-batches`` request (CB §10; the body limit still applies).
@@ -290,6 +299,8 @@ class Settings:
             )
         if not 1 <= self.operator_password_min_length <= 128:
             raise SettingsError(f"{PREFIX}OPERATOR_PASSWORD_MIN_LENGTH must be between 1 and 128")
+        if self.operator_mfa_key and not _is_mfa_key(self.operator_mfa_key):
+            raise SettingsError(f"{PREFIX}OPERATOR_MFA_KEY must be base64 of at least 32 bytes")
         if self.audit_retention_days < 0:
             raise SettingsError(f"{PREFIX}AUDIT_RETENTION_DAYS must be 0 (for ever) or positive")
         for name in ("search_max_offset", "search_exact_count_limit"):
@@ -350,7 +361,7 @@ class Settings:
         return StoreCatalogue((implicit_store(self.store, self.currency, self.time_zone),))
 
     def _check_mail(self) -> None:
-        for name in ("restore_key_ttl", "mail_batch_size", "mail_max_attempts"):
+        for name in ("restore_key_ttl", "invitation_key_ttl", "mail_batch_size", "mail_max_attempts"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
         for name in ("smtp_timeout", "mail_poll_interval", "mail_retry_base_seconds"):
@@ -432,6 +443,13 @@ class Settings:
         if "stores" in values and {"store", "currency", "time_zone"} & set(values):
             raise SettingsError(_IMPLICIT_STORE_REFUSED)
         return cls(**values)
+
+
+def _is_mfa_key(text: str) -> bool:
+    try:
+        return len(base64.b64decode(text.strip(), validate=True)) >= 32
+    except (ValueError, binascii.Error):
+        return False
 
 
 def _is_webhook_url(url: str) -> bool:

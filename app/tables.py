@@ -368,6 +368,8 @@ operator_sessions = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),
     sa.Column("revoked_at", Timestamp, nullable=True),
+    # BO §2.1: opened by a password alone under GLUE_OPERATOR_MFA_REQUIRED (enrol, confirm, log out).
+    sa.Column("enrolment_only", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # As refresh_tokens: SHA-256 digests only; a rotated token presented again revokes its session.

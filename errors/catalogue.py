@@ -80,6 +80,9 @@ OWN_OPERATOR_RECORD = CatalogueEntry(
 LAST_OPERATOR_ADMINISTRATOR = CatalogueEntry(
     "1005", 422, "At least one active administrator with operators:write must remain."
 )
+ONE_TIME_CODE_REQUIRED = CatalogueEntry("1006", 401, "Invalid or missing one-time code.")
+MFA_ALREADY_ACTIVE = CatalogueEntry("1007", 422, "Multi-factor authentication is already active.")
+ONE_TIME_CODE_INVALID = CatalogueEntry("1008", 422, "This one-time code is invalid.")
 INTEGRATION_CLIENT_NOT_FOUND = CatalogueEntry("1009", 404, "Integration client not found.")
 # Back-office and customer media (1000-1099): avatars and push tokens.
 AVATAR_NOT_AN_IMAGE = CatalogueEntry("1040", 422, "The file is not a JPEG, PNG or WebP image.")

@@ -87,6 +87,9 @@ def test_values_are_parsed_by_type():
         ("GLUE_PHONE_DEFAULT_REGION", "XX"),
         ("GLUE_PHONE_DEFAULT_REGION", "+49"),
         ("GLUE_PHONE_DEFAULT_REGION", ""),
+        ("GLUE_OPERATOR_MFA_KEY", "c2hvcnQ="),
+        ("GLUE_OPERATOR_MFA_KEY", "not base64 at all!"),
+        ("GLUE_OPERATOR_MFA_REQUIRED", "sometimes"),
     ],
 )
 def test_bad_setting_names_the_variable(variable, value):

@@ -23,6 +23,7 @@ class MailKind(StrEnum):
     REGISTRATION_CONFIRMATION = "registration-confirmation"
     EMAIL_CHANGE = "email-change"
     EMAIL_CHANGED = "email-changed"
+    INVITATION = "invitation"
 
 
 @dataclass(frozen=True)

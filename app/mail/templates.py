@@ -75,6 +75,42 @@ Um ein neues Passwort zu wählen, öffnen Sie innerhalb von $hours Stunden diese
 E-Mail: Ihr Passwort bleibt unverändert.</p>
 """),
     ),
+    ("invitation", "en"): MailTemplate(
+        subject="Your new customer account",
+        text="""Hello $name,
+
+an account has been opened for you. To choose its password, open this link within $days days:
+
+$link
+
+The link works once. If you did not expect this mail, ignore it.
+""",
+        html=_html("""
+<p>Hello $name,</p>
+<p>an account has been opened for you. To choose its password, open this link within $days days:</p>
+<p><a href="$link">Choose your password</a></p>
+<p>The link works once. If you did not expect this mail, ignore it.</p>
+"""),
+    ),
+    ("invitation", "de"): MailTemplate(
+        subject="Ihr neues Kundenkonto",
+        text="""Hallo $name,
+
+für Sie wurde ein Konto eröffnet. Um sein Passwort zu wählen, öffnen Sie innerhalb von $days Tagen
+diesen Link:
+
+$link
+
+Der Link funktioniert nur einmal. Falls Sie diese E-Mail nicht erwartet haben, ignorieren Sie sie.
+""",
+        html=_html("""
+<p>Hallo $name,</p>
+<p>für Sie wurde ein Konto eröffnet. Um sein Passwort zu wählen, öffnen Sie innerhalb von $days Tagen
+diesen Link:</p>
+<p><a href="$link">Passwort wählen</a></p>
+<p>Der Link funktioniert nur einmal. Falls Sie diese E-Mail nicht erwartet haben, ignorieren Sie sie.</p>
+"""),
+    ),
     ("password-changed", "en"): MailTemplate(
         subject="Your password was changed",
         text="""Hello $name,

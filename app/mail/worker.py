@@ -1,5 +1,7 @@
 """The delivery worker: sends queued mail and texts after commit, retries with backoff, marks each
-row sent once. Mail goes to the mail transport, texts (channel ``sms``) to the SMS transport.
+row sent once. Mail goes to the mail transport, texts (channel ``sms``) to the SMS transport. Its
+loop is the one background loop: it also sweeps audit entries past GLUE_AUDIT_RETENTION_DAYS, at
+its first round and then hourly.
 
 It runs as a task of the app (unless ``GLUE_MAIL_WORKER_ENABLED=false``) and on its own:
 ``glue-customers mail-worker`` or ``python -m app.mail.worker`` (``--drain`` sends what is due and
@@ -14,6 +16,7 @@ import os
 import signal
 import socket
 import sys
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -24,6 +27,7 @@ from app.mail.messages import build_message
 from app.mail.outbox import Outbox
 from app.mail.transports import Delivery, Transport, transport_for
 from app.queries import outbox as queries
+from app.services.audit import AuditService
 from app.services.points import expire_lapsed_points
 from app.settings import Settings
 from app.sms.transports import Rejected, SmsTransport, Text, sms_transport_for
@@ -34,6 +38,9 @@ logger = logging.getLogger("glue_customers.mail")
 
 
 class DeliveryWorker:
+    # Seconds between two audit retention sweeps of one worker (entries live days: hourly is plenty).
+    AUDIT_SWEEP_INTERVAL = 3600.0
+
     def __init__(
         self,
         db: Database,
@@ -55,6 +62,29 @@ class DeliveryWorker:
         slowest = max(settings.smtp_timeout, settings.sms_webhook_timeout)
         self._claim = timedelta(seconds=slowest * (settings.mail_batch_size + 2) + 60)
         self._stopping = asyncio.Event()
+        self._audit = AuditService(db)
+        self._next_sweep = 0.0  # monotonic; the first round sweeps
+
+    async def sweep_audit_events(self) -> int:
+        """Delete audit entries past their retention; how many went."""
+        swept = await self._audit.sweep(self._settings.audit_retention_days)
+        if swept:
+            logger.info(
+                "audit retention: %d entries older than %d days deleted",
+                swept,
+                self._settings.audit_retention_days,
+            )
+        return swept
+
+    async def _sweep_when_due(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.AUDIT_SWEEP_INTERVAL
+        try:
+            await self.sweep_audit_events()
+        except Exception:  # the database may be away for a while; the next sweep tries again
+            logger.exception("audit retention sweep failed")
 
     async def deliver_due(self) -> int:
         """Claim one batch of due mail and texts, send it, record each outcome; the number of rows handled."""
@@ -177,6 +207,7 @@ class DeliveryWorker:
     async def run(self) -> None:
         """Deliver until stopped: at once when woken after a commit, else every poll interval."""
         while not self._stopping.is_set():
+            await self._sweep_when_due()
             try:
                 handled = await self.deliver_due()
             except Exception:  # the database may be away for a while; keep polling

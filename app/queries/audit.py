@@ -15,7 +15,7 @@ from app.models import AuditEvent
 from app.queries._common import mapping
 from app.tables import audit_events
 
-__all__ = ["AuditFilters", "insert_event", "list_events"]
+__all__ = ["AuditFilters", "insert_event", "list_events", "delete_older_than"]
 
 
 async def insert_event(db: Database, values: dict[str, Any]) -> None:
@@ -23,6 +23,21 @@ async def insert_event(db: Database, values: dict[str, Any]) -> None:
     details = row.get("details")
     row["details"] = json.dumps(details, sort_keys=True) if details is not None else None
     await db.execute(audit_events.insert().values(**row))
+
+
+async def delete_older_than(db: Database, cutoff: datetime, limit: int) -> int:
+    """Delete up to ``limit`` of the oldest entries that occurred before ``cutoff`` (one short
+    statement, by the occurred_at index); how many went."""
+    oldest = (
+        sa.select(audit_events.c.id)
+        .where(audit_events.c.occurred_at < cutoff)
+        .order_by(audit_events.c.id)
+        .limit(limit)
+    )
+    rows = await db.fetch_all(
+        audit_events.delete().where(audit_events.c.id.in_(oldest)).returning(audit_events.c.id)
+    )
+    return len(rows)
 
 
 @dataclass(frozen=True)

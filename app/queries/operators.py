@@ -27,7 +27,7 @@ __all__ = [
     "list_operators",
     "update_operator",
     "delete_operator",
-    "count_other_active_operator_admins",
+    "lock_active_operator_admins",
     "insert_session",
     "insert_refresh_token",
     "live_session_operator",
@@ -190,28 +190,43 @@ async def delete_operator(db: Database, operator_id: str) -> None:
     await db.execute(operators.delete().where(operators.c.id == operator_id))
 
 
-async def count_other_active_operator_admins(db: Database, operator_id: str) -> int:
-    """Active admins holding operators:write, other than ``operator_id``."""
-    row = await db.fetch_one(
-        sa.select(sa.func.count())
-        .select_from(operators)
+async def lock_active_operator_admins(db: Database) -> list[str]:
+    """The ids of the active admins holding operators:write, their rows locked (FOR UPDATE, in id
+    order so concurrent writers queue instead of deadlocking) until the caller's transaction ends.
+    A writer that waited re-reads the rows another one changed meanwhile (PostgreSQL re-checks the
+    condition on the newest row), so two writers never both see the other as the one who remains.
+    SQLite has one writer at a time anyway."""
+    rows = await db.fetch_all(
+        sa.select(operators.c.id)
         .where(
-            operators.c.id != operator_id,
             operators.c.role == "admin",
             operators.c.active.is_(True),
             (" " + operators.c.permissions + " ").like("% operators:write %"),
         )
+        .order_by(operators.c.id)
+        .with_for_update()
     )
-    return int(row[0]) if row else 0
+    return [row[0] for row in rows]
 
 
 async def insert_session(
-    db: Database, session_id: str, operator_id: str, now: datetime, expires_at: datetime, refresh_digest: str
+    db: Database,
+    session_id: str,
+    operator_id: str,
+    now: datetime,
+    expires_at: datetime,
+    refresh_digest: str,
+    *,
+    enrolment_only: bool = False,
 ) -> None:
     """A new session with its first refresh token, in the caller's transaction."""
     await db.execute(
         operator_sessions.insert().values(
-            id=session_id, operator_id=operator_id, created_at=now, expires_at=expires_at
+            id=session_id,
+            operator_id=operator_id,
+            created_at=now,
+            expires_at=expires_at,
+            enrolment_only=enrolment_only,
         )
     )
     await insert_refresh_token(db, refresh_digest, session_id, now)
@@ -223,10 +238,13 @@ async def insert_refresh_token(db: Database, digest: str, session_id: str, now: 
     )
 
 
-async def live_session_operator(db: Database, session_id: str, operator_id: str) -> Operator | None:
-    """The active operator of a session that is not revoked (the per-request lookup)."""
+async def live_session_operator(
+    db: Database, session_id: str, operator_id: str
+) -> tuple[Operator, bool] | None:
+    """The active operator of a session that is not revoked (the per-request lookup), and whether
+    the session is enrolment-only (BO §2.1)."""
     row = await db.fetch_one(
-        sa.select(*_COLUMNS)
+        sa.select(*_COLUMNS, operator_sessions.c.enrolment_only)
         .select_from(operator_sessions.join(operators, operators.c.id == operator_sessions.c.operator_id))
         .where(
             operator_sessions.c.id == session_id,
@@ -235,7 +253,7 @@ async def live_session_operator(db: Database, session_id: str, operator_id: str)
             operators.c.active.is_(True),
         )
     )
-    return operator_from_row(row) if row else None
+    return (operator_from_row(row), bool(mapping(row)["enrolment_only"])) if row else None
 
 
 @dataclass(frozen=True)

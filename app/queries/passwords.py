@@ -19,6 +19,7 @@ __all__ = [
     "account_by_id",
     "account_by_email",
     "update_password",
+    "has_password",
     "supersede_restore_keys",
     "insert_restore_key",
     "consume_restore_key",
@@ -90,6 +91,11 @@ async def update_password(
         customers.update().where(*conditions).values(**values).returning(*ACCOUNT_COLUMNS)
     )
     return account_from_row(row) if row else None
+
+
+async def has_password(db: Database, customer_id: int) -> bool:
+    row = await db.fetch_one(sa.select(customers.c.password_hash).where(customers.c.id == customer_id))
+    return row is not None and row[0] is not None
 
 
 async def supersede_restore_keys(db: Database, customer_id: int, now: datetime) -> None:

@@ -18,6 +18,7 @@ from app.services.customers import CustomerService
 from app.services.integration_clients import IntegrationClientService
 from app.services.levels import LevelService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
+from app.services.operator_mfa import OperatorMfaService
 from app.services.operator_sessions import OperatorSessionService
 from app.services.operators import OperatorService
 from app.services.orders import OrderService
@@ -33,6 +34,7 @@ from app.services.statistics import StatisticsService
 from app.settings import Settings
 from app.signing import TokenSigner
 from app.stores import StoreCatalogue
+from app.totp import SecretBox, load_mfa_key
 
 __all__ = ["Services", "build_services"]
 
@@ -57,6 +59,7 @@ class Services:
     audit: AuditService
     operators: OperatorService
     operator_sessions: OperatorSessionService
+    operator_mfa: OperatorMfaService
     integration_clients: IntegrationClientService
     orders: OrderService
     payment_instruments: PaymentInstrumentService
@@ -94,6 +97,7 @@ def build_services(settings: Settings) -> Services:
         db, settings, outbox, sms_codes, AttemptLimiter(limiter_store, settings.code_attempt_window)
     )
     customers = CustomerService(db, settings, hasher, confirmations, activation, credential_changes)
+    operator_mfa = OperatorMfaService(db, settings, limiter, audit, SecretBox(load_mfa_key(settings)))
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -119,7 +123,8 @@ def build_services(settings: Settings) -> Services:
         sms_codes=sms_codes,
         audit=audit,
         operators=OperatorService(db, settings, hasher, audit),
-        operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit),
+        operator_sessions=OperatorSessionService(db, settings, hasher, signer, limiter, audit, operator_mfa),
+        operator_mfa=operator_mfa,
         integration_clients=IntegrationClientService(db, settings, audit),
         orders=OrderService(db),
         payment_instruments=PaymentInstrumentService(db),
@@ -129,7 +134,7 @@ def build_services(settings: Settings) -> Services:
         credential_changes=credential_changes,
         search=SearchService(db, settings, settings.store_catalogue),
         backoffice_customers=BackofficeCustomerService(
-            db, settings.store_catalogue, customers, confirmations, audit
+            db, settings.store_catalogue, customers, confirmations, audit, settings, outbox
         ),
         levels=LevelService(db, settings.store_catalogue, audit),
         points_of_sale=PointOfSaleService(db, audit),

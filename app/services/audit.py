@@ -3,7 +3,7 @@ transaction; refusals (1000, 1001) are written apart, as the refused request wri
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.clock import utc_now
@@ -18,9 +18,27 @@ SUCCEEDED = "succeeded"
 REFUSED = "refused"
 
 
+# Entries one retention statement deletes at most, so a first sweep over years of entries holds no
+# long lock and the rounds between stay short.
+RETENTION_BATCH = 1000
+
+
 class AuditService:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def sweep(self, retention_days: int) -> int:
+        """GLUE_AUDIT_RETENTION_DAYS (BO §4.12): delete the entries older than that many days
+        (0 keeps them for ever), in short batches; how many went."""
+        if retention_days <= 0:
+            return 0
+        cutoff = utc_now() - timedelta(days=retention_days)
+        swept = 0
+        while True:
+            deleted = await queries.delete_older_than(self._db, cutoff, RETENTION_BATCH)
+            swept += deleted
+            if deleted < RETENTION_BATCH:
+                return swept
 
     async def append(
         self,

@@ -5,17 +5,22 @@ every read naming a customer is audited before it is answered."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.clock import utc_now
 from app.database import Database
 from app.emails import email_key, normalise_email
-from app.models import Actor, Address, AuditActor, Company, Customer, HistoryEvent
+from app.keys import link_with_token, new_key
+from app.mail import MailKind, Outbox, render_mail
+from app.models import Actor, Address, AuditActor, Company, Customer, DefaultAddresses, HistoryEvent
+from app.queries import addresses as address_queries
 from app.queries import backoffice_customers as bo_queries
 from app.queries import customers as queries
 from app.queries import history as history_queries
+from app.queries import passwords as password_queries
 from app.queries import sessions as session_queries
 from app.queries import sms_codes as sms_code_queries
 from app.services import history
@@ -30,6 +35,7 @@ from app.services.customers import (
     refuse_taken,
     store_locale,
 )
+from app.settings import Settings
 from app.stores import Store, StoreCatalogue
 from errors import ApiError, catalogue
 
@@ -103,6 +109,8 @@ class NewCustomer:
     store: str | None = None
     pos_id: str | None = None
     seller_id: str | None = None
+    invite: bool = False
+    address: dict[str, Any] | None = None  # SF §4's attributes without names and default flags
 
 
 def unique_labels(labels: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -125,8 +133,12 @@ class BackofficeCustomerService:
         customers: CustomerService,
         confirmations: ConfirmationService,
         audit: AuditService,
+        settings: Settings,
+        outbox: Outbox,
     ) -> None:
         self._db = db
+        self._settings = settings
+        self._outbox = outbox
         self._stores = stores
         self._customers = customers
         self._confirmations = confirmations
@@ -171,8 +183,11 @@ class BackofficeCustomerService:
 
     async def create(self, new: NewCustomer, caller: Caller) -> CustomerView:
         """An active customer without a password, of one of the caller's stores (default: the
-        first). Checks: store, locale, phone 901; gender 414; agreement1 422; then e-mail 400, phone
-        1010, loyalty card 1011. A seller creates in its own point of sale, as its seller."""
+        first). Checks: store, locale, phone 901 (with an address, a salutation is required too);
+        gender 414; agreement1 422; then e-mail 400, phone 1010, loyalty card 1011. A seller creates
+        in its own point of sale, as its seller. ``address`` becomes its first address, every
+        default (CustomerAddressWasAdded); ``invite`` mails a restore key valid
+        GLUE_INVITATION_KEY_TTL to the store's restore URL, in the same transaction."""
         allowed = caller.stores or tuple(store.code for store in self._stores)
         if new.store is None:
             store = self._store(allowed[0])
@@ -187,6 +202,8 @@ class BackofficeCustomerService:
             pos_id, seller_id = caller.pos_id, caller.seller_id
         locale = store_locale(store, new.locale) if new.locale is not None else store.default_locale
         phone = self._customers.phone(new.phone) if new.phone is not None else None
+        if new.address is not None and new.salutation is None:
+            raise ApiError.invalid("salutation", "This field is missing.")
         if new.gender is not None and new.gender not in GENDERS:
             raise ApiError(catalogue.INVALID_GENDER)
         if new.agreement1 is not True:
@@ -237,15 +254,78 @@ class BackofficeCustomerService:
                     changed_fields=[*values, "labels"],
                     values={**values, "labels": labels, "channel": "backoffice"},
                 )
+                fields = [*values, "labels"]
+                if new.address is not None:
+                    await self._add_first_address(customer, new.address, caller, now)
+                    fields.append("address")
+                if new.invite:
+                    await self._invite(customer, store, now)
+                    fields.append("invite")
                 await self._audit.append(
                     caller.audit,
                     customer_reference=customer.reference,
                     store=store.code,
-                    details={"fields": sorted([*values, "labels"])},
+                    details={"fields": sorted(fields)},
                 )
         except queries.AttributeTaken as taken:
             raise refuse_taken(taken) from None
+        if new.invite:
+            self._outbox.wake()
         return await self.view(customer)
+
+    async def _add_first_address(
+        self, customer: Customer, address: dict[str, Any], caller: Caller, now: datetime
+    ) -> None:
+        """The first address, with the customer's salutation and names, every default of it."""
+        values = {
+            **address,
+            "salutation": customer.salutation,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+        }
+        address_id = str(uuid.uuid4())
+        await address_queries.insert_address(
+            self._db,
+            {**values, "id": address_id, "customer_id": customer.id, "created_at": now, "updated_at": now},
+        )
+        await address_queries.set_default_addresses(
+            self._db,
+            customer.id,
+            DefaultAddresses(billing=address_id, shipping=address_id, contact=address_id),
+        )
+        await history.record(
+            self._db,
+            customer,
+            history.CUSTOMER_ADDRESS_WAS_ADDED,
+            caller.actor,
+            now,
+            changed_fields=[history.wire_name(name) for name in values],
+            values={
+                "addressId": address_id,
+                **{history.wire_name(name): value for name, value in values.items()},
+            },
+        )
+
+    async def _invite(self, customer: Customer, store: Store, now: datetime) -> None:
+        """BO §4.2: an SF restore key, mailed in the store's language to its restore URL; the
+        restore that spends it sets the first password."""
+        key, digest = new_key()
+        ttl = self._settings.invitation_key_ttl
+        await password_queries.insert_restore_key(
+            self._db, digest, customer.id, now, now + timedelta(seconds=ttl)
+        )
+        link_base = store.restore_password_url or self._settings.restore_password_url
+        name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
+        await self._outbox.enqueue(
+            render_mail(
+                MailKind.INVITATION,
+                customer.email,
+                store.resolve_locale(customer.locale),
+                name=name,
+                link=link_with_token(link_base, key),
+                days=str(max(1, round(ttl / 86400))),
+            )
+        )
 
     async def update(self, reference: str, changes: dict[str, Any], caller: Caller) -> CustomerView:
         """PATCH: as the storefront's (901, 414, 400, 1010; 410 when gone meanwhile), plus the card
@@ -431,7 +511,9 @@ class BackofficeCustomerService:
         )
 
     async def count_matching(self, email_or_phone: str, caller: Caller) -> int:
-        """How many of the caller's stores' customers have exactly this e-mail or phone (audited)."""
+        """How many of the caller's stores' customers have exactly this e-mail or phone (audited). A
+        seller's check counts them whatever their point of sale: sellers read any customer (BO
+        §2.3), only their writes keep to their own."""
         phone: str | None = None
         if "@" not in email_or_phone:
             try:

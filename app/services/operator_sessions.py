@@ -23,6 +23,7 @@ from app.queries import integration_clients as client_queries
 from app.queries import operators as queries
 from app.services.audit import AuditService
 from app.services.limiter import AttemptLimiter
+from app.services.operator_mfa import OperatorMfaService, operator_account_key
 from app.services.sessions import LoginFailed, RefreshFailed
 from app.settings import Settings
 from app.signing import InvalidToken, TokenSigner
@@ -31,6 +32,7 @@ from errors import ApiError, catalogue
 __all__ = [
     "OperatorSessionService",
     "ClientFailed",
+    "OneTimeCodeRequired",
     "ScopeRefused",
     "ClientToken",
     "BACKOFFICE_CLIENT_ID",
@@ -43,6 +45,10 @@ CLIENT_ROLE = "client"
 
 class ClientFailed(Exception):
     """Unknown or inactive client, or a wrong secret."""
+
+
+class OneTimeCodeRequired(Exception):
+    """The operator's MFA is active and the login's one-time code is missing or wrong (1006)."""
 
 
 class ScopeRefused(Exception):
@@ -69,7 +75,9 @@ class OperatorSessionService:
         signer: TokenSigner,
         limiter: AttemptLimiter,
         audit: AuditService,
+        mfa: OperatorMfaService,
     ) -> None:
+        self._mfa = mfa
         self._db = db
         self._settings = settings
         self._hasher = hasher
@@ -83,14 +91,18 @@ class OperatorSessionService:
         password: str,
         client_address: str,
         *,
+        otp: str | None = None,
         issuer: str,
         action: str,
         request_id: str | None,
     ) -> TokenPair:
         """SF §6 for operators: limited per operator account and per address (Limited), one argon2
         verification whether the e-mail is known or not; an inactive operator is refused as wrong
-        credentials. The login is audited in the session's transaction."""
-        account_key = "operator-login-account:" + key_digest(email_key(username))
+        credentials. With MFA active a missing or wrong ``otp`` is OneTimeCodeRequired whether the
+        password is right or not (a right code is spent only with the right password); without
+        MFA ``otp`` is ignored. Under GLUE_OPERATOR_MFA_REQUIRED an operator without active MFA
+        gets an enrolment-only session. The login is audited in the session's transaction."""
+        account_key = operator_account_key(username)
         attempt = await self._limiter.begin(
             {
                 account_key: self._settings.login_limit_per_account,
@@ -104,9 +116,16 @@ class OperatorSessionService:
         except HashingOverloaded:
             await self._limiter.cancel(attempt)
             raise
-        if not verified or found is None or not found[0].active:
+        if found is None or not found[0].active:
             raise LoginFailed
         operator = found[0]
+        if operator.mfa_active and not await self._mfa.login_code_is_valid(
+            operator.id, otp, consume=verified
+        ):
+            raise OneTimeCodeRequired
+        if not verified:
+            raise LoginFailed
+        enrolment_only = self._settings.operator_mfa_required and not operator.mfa_active
         await self._limiter.succeeded(attempt, reset_keys=(account_key,))
         if password_hash and self._hasher.needs_rehash(password_hash):
             with contextlib.suppress(HashingOverloaded):
@@ -124,6 +143,7 @@ class OperatorSessionService:
                 now,
                 now + timedelta(seconds=ttl),
                 key_digest(refresh_token),
+                enrolment_only=enrolment_only,
             )
             await queries.set_last_login(self._db, operator.id, now)
             await self._audit.append(AuditActor(operator.id, operator.role, action, request_id))
@@ -263,9 +283,10 @@ class OperatorSessionService:
                 session_id=None,
                 client=client,
             )
-        operator = await queries.live_session_operator(self._db, claims.session_id, claims.subject)
-        if operator is None:
+        found = await queries.live_session_operator(self._db, claims.session_id, claims.subject)
+        if found is None:
             raise ApiError(catalogue.INVALID_ACCESS_TOKEN)
+        operator, enrolment_only = found
         return BackofficePrincipal(
             id=operator.id,
             role=operator.role,
@@ -273,4 +294,5 @@ class OperatorSessionService:
             stores=operator.stores,
             session_id=claims.session_id,
             operator=operator,
+            enrolment_only=enrolment_only,
         )

@@ -205,6 +205,12 @@ class OperatorService:
             raise ApiError(catalogue.OPERATOR_NOT_FOUND)
         return found
 
+    async def get_by_email(self, email: str) -> Operator:
+        found = await queries.operator_by_email(self._db, email_key(email))
+        if found is None:
+            raise ApiError(catalogue.OPERATOR_NOT_FOUND)
+        return found[0]
+
     async def list(
         self, filters: OperatorFilters, after: tuple[datetime, str] | None, limit: int
     ) -> list[Operator]:
@@ -249,14 +255,17 @@ class OperatorService:
                 raise ApiError(catalogue.PASSWORDS_DO_NOT_MATCH, field="password")
             changes["password_hash"] = await self._hasher.hash_password(values["password"])
         changes = {name: value for name, value in changes.items() if self._differs(current, name, value)}
-        if "permissions" in changes and OPERATORS_WRITE not in changes["permissions"]:
-            await self._check_may_lose_administrator(current, writer)
+        demoted = "permissions" in changes and OPERATORS_WRITE not in changes["permissions"]
+        if demoted and writer.operator_id == operator_id:
+            raise ApiError(catalogue.OWN_OPERATOR_RECORD)
         if not changes:
             return current
         fields = {"password" if name == "password_hash" else name for name in changes if name != "email_key"}
         changed = sorted(_WIRE_NAMES.get(name, name) for name in fields)
         now = utc_now()
         async with self._db.transaction():
+            if demoted:
+                await self._keep_an_administrator(operator_id)
             try:
                 await queries.update_operator(self._db, operator_id, {**changes, "updated_at": now})
             except EmailTaken:
@@ -278,20 +287,22 @@ class OperatorService:
             return bool(value != current.email)
         return bool(getattr(current, name) != value)
 
-    async def _check_may_lose_administrator(self, target: Operator, writer: Writer) -> None:
-        """1004 for one's own record; 1005 when ``target`` is the last active administrator with
-        operators:write."""
-        if writer.operator_id == target.id:
-            raise ApiError(catalogue.OWN_OPERATOR_RECORD)
-        holds_it = target.role == "admin" and target.active and OPERATORS_WRITE in target.permissions
-        if holds_it and await queries.count_other_active_operator_admins(self._db, target.id) == 0:
+    async def _keep_an_administrator(self, target_id: str) -> None:
+        """1005 when ``target_id`` is the last active administrator with operators:write. Runs in the
+        write's transaction with those administrators' rows locked, so concurrent removals of the
+        last two queue and the second sees the first's result."""
+        holders = await queries.lock_active_operator_admins(self._db)
+        if holders == [target_id]:
             raise ApiError(catalogue.LAST_OPERATOR_ADMINISTRATOR)
 
     async def delete(self, operator_id: str, writer: Writer) -> None:
-        """Ends its sessions with it; audit entries keep its id."""
-        target = await self.get(operator_id)
-        await self._check_may_lose_administrator(target, writer)
+        """Ends its sessions with it; audit entries keep its id. Not one's own (1004), not the last
+        administrator's (1005)."""
+        await self.get(operator_id)
+        if writer.operator_id == operator_id:
+            raise ApiError(catalogue.OWN_OPERATOR_RECORD)
         async with self._db.transaction():
+            await self._keep_an_administrator(operator_id)
             await queries.delete_operator(self._db, operator_id)
             await self._audit.append(writer.actor, details={"operatorId": operator_id})
 
@@ -303,10 +314,10 @@ class OperatorService:
             raise ApiError(catalogue.OWN_OPERATOR_RECORD)
         if target.active == active:
             return
-        if not active:
-            await self._check_may_lose_administrator(target, writer)
         now = utc_now()
         async with self._db.transaction():
+            if not active:
+                await self._keep_an_administrator(operator_id)
             await queries.update_operator(self._db, operator_id, {"active": active, "updated_at": now})
             await queries.revoke_operator_sessions(self._db, operator_id, now)
             await self._audit.append(writer.actor, details={"operatorId": operator_id, "fields": ["active"]})

@@ -181,12 +181,15 @@ class PasswordService:
 
     async def restore(self, restore_key: str, password: str, confirm_password: str) -> None:
         """Policy (901), confirmation (406), then the key (415): spent once (in any store: the key
-        names its customer), every session ends."""
+        names its customer), every session ends; the old password's owner is told, unless there
+        was none."""
         self._customers.check_new_password(password, confirm_password, "password")
         password_hash = await self._hasher.hash_password(password)
         now = self._now()
         async with self._db.transaction():
             customer_id = await queries.consume_restore_key(self._db, key_digest(restore_key), now)
+            # A first password (a back-office invitation, BO §4.2) replaces nothing: no notice.
+            had_password = customer_id is not None and await queries.has_password(self._db, customer_id)
             account = (
                 await queries.update_password(self._db, customer_id, password_hash, now)
                 if customer_id is not None
@@ -198,7 +201,8 @@ class PasswordService:
             await activate_by_email(self._db, account.id, now)
             await session_queries.revoke_customer_sessions(self._db, account.id, now)
             await _record_password_change(self._db, account, "restore", now)
-            await self._outbox.enqueue(self._changed_notice(account, now))
+            if had_password:
+                await self._outbox.enqueue(self._changed_notice(account, now))
         self._outbox.wake()
 
     def _changed_notice(self, account: Account, now: datetime) -> OutgoingMail:

@@ -6,7 +6,7 @@ of sale: the identifier unique case-insensitively (its lower-cased copy). Points
 per add or spend, ``remaining_points`` what is left of an add to spend.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

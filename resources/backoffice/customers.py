@@ -53,6 +53,8 @@ _NEW_FIELDS = (
     "store",
     "pos_id",
     "seller_id",
+    "invite",
+    "address",
 )
 
 

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from app.access import client_address, current_request_id, route_action, services, token_issuer
 from app.services.limiter import Limited
-from app.services.operator_sessions import ClientFailed, ScopeRefused
+from app.services.operator_sessions import ClientFailed, OneTimeCodeRequired, ScopeRefused
 from app.services.sessions import LoginFailed, RefreshFailed
 from errors import catalogue
 from errors.oauth import (
@@ -88,6 +88,7 @@ async def token(request: Request) -> Response:
                 _required(form, "username"),
                 _required(form, "password"),
                 client_address(request),
+                otp=form.get("otp"),
                 issuer=issuer,
                 action=route_action(request),
                 request_id=current_request_id(),
@@ -98,6 +99,8 @@ async def token(request: Request) -> Response:
             raise OAuthError(UNSUPPORTED_GRANT_TYPE)
     except (LoginFailed, RefreshFailed):
         raise OAuthError(INVALID_GRANT) from None
+    except OneTimeCodeRequired:
+        raise OAuthError(INVALID_GRANT, catalogue.ONE_TIME_CODE_REQUIRED.detail) from None
     except Limited as limited:
         raise _limited(limited) from None
     body = {

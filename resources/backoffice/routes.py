@@ -8,7 +8,14 @@ from collections.abc import Mapping
 
 from starlette.routing import BaseRoute, Route
 
-from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffice_checks
+from app.access import (
+    BACKOFFICE_ENROLMENT,
+    BACKOFFICE_OPERATOR,
+    PUBLIC,
+    Access,
+    Backoffice,
+    backoffice_checks,
+)
 from app.routing import Endpoint, ResourceRoute, resource_route
 from app.services.operators import COMMERCE_WRITE, CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
 from errors import catalogue
@@ -23,6 +30,7 @@ from resources.backoffice import (
     integration_clients,
     levels,
     oauth,
+    operator_mfa,
     operators,
     orders,
     payment_instruments,
@@ -85,7 +93,7 @@ def routes() -> list[BaseRoute]:
                 "DELETE": (refuse_with(catalogue.RESOURCE_ID_MISSING), PUBLIC),
             },
         ),
-        _route("/refresh-tokens/{token}", {"DELETE": (tokens.revoke_refresh_token, BACKOFFICE_OPERATOR)}),
+        _route("/refresh-tokens/{token}", {"DELETE": (tokens.revoke_refresh_token, BACKOFFICE_ENROLMENT)}),
         _route("/operator-password", {"PATCH": (operators.change_own_password, BACKOFFICE_OPERATOR)}),
         _route(
             "/operators",
@@ -252,6 +260,15 @@ def routes() -> list[BaseRoute]:
             {"POST": (points_transfers.cancel_transfer, CUSTOMERS_ERASER)},
         ),
         _route("/customers/{reference}/status", {"GET": (customer_status.get_status, CUSTOMERS_READER)}),
+        _route(
+            "/operator-mfa",
+            {
+                "POST": (operator_mfa.enrol, BACKOFFICE_ENROLMENT),
+                "DELETE": (operator_mfa.remove, BACKOFFICE_OPERATOR),
+            },
+        ),
+        _route("/operator-mfa/confirm", {"POST": (operator_mfa.confirm, BACKOFFICE_ENROLMENT)}),
+        _route("/operators/{id}/mfa", {"DELETE": (operator_mfa.reset, OPERATORS_WRITER)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),
         Route(PREFIX + "/token/revoke", oauth.revoke, methods=["POST"]),

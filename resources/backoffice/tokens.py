@@ -16,6 +16,7 @@ from app.access import (
     token_issuer,
 )
 from app.services.limiter import Limited
+from app.services.operator_sessions import OneTimeCodeRequired
 from app.services.sessions import LoginFailed, RefreshFailed
 from errors import ApiError, catalogue
 from resources._rendering import schema_for
@@ -34,12 +35,15 @@ async def create_access_token(request: Request) -> Response:
             loaded["username"],
             loaded["password"],
             client_address(request),
+            otp=loaded.get("otp"),
             issuer=token_issuer(request),
             action=route_action(request),
             request_id=current_request_id(),
         )
     except LoginFailed:
         raise ApiError(catalogue.AUTHENTICATION_FAILED) from None
+    except OneTimeCodeRequired:
+        raise ApiError(catalogue.ONE_TIME_CODE_REQUIRED) from None
     except Limited as limited:
         raise ApiError(
             catalogue.TOO_MANY_LOGIN_ATTEMPTS,

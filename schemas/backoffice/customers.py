@@ -22,6 +22,7 @@ from typing import Any
 from marshmallow import ValidationError, fields
 
 from app.services.customers import SALUTATIONS
+from schemas.addresses import AddressSchema
 from schemas.base import BLANK, Boolean, Length, NotBlank, OneOf, ResourceSchema, String, messages
 from schemas.customers import CustomerSchema
 
@@ -68,6 +69,42 @@ class LabelsField(fields.Field):
         return value
 
 
+class FirstAddressField(fields.Field):
+    """BO §3: the first address of a back-office creation, SF §4's attributes (address1*, address2,
+    address3, zipCode*, city*, iso2Code*, company, phone) under SF §4's rules; its salutation and
+    names are the customer's, so any sent here are ignored, and so are default flags (it is every
+    default). A problem points into the object: ``/data/attributes/address/zipCode``."""
+
+    default_error_messages = {**messages, "invalid": "This value should be of type object."}
+    _TAKEN = ("address1", "address2", "address3", "zipCode", "city", "iso2Code", "company", "phone")
+    _NAMES = ("salutation", "first_name", "last_name")
+    _schema: AddressSchema | None = None
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.make_error("invalid")
+        attributes = {name: value[name] for name in self._TAKEN if name in value}
+        # Stand-ins for the customer's own, which the service puts in their place.
+        attributes.update(salutation="Mr", firstName="-", lastName="-")
+        if FirstAddressField._schema is None:
+            FirstAddressField._schema = AddressSchema()
+        try:
+            loaded: dict[str, Any] = FirstAddressField._schema.load(
+                {"data": {"type": "addresses", "attributes": attributes}}
+            )
+        except ValidationError as error:
+            problems: dict[str, list[str]] = {}
+            found = error.messages.get("errors", []) if isinstance(error.messages, dict) else []
+            for item in found:
+                name = item.get("source", {}).get("pointer", "").rsplit("/", 1)[-1]
+                problems.setdefault(name, []).append(item["detail"])
+            raise ValidationError(problems or [BLANK]) from None
+        return {name: part for name, part in loaded.items() if name not in self._NAMES}
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return None
+
+
 class _Card(NotBlank):
     def __call__(self, value: str) -> str:
         if not _CARD.fullmatch(value):
@@ -96,6 +133,10 @@ class BackofficeCustomerSchema(CustomerSchema):
     average_transaction_amount = fields.Integer(dump_only=True)
     last_transaction_date = fields.DateTime(dump_only=True)
     currency = fields.String(dump_only=True)
+    # Creation only (BO §3, §4.2): mail an invitation; the first address. A PATCH checks their form
+    # as the one document describes them, and ignores them (they are not in EDITABLE).
+    invite = Boolean(load_only=True)
+    address = FirstAddressField(load_only=True, allow_none=True)
 
     def _active(self, customer: Any) -> bool:
         return bool(customer.status == "active")

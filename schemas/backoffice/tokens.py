@@ -9,12 +9,16 @@ documents under ``/backoffice``.
 
 from __future__ import annotations
 
+from schemas.base import Length, String
 from schemas.tokens import AccessTokenSchema, RefreshTokenSchema
 
 __all__ = ["OperatorAccessTokenSchema", "OperatorRefreshTokenSchema"]
 
 
 class OperatorAccessTokenSchema(AccessTokenSchema):
+    # BO §2.1: the one-time code (TOTP or recovery code) an operator with active MFA logs in with.
+    otp = String(load_only=True, allow_none=True, validate=Length(None, 64))
+
     class Meta(AccessTokenSchema.Meta):
         self_url = "/backoffice/access-tokens"
 

@@ -76,3 +76,87 @@ async def test_filters_and_cursor(app, client):
     for bad in ("filter[occurredAtFrom]=2026-01-01T00:00:00", "filter[outcome]=maybe", "page[cursor]=bm9wZQ"):
         response = await client.get(f"/backoffice/audit-events?{bad}", headers=admin.headers)
         assert response.json() == {"errors": [error(400, "011", "Invalid query parameter.")]}, bad
+
+
+# GLUE_AUDIT_RETENTION_DAYS: the background loop (the delivery worker's) sweeps older entries.
+async def _seed_entries(app, ages_in_days: dict[str, float]) -> None:
+    from datetime import timedelta
+
+    from app.clock import utc_now
+    from app.queries.audit import insert_event
+
+    now = utc_now()
+    for name, days in ages_in_days.items():
+        await insert_event(
+            app.state.services.db,
+            {
+                "occurred_at": now - timedelta(days=days),
+                "operator_id": name,
+                "operator_role": "admin",
+                "action": "GET /backoffice/operators",
+                "outcome": "succeeded",
+            },
+        )
+
+
+async def _remaining(app) -> set[str]:
+    import sqlalchemy as sa
+
+    rows = await app.state.services.db.fetch_all(sa.text("SELECT operator_id FROM audit_events"))
+    return {row[0] for row in rows}
+
+
+async def test_the_background_loop_sweeps_entries_past_their_retention(app_factory):
+    import asyncio
+
+    from tests.conftest import empty_tables
+
+    app = app_factory(audit_retention_days=30, mail_poll_interval=0.05)
+    db = app.state.services.db
+    await db.connect()
+    try:
+        await empty_tables(app)
+        await _seed_entries(app, {"old": 31, "older": 400, "recent": 29, "today": 0})
+    finally:
+        await db.disconnect()
+
+    async with app.router.lifespan_context(app):  # the loop's first round sweeps
+        # The sweep signals nothing a test could await; as the mail tests do, poll in short steps.
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            remaining = await _remaining(app)
+            if "old" not in remaining or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.02)
+
+    assert remaining == {"recent", "today"}
+
+
+async def test_a_retention_of_zero_keeps_entries_for_ever(app_factory):
+    from app.mail.worker import DeliveryWorker
+
+    app = app_factory(audit_retention_days=0, mail_worker_enabled=False)
+    async with app.router.lifespan_context(app):
+        await _seed_entries(app, {"ancient": 3650})
+        worker = DeliveryWorker(app.state.services.db, app.state.services.settings)
+        swept = await worker.sweep_audit_events()
+        await worker.close()
+        remaining = await _remaining(app)
+
+    assert (swept, remaining) == (0, {"ancient"})
+
+
+async def test_a_sweep_deletes_in_batches_until_none_is_left(app_factory, monkeypatch):
+    from app.mail.worker import DeliveryWorker
+    from app.services import audit
+
+    monkeypatch.setattr(audit, "RETENTION_BATCH", 2)
+    app = app_factory(audit_retention_days=1, mail_worker_enabled=False)
+    async with app.router.lifespan_context(app):
+        await _seed_entries(app, {f"old-{index}": 2 + index for index in range(5)} | {"new": 0})
+        worker = DeliveryWorker(app.state.services.db, app.state.services.settings)
+        swept = await worker.sweep_audit_events()
+        await worker.close()
+        remaining = await _remaining(app)
+
+    assert (swept, remaining) == (5, {"new"})

@@ -4,6 +4,7 @@ history, newest first; every write and every read naming a customer is audited."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from app.stores import Store
 from tests.backoffice.helpers import logged_in_operator
 from tests.helpers import JSON_API, bearer, document, error, post, registered_customer
-from tests.mail_helpers import running_app
+from tests.mail_helpers import running_app, text_of, token_of, wait_for_files
 
 STORES = (
     Store("DE", "de_DE", ("de_DE", "en_GB"), "EUR", "Europe/Berlin"),
@@ -377,6 +378,36 @@ async def test_customer_checks_count_exact_matches_in_the_callers_stores(app, cl
     assert (await _audit(app))[-2] == ("GET /backoffice/customer-checks", None, "succeeded")
 
 
+async def test_a_sellers_customer_check_counts_any_point_of_sale_within_its_stores(app_factory):
+    # BO §2.3: sellers read any customer (search and existence check included); only writes keep to
+    # their own point of sale. Stores still bound what anyone sees (§2).
+    async with running_app(app_factory, stores=STORES) as (app, client):
+        admin = await logged_in_operator(app, client)
+        seller = await logged_in_operator(
+            app, client, role="seller", permissions=(), pos_id=OWN_POS, stores=["DE"]
+        )
+        await _create(client, admin.headers, email="foreign@example.com", posId=OTHER_POS)
+        await _create(client, admin.headers, email="nowhere@example.com", phone="+4930777")
+        await _create(client, admin.headers, email="swiss@example.com", store="CH")
+
+        totals = {}
+        for value in ("foreign@example.com", "030 777", "swiss@example.com"):
+            response = await client.get(
+                "/backoffice/customer-checks", params={"filter[emailOrPhone]": value}, headers=seller.headers
+            )
+            assert response.status_code == 200, response.text
+            totals[value] = response.json()["meta"]["total"]
+        entries = await app.state.services.db.fetch_all(
+            sa.text(
+                "SELECT operator_id, operator_role, outcome FROM audit_events"
+                " WHERE action = 'GET /backoffice/customer-checks'"
+            )
+        )
+
+    assert totals == {"foreign@example.com": 1, "030 777": 1, "swiss@example.com": 0}
+    assert [(row[0], row[1], row[2]) for row in entries] == [(seller.id, "seller", "succeeded")] * 3
+
+
 async def test_erasure_leaves_one_event_and_kills_the_token(app, client):
     admin = await logged_in_operator(app, client)
     customer, tokens = await registered_customer(client)
@@ -506,3 +537,168 @@ async def test_a_seller_reaches_no_address_of_another_point_of_sale(app, client)
     )
     assert refused.json() == {"errors": [error(403, "1001", "Customer belongs to another point of sale.")]}
     assert await _count(app, "addresses") == before
+
+
+# BO §3, §4.2: POST /backoffice/customers with ``invite`` and ``address``.
+FIRST_ADDRESS = {"address1": "Main Street 1", "zipCode": "10115", "city": "Berlin", "iso2Code": "de"}
+RESTORE_URL = "http://localhost:3000/password/restore"
+
+
+async def _mail_kinds(app) -> list[str]:
+    rows = await app.state.services.db.fetch_all(sa.text("SELECT kind FROM mail_outbox ORDER BY id"))
+    return [row[0] for row in rows]
+
+
+async def test_an_invitation_mails_a_key_that_sets_the_first_password_without_a_notice(app_factory, tmp_path):
+    mail = tmp_path / "invitations"
+    async with running_app(app_factory, mail_directory=str(mail)) as (app, client):
+        admin = await logged_in_operator(app, client)
+        created = await _create(
+            client, admin.headers, email="invited@example.com", locale="en_US", invite=True
+        )
+        assert created.status_code == 201, created.text
+        reference = created.json()["data"]["id"]
+        assert "invite" not in created.json()["data"]["attributes"]
+        login = document("access-tokens", {"username": "invited@example.com", "password": "Invited-Horse-7"})
+        before = await post(client, "/access-tokens", login)
+        [invitation] = await wait_for_files(mail, 1)
+        expiry = await app.state.services.db.fetch_one(
+            sa.text("SELECT created_at, expires_at FROM restore_password_keys")
+        )
+
+        restored = await client.patch(
+            "/customer-restore-password",
+            json=document(
+                "customer-restore-password",
+                {
+                    "restorePasswordKey": token_of(invitation),
+                    "password": "Invited-Horse-7",
+                    "confirmPassword": "Invited-Horse-7",
+                },
+            ),
+            headers={"Content-Type": JSON_API},
+        )
+        after = await post(client, "/access-tokens", login)
+        kinds = await _mail_kinds(app)
+        audit = await app.state.services.db.fetch_one(
+            sa.text("SELECT details FROM audit_events WHERE action = 'POST /backoffice/customers'")
+        )
+
+    assert before.json() == {"errors": [error(401, "003", "Failed to authenticate user.")]}
+    assert str(invitation["To"]) == "invited@example.com"
+    assert str(invitation["Subject"]) == "Your new customer account"
+    assert f"{RESTORE_URL}?token=" in text_of(invitation) and "within 7 days" in text_of(invitation)
+    created_at, expires_at = (
+        moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
+        for moment in (expiry[0], expiry[1])
+    )
+    assert (expires_at - created_at).total_seconds() == 604800
+    assert restored.status_code == 204, restored.text
+    assert after.status_code == 201, after.text
+    assert kinds == ["invitation"]  # no "password changed" notice for a first password
+    assert "invite" in str(audit[0]) and reference
+
+
+async def test_without_invite_nothing_is_mailed(app, client):
+    admin = await logged_in_operator(app, client)
+    created = await _create(client, admin.headers, invite=False)
+    assert created.status_code == 201
+    assert await _mail_kinds(app) == []
+    assert await _count(app, "restore_password_keys") == 0
+
+
+async def test_a_first_address_takes_the_customers_salutation_and_names_and_is_every_default(app, client):
+    admin = await logged_in_operator(app, client)
+    created = await _create(
+        client,
+        admin.headers,
+        salutation="Ms",
+        address={**FIRST_ADDRESS, "firstName": "Someone", "isDefaultBilling": False, "company": "ACME"},
+    )
+    assert created.status_code == 201, created.text
+    reference = created.json()["data"]["id"]
+
+    read = await client.get(f"/backoffice/customers/{reference}?include=addresses", headers=admin.headers)
+    history = await client.get(f"/backoffice/customers/{reference}/history", headers=admin.headers)
+
+    [address] = read.json()["included"]
+    attributes = address["attributes"]
+    assert (attributes["salutation"], attributes["firstName"], attributes["lastName"]) == (
+        "Ms",
+        "Grace",
+        "Hopper",
+    )
+    assert (attributes["iso2Code"], attributes["company"], attributes["zipCode"]) == ("DE", "ACME", "10115")
+    assert (
+        attributes["isDefaultBilling"],
+        attributes["isDefaultShipping"],
+        attributes["isDefaultContact"],
+    ) == (
+        True,
+        True,
+        True,
+    )
+    events = [event["attributes"]["eventType"] for event in history.json()["data"]]
+    assert events == ["CustomerAddressWasAdded", "CustomerWasRegistered"]
+    added = history.json()["data"][0]["attributes"]
+    assert added["actor"] == {"type": "operator", "id": admin.id}
+
+
+async def test_a_bad_first_address_or_one_without_salutation_is_901_and_writes_nothing(app, client):
+    admin = await logged_in_operator(app, client)
+    customers = await _count(app, "customers")
+
+    bad = await _create(
+        client,
+        admin.headers,
+        salutation="Mr",
+        address={"address1": "Main Street 1", "city": "", "iso2Code": "XX"},
+    )
+    not_an_object = await _create(client, admin.headers, salutation="Mr", address="Main Street 1")
+    unnamed = await _create(client, admin.headers, address=FIRST_ADDRESS)
+
+    assert bad.status_code == 422
+    assert bad.json() == {
+        "errors": [
+            error(
+                422, "901", "address.city => This value should not be blank.", "/data/attributes/address/city"
+            ),
+            error(
+                422,
+                "901",
+                "address.iso2Code => This value is not a valid country.",
+                "/data/attributes/address/iso2Code",
+            ),
+            error(
+                422, "901", "address.zipCode => This field is missing.", "/data/attributes/address/zipCode"
+            ),
+        ]
+    }
+    assert not_an_object.json() == {
+        "errors": [
+            error(422, "901", "address => This value should be of type object.", "/data/attributes/address")
+        ]
+    }
+    assert unnamed.json() == {
+        "errors": [error(422, "901", "salutation => This field is missing.", "/data/attributes/salutation")]
+    }
+    assert await _count(app, "customers") == customers
+    assert await _count(app, "addresses") == 0
+
+
+async def test_patch_checks_and_ignores_invite_and_address(app, client):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers)).json()["data"]["id"]
+
+    patched = await _patch(client, admin.headers, reference, {"invite": True, "address": FIRST_ADDRESS})
+
+    assert patched.status_code == 200, patched.text
+    assert await _mail_kinds(app) == []
+    assert await _count(app, "addresses") == 0
+    malformed = await _patch(client, admin.headers, reference, {"invite": "yes", "address": "Main Street 1"})
+    assert malformed.json() == {
+        "errors": [
+            error(422, "901", "address => This value should be of type object.", "/data/attributes/address"),
+            error(422, "901", "invite => This value should be of type bool.", "/data/attributes/invite"),
+        ]
+    }

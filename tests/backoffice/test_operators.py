@@ -324,3 +324,85 @@ async def test_an_administrator_changing_its_own_stores_ends_its_own_session_too
     assert response.status_code == 200
     assert response.json()["data"]["attributes"]["stores"] == ["DE"]
     assert (await client.get(f"/backoffice/operators/{admin.id}", headers=admin.headers)).status_code == 401
+
+
+# 1005 under concurrency (PostgreSQL): two administrators, the last two holding operators:write,
+# each removing the other at the same moment must leave one of them.
+LAST_ADMINISTRATOR = {
+    "errors": [error(422, "1005", "At least one active administrator with operators:write must remain.")]
+}
+
+
+async def _until_waiting_on_locks(connection, count: int) -> None:
+    """Until ``count`` other sessions of this database wait for a lock (10 s at most)."""
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while asyncio.get_running_loop().time() < deadline:
+        waiting = await connection.fetchval(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"fewer than {count} requests wait for a lock")
+
+
+async def _active_writers(app) -> int:
+    import sqlalchemy as sa
+
+    row = await app.state.services.db.fetch_one(
+        sa.text(
+            "SELECT COUNT(*) FROM operators WHERE role = 'admin' AND active AND permissions LIKE :write"
+        ).bindparams(write="%operators:write%")
+    )
+    return int(row[0])
+
+
+async def _race(app, client, database_url, first, second, requests) -> list[Any]:
+    """Hold both administrators' rows in another connection until every request waits, then let go."""
+    import asyncio
+
+    import asyncpg
+
+    other = await asyncpg.connect(database_url)
+    try:
+        holder = other.transaction()
+        await holder.start()
+        await other.execute(
+            "SELECT 1 FROM operators WHERE id = ANY($1::text[]) FOR UPDATE", [first.id, second.id]
+        )
+        pending = [asyncio.create_task(request) for request in requests]
+        await _until_waiting_on_locks(other, len(pending))
+        await holder.commit()
+        return list(await asyncio.gather(*pending))
+    finally:
+        await other.close()
+
+
+@pytest.mark.parametrize("action", ["deactivate", "delete", "demote"])
+async def test_the_last_two_administrators_removing_each_other_at_once_leave_one(
+    app, client, database_url, is_postgres, action
+):
+    if not is_postgres:
+        pytest.skip("needs PostgreSQL row locks to hold both requests at the same point")
+    first = await logged_in_operator(app, client)
+    second = await logged_in_operator(app, client)
+
+    def remove(caller, target):
+        path = f"/backoffice/operators/{target.id}"
+        if action == "deactivate":
+            return client.post(f"{path}/deactivate", headers=caller.headers)
+        if action == "delete":
+            return client.delete(path, headers=caller.headers)
+        body = document("operators", {"permissions": ["customers:read"]}, target.id)
+        return client.patch(path, json=body, headers={**caller.headers, "Content-Type": JSON_API})
+
+    responses = await _race(
+        app, client, database_url, first, second, [remove(first, second), remove(second, first)]
+    )
+
+    assert sorted(response.status_code for response in responses) == [200 if action == "demote" else 204, 422]
+    assert [response.json() for response in responses if response.status_code == 422] == [LAST_ADMINISTRATOR]
+    assert await _active_writers(app) == 1

@@ -1,5 +1,5 @@
 """BO §2: ``python -m app.operators`` run as a process: create (the first administrator),
-set-password, create-client; the password from stdin; exit 0, 1 or 2."""
+set-password, reset-mfa, create-client; the password from stdin; exit 0, 1 or 2."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from tests.backoffice.helpers import operator_login
+from tests.helpers import bearer, document, post
 from tests.servers import PROJECT
 
 PASSWORD = "Command-Line-Secret-9"
@@ -100,6 +102,25 @@ async def test_set_password_replaces_the_password_and_ends_sessions(app, client,
     ).status_code == 401
     assert (await operator_login(client, "first@example.com", "Replaced-Secret-123")).status_code == 201
     unknown = _run(settings, "set-password", "--email", "nobody@example.com", stdin="Replaced-Secret-123\n")
+    assert (unknown.returncode, unknown.stderr.strip()) == (1, "Operator not found.")
+
+
+async def test_reset_mfa_drops_the_enrolment_and_ends_sessions(app, client, settings):
+    created = _run(settings, *CREATE, stdin=PASSWORD + "\n")
+    token = (await operator_login(client, "first@example.com", PASSWORD)).json()["data"]["attributes"]
+    headers = bearer(token["accessToken"])
+    enrolment = await client.post("/backoffice/operator-mfa", headers=headers)
+    secret = pyotp.parse_uri(enrolment.json()["data"]["attributes"]["otpauthUri"]).secret
+    otp = document("operator-mfa", {"otp": pyotp.TOTP(secret).now()})
+    assert (await post(client, "/backoffice/operator-mfa/confirm", otp, headers=headers)).status_code == 204
+    assert (await operator_login(client, "first@example.com", PASSWORD)).status_code == 401
+
+    reset = _run(settings, "reset-mfa", "--email", "first@example.com")
+    unknown = _run(settings, "reset-mfa", "--email", "nobody@example.com")
+
+    assert (reset.returncode, reset.stdout.strip()) == (0, created.stdout.strip()), reset.stderr
+    assert (await client.get("/backoffice/operators", headers=headers)).status_code == 401
+    assert (await operator_login(client, "first@example.com", PASSWORD)).status_code == 201
     assert (unknown.returncode, unknown.stderr.strip()) == (1, "Operator not found.")
 
 

@@ -164,6 +164,10 @@ def _own_password() -> dict[str, Any]:
     )
 
 
+def _one_time_code() -> dict[str, Any]:
+    return document("operator-mfa", {"otp": "123456"})
+
+
 _customer_numbers = itertools.count(1)
 
 
@@ -335,6 +339,12 @@ MATRIX = [
     Row("GET", "/backoffice/customers/{customer}/points-transfers/{transfer}", 200, _holds(R, sellers=True)),
     Row("POST", "/backoffice/customers/{customer}/points-transfers/{transfer}/cancel", 204, _holds(W)),
     Row("GET", "/backoffice/customers/{customer}/status", 200, _holds(R, sellers=True)),
+    # BO §2.1: one's own MFA (any operator, never a client); another's reset needs O.
+    Row("POST", "/backoffice/operator-mfa", 201, _any_operator),
+    # Nothing is enrolled: an allowed caller's code meets the state rule (1008).
+    Row("POST", "/backoffice/operator-mfa/confirm", 422, _any_operator, _one_time_code),
+    Row("DELETE", "/backoffice/operator-mfa", 204, _any_operator),
+    Row("DELETE", "/backoffice/operators/{operator}/mfa", 204, _holds_o),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
