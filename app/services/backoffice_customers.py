@@ -5,6 +5,7 @@ every read naming a customer is audited before it is answered."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -164,6 +165,25 @@ class BackofficeCustomerService:
         customer = await self.find(reference, caller)
         await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
         return await self.view(customer)
+
+    def audited(
+        self, customer: Customer, caller: Caller, fields: list[str] | None = None
+    ) -> Callable[[], Awaitable[None]]:
+        """The audit entry of a write another service makes, to append inside its transaction."""
+
+        async def append() -> None:
+            await self._audit.append(
+                caller.audit,
+                customer_reference=customer.reference,
+                store=customer.store,
+                details={"fields": fields} if fields else None,
+            )
+
+        return append
+
+    async def audit_read(self, customer: Customer, caller: Caller) -> None:
+        """The audit entry of a read another service answers (written before the answer)."""
+        await self._audit.append(caller.audit, customer_reference=customer.reference, store=customer.store)
 
     def _check_pos(self, pos_id: Any, caller: Caller) -> None:
         if caller.is_seller and pos_id is not None and pos_id != caller.pos_id:

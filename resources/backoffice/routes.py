@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from starlette.routing import BaseRoute, Route
 
 from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffice_checks
-from app.routing import Endpoint, ResourceRoute, resource_route
+from app.routing import EdgeRule, Endpoint, ResourceRoute, resource_route
 from app.services.operators import CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
 from errors import catalogue
 from resources import exports
@@ -17,14 +17,17 @@ from resources.backoffice import (
     activation,
     addresses,
     audit,
+    avatars,
     customer_search,
     customers,
     integration_clients,
     oauth,
     operators,
+    push_tokens,
     tokens,
 )
 from resources.refusals import refuse_with
+from resources.uploads import avatar_body_limit
 
 __all__ = [
     "routes",
@@ -162,6 +165,20 @@ def routes() -> list[BaseRoute]:
         _route(
             "/customer-registrations",
             {"GET": (customer_search.customer_registrations, STATISTICS_READER)},
+        ),
+        # The avatar is an upload (its own media types and body limit) and an image served as it is.
+        resource_route(
+            PREFIX + "/customers/{reference}/avatar",
+            {
+                "PUT": (avatars.put_avatar, CUSTOMERS_WRITER),
+                "GET": (avatars.get_avatar, CUSTOMERS_READER),
+                "DELETE": (avatars.delete_avatar, CUSTOMERS_WRITER),
+            },
+            face_check=avatars.avatar_checks,
+            edge_rules={"PUT": EdgeRule(body_limit=avatar_body_limit), "GET": EdgeRule(ignores_accept=True)},
+        ),
+        _route(
+            "/customers/{reference}/push-tokens", {"GET": (push_tokens.list_push_tokens, CUSTOMERS_READER)}
         ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),

@@ -243,6 +243,12 @@ MATRIX = [
     Row(
         "GET", "/backoffice/customer-checks?filter[emailOrPhone]=x@example.com", 200, _holds(R, sellers=True)
     ),
+    # BO §4.8, §4.9. The matrix's customer has no avatar: a reader let through meets 1042; a
+    # writer's PUT without a file meets 1040 (its body is only read once the caller passed).
+    Row("PUT", "/backoffice/customers/{customer}/avatar", 422, _holds(W, sellers=True)),
+    Row("GET", "/backoffice/customers/{customer}/avatar", 404, _holds(R, sellers=True)),
+    Row("DELETE", "/backoffice/customers/{customer}/avatar", 204, _holds(W, sellers=True)),
+    Row("GET", "/backoffice/customers/{customer}/push-tokens", 200, _holds(R, sellers=True)),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
