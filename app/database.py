@@ -217,6 +217,20 @@ class Database:
             async with self.connection() as connection, connection.transaction():
                 yield connection
 
+    @asynccontextmanager
+    async def savepoint(self, name: str) -> AsyncIterator[None]:
+        """A savepoint inside this task's open transaction: an error rolls back to it (and is
+        raised), leaving the transaction usable; success releases it."""
+        async with self.connection() as connection:
+            await connection.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                await connection.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                await connection.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            await connection.execute(f"RELEASE SAVEPOINT {name}")
+
     async def fetch_one(self, query: Any) -> Any:
         async with self.connection() as connection:
             prepared = self._statements.prepare(query) if self._statements else None
@@ -266,6 +280,11 @@ class Database:
             if prepared is None:
                 return await connection.execute(query)
             return await connection.raw_connection.fetchval(prepared[0], *prepared[1])
+
+    async def execute_many(self, query: Any, values: list[dict[str, Any]]) -> None:
+        """One statement for each of ``values`` (bulk inserts), on this task's connection."""
+        async with self.connection() as connection:
+            await connection.execute_many(query, values)
 
     async def is_ready(self) -> bool:
         try:

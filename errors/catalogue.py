@@ -96,6 +96,9 @@ CREDENTIAL_CODE_INVALID = CatalogueEntry("1016", 422, "This confirmation code is
 TOO_MANY_CODE_ATTEMPTS = CatalogueEntry(
     "1017", 429, "Too many attempts. Please wait {minutes} minutes before trying again."
 )
+# Back-office bulk import (BO §4.7).
+IMPORT_FILE_INVALID = CatalogueEntry("1030", 400, "Import file is invalid: {reason}.")
+IMPORT_NOT_FOUND = CatalogueEntry("1031", 404, "Import not found.")
 
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")

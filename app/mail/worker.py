@@ -1,5 +1,6 @@
-"""The delivery worker: sends queued mail and texts after commit, retries with backoff, marks each
-row sent once. Mail goes to the mail transport, texts (channel ``sms``) to the SMS transport.
+"""The background worker: sends queued mail and texts after commit, retries with backoff, marks each
+row sent once. Mail goes to the mail transport, texts (channel ``sms``) to the SMS transport. The
+same loop runs the jobs (bulk imports, BO §4.7): one batch of a claimed job per round.
 
 It runs as a task of the app (unless ``GLUE_MAIL_WORKER_ENABLED=false``) and on its own:
 ``glue-customers mail-worker`` or ``python -m app.mail.worker`` (``--drain`` sends what is due and
@@ -24,6 +25,7 @@ from app.mail.messages import build_message
 from app.mail.outbox import Outbox
 from app.mail.transports import Delivery, Transport, transport_for
 from app.queries import outbox as queries
+from app.services.imports import ImportService
 from app.settings import Settings
 from app.sms.transports import Rejected, SmsTransport, Text, sms_transport_for
 
@@ -41,8 +43,13 @@ class DeliveryWorker:
         transport: Transport | None = None,
         name: str | None = None,
         sms_transport: SmsTransport | None = None,
+        *,
+        jobs: ImportService | None = None,
+        delivers: bool = True,
     ) -> None:
         self._db = db
+        self._jobs = jobs
+        self._delivers = delivers
         self._settings = settings
         self._outbox = outbox or Outbox(db, settings)
         self.transport = transport or transport_for(settings)
@@ -160,19 +167,31 @@ class DeliveryWorker:
         return timedelta(seconds=delay)
 
     async def drain(self) -> None:
-        """Deliver until nothing is due."""
-        while await self.deliver_due():
+        """Deliver and run jobs until nothing is due."""
+        while (await self.deliver_due() if self._delivers else 0) + await self.run_jobs():
             pass
 
+    async def run_jobs(self) -> int:
+        """One batch of a job (an import), if any is due: the rows handled."""
+        if self._jobs is None:
+            return 0
+        return await self._jobs.run_once(self.name)
+
     async def run(self) -> None:
-        """Deliver until stopped: at once when woken after a commit, else every poll interval."""
+        """Deliver and run jobs until stopped: at once when woken after a commit, else every poll
+        interval; a job's batches follow each other while mail keeps going out between them."""
         while not self._stopping.is_set():
+            handled = imported = 0
+            if self._delivers:
+                try:
+                    handled = await self.deliver_due()
+                except Exception:  # the database may be away for a while; keep polling
+                    logger.exception("mail delivery round failed")
             try:
-                handled = await self.deliver_due()
-            except Exception:  # the database may be away for a while; keep polling
-                logger.exception("mail delivery round failed")
-                handled = 0
-            if handled >= self._settings.mail_batch_size:
+                imported = await self.run_jobs()
+            except Exception:  # the batch rolled back; its job is taken up again from its cursor
+                logger.exception("import round failed")
+            if handled >= self._settings.mail_batch_size or imported:
                 continue  # more may be due
             await self._outbox.wait(self._settings.mail_poll_interval)
 
@@ -183,9 +202,13 @@ class DeliveryWorker:
 
 async def run_worker(settings: Settings, drain: bool) -> None:
     """Deliver until SIGINT or SIGTERM, or with ``drain`` until nothing is due."""
-    db = Database(settings)
+    from app.main import import_row_loader  # the composition root knows the rows' schema
+    from app.services import build_services
+
+    services = build_services(settings, import_row_loader=import_row_loader)
+    db = services.db
     await db.connect()
-    worker = DeliveryWorker(db, settings)
+    worker = DeliveryWorker(db, settings, services.outbox, jobs=services.imports)
     try:
         if drain:
             await worker.drain()

@@ -15,6 +15,7 @@ from app.services.backoffice_customers import BackofficeCustomerService
 from app.services.confirmations import ConfirmationService
 from app.services.credential_changes import CredentialChangeService
 from app.services.customers import CustomerService
+from app.services.imports import ImportService, RowLoader
 from app.services.integration_clients import IntegrationClientService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
 from app.services.operator_sessions import OperatorSessionService
@@ -63,9 +64,12 @@ class Services:
     credential_changes: CredentialChangeService
     search: SearchService
     backoffice_customers: BackofficeCustomerService
+    imports: ImportService
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, *, import_row_loader: RowLoader | None = None) -> Services:
+    """Every service; ``import_row_loader`` (the schema validating an import's rows, which the
+    app factory passes) lets this process's jobs worker run imports."""
     db = Database(settings)
     hasher = PasswordHasherService(settings)
     signer = TokenSigner(settings)
@@ -88,6 +92,9 @@ def build_services(settings: Settings) -> Services:
         db, settings, outbox, sms_codes, AttemptLimiter(limiter_store, settings.code_attempt_window)
     )
     customers = CustomerService(db, settings, hasher, confirmations, activation, credential_changes)
+    backoffice_customers = BackofficeCustomerService(
+        db, settings.store_catalogue, customers, confirmations, audit
+    )
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -122,7 +129,6 @@ def build_services(settings: Settings) -> Services:
         activation=activation,
         credential_changes=credential_changes,
         search=SearchService(db, settings, settings.store_catalogue),
-        backoffice_customers=BackofficeCustomerService(
-            db, settings.store_catalogue, customers, confirmations, audit
-        ),
+        backoffice_customers=backoffice_customers,
+        imports=ImportService(db, settings, backoffice_customers, audit, outbox, import_row_loader),
     )

@@ -34,7 +34,14 @@ from app.services.customers import (
 from app.stores import Store, StoreCatalogue
 from errors import ApiError, catalogue
 
-__all__ = ["BackofficeCustomerService", "Caller", "NewCustomer", "CustomerView", "CustomerExport"]
+__all__ = [
+    "BackofficeCustomerService",
+    "Caller",
+    "NewCustomer",
+    "PreparedCustomer",
+    "CustomerView",
+    "CustomerExport",
+]
 
 CHOICE = "The value you selected is not a valid choice."
 ACTIVATION_WAS_SENT = "ActivationWasSent"
@@ -104,6 +111,18 @@ class NewCustomer:
     store: str | None = None
     pos_id: str | None = None
     seller_id: str | None = None
+    # An import may backdate the customer and create it inactive (BO §3, §4.7).
+    created_at: datetime | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class PreparedCustomer:
+    """A checked creation: the customer's columns (without its reference) and its labels."""
+
+    store: str
+    columns: dict[str, Any]
+    labels: list[dict[str, str]]
 
 
 def unique_labels(labels: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -193,6 +212,17 @@ class BackofficeCustomerService:
         """An active customer without a password, of one of the caller's stores (default: the
         first). Checks: store, locale, phone 901; gender 414; agreement1 422; then e-mail 400, phone
         1010, loyalty card 1011. A seller creates in its own point of sale, as its seller."""
+        prepared = self.prepare(new, caller)
+        try:
+            async with self._db.transaction():
+                customer = await self.insert(prepared, caller)
+        except queries.AttributeTaken as taken:
+            raise refuse_taken(taken) from None
+        return await self.view(customer)
+
+    def prepare(self, new: NewCustomer, caller: Caller) -> PreparedCustomer:
+        """A creation's checks before any write (store, point of sale, locale, phone, gender,
+        agreement1), as ``create`` lists them; the customer's columns and labels."""
         allowed = caller.stores or tuple(store.code for store in self._stores)
         if new.store is None:
             store = self._store(allowed[0])
@@ -211,61 +241,64 @@ class BackofficeCustomerService:
             raise ApiError(catalogue.INVALID_GENDER)
         if new.agreement1 is not True:
             raise ApiError(catalogue.TERMS_NOT_ACCEPTED)
-        labels = unique_labels(new.labels)
         now = utc_now()
-        try:
-            async with self._db.transaction():
-                number = await queries.next_reference_number(self._db, store.code)
-                customer = await queries.insert_customer(
-                    self._db,
-                    {
-                        "store": store.code,
-                        "reference": f"{store.code}--{number}",
-                        "email": normalise_email(new.email),
-                        "email_key": email_key(new.email),
-                        "password_hash": None,
-                        "salutation": new.salutation,
-                        "first_name": new.first_name,
-                        "last_name": new.last_name,
-                        "gender": new.gender,
-                        "date_of_birth": new.date_of_birth,
-                        "locale": locale,
-                        "status": "active",
-                        "phone": phone,
-                        "loyalty_card_number": new.loyalty_card_number,
-                        "loyalty_card_key": (
-                            new.loyalty_card_number.lower() if new.loyalty_card_number else None
-                        ),
-                        "agreement1": True,
-                        "agreement2": new.agreement2,
-                        "agreement3": new.agreement3,
-                        **column_values({"company": new.company}),
-                        "pos_id": pos_id,
-                        "seller_id": seller_id,
-                        "created_at": now,
-                        "updated_at": now,
-                    },
-                )
-                await bo_queries.replace_labels(self._db, customer.id, labels)
-                values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
-                await history.record(
-                    self._db,
-                    customer,
-                    history.CUSTOMER_WAS_REGISTERED,
-                    caller.actor,
-                    now,
-                    changed_fields=[*values, "labels"],
-                    values={**values, "labels": labels, "channel": "backoffice"},
-                )
-                await self._audit.append(
-                    caller.audit,
-                    customer_reference=customer.reference,
-                    store=store.code,
-                    details={"fields": sorted([*values, "labels"])},
-                )
-        except queries.AttributeTaken as taken:
-            raise refuse_taken(taken) from None
-        return await self.view(customer)
+        return PreparedCustomer(
+            store=store.code,
+            labels=unique_labels(new.labels),
+            columns={
+                "store": store.code,
+                "email": normalise_email(new.email),
+                "email_key": email_key(new.email),
+                "password_hash": None,
+                "salutation": new.salutation,
+                "first_name": new.first_name,
+                "last_name": new.last_name,
+                "gender": new.gender,
+                "date_of_birth": new.date_of_birth,
+                "locale": locale,
+                "status": "active" if new.active else "inactive",
+                "phone": phone,
+                "loyalty_card_number": new.loyalty_card_number,
+                "loyalty_card_key": (new.loyalty_card_number.lower() if new.loyalty_card_number else None),
+                "agreement1": True,
+                "agreement2": new.agreement2,
+                "agreement3": new.agreement3,
+                **column_values({"company": new.company}),
+                "pos_id": pos_id,
+                "seller_id": seller_id,
+                "created_at": new.created_at or now,
+                "updated_at": now,
+            },
+        )
+
+    async def insert(
+        self, prepared: PreparedCustomer, caller: Caller, channel: str = "backoffice"
+    ) -> Customer:
+        """Write a prepared customer, its labels, its CustomerWasRegistered and its audit entry, in
+        the caller's transaction; a taken e-mail, phone or card raises ``AttributeTaken``."""
+        number = await queries.next_reference_number(self._db, prepared.store)
+        customer = await queries.insert_customer(
+            self._db, {**prepared.columns, "reference": f"{prepared.store}--{number}"}
+        )
+        if prepared.labels:
+            await bo_queries.replace_labels(self._db, customer.id, prepared.labels)
+        values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
+        await history.record(
+            self._db,
+            customer,
+            history.CUSTOMER_WAS_REGISTERED,
+            caller.actor,
+            prepared.columns["updated_at"],
+            changed_fields=[*values, "labels"],
+            values={**values, "labels": prepared.labels, "channel": channel},
+        )
+        await self._audit.append(
+            caller.audit,
+            customer_reference=customer.reference,
+            store=prepared.store,
+            details={"fields": sorted([*values, "labels"])},
+        )
+        return customer
 
     async def update(self, reference: str, changes: dict[str, Any], caller: Caller) -> CustomerView:
         """PATCH: as the storefront's (901, 414, 400, 1010; 410 when gone meanwhile), plus the card

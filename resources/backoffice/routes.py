@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 from app.access import BACKOFFICE_OPERATOR, PUBLIC, Access, Backoffice, backoffice_checks
 from app.routing import EdgeRule, Endpoint, ResourceRoute, resource_route
 from app.services.operators import CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
+from app.settings import Settings
 from errors import catalogue
 from resources import exports
 from resources.backoffice import (
@@ -18,6 +19,7 @@ from resources.backoffice import (
     addresses,
     audit,
     avatars,
+    customer_imports,
     customer_search,
     customers,
     integration_clients,
@@ -39,6 +41,7 @@ __all__ = [
     "HISTORY_READER",
     "CUSTOMERS_ERASER",
     "STATISTICS_READER",
+    "CUSTOMERS_IMPORTER",
 ]
 
 PREFIX = "/backoffice"
@@ -50,6 +53,11 @@ CUSTOMERS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers=True)
 HISTORY_READER = Backoffice(permission=CUSTOMERS_READ)
 CUSTOMERS_ERASER = Backoffice(permission=CUSTOMERS_WRITE)  # anonymize, erase: not sellers
 STATISTICS_READER = Backoffice(permission=CUSTOMERS_READ)  # sellers see no statistics (BO §2.3)
+CUSTOMERS_IMPORTER = Backoffice(permission=CUSTOMERS_WRITE)  # imports: W, not sellers (BO §2.3)
+
+
+def import_body_limit(settings: Settings) -> int:
+    return settings.import_body_limit
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -179,6 +187,20 @@ def routes() -> list[BaseRoute]:
         ),
         _route(
             "/customers/{reference}/push-tokens", {"GET": (push_tokens.list_push_tokens, CUSTOMERS_READER)}
+        ),
+        # An import uploads CSV or JSON:API under its own body limit (BO §4.7); not sellers.
+        resource_route(
+            PREFIX + "/customer-imports",
+            {
+                "GET": (customer_imports.list_imports, CUSTOMERS_IMPORTER),
+                "POST": (customer_imports.create_import, CUSTOMERS_IMPORTER),
+            },
+            face_check=customer_imports.import_checks,
+            edge_rules={"POST": EdgeRule(body_limit=import_body_limit)},
+        ),
+        _route("/customer-imports/{id}", {"GET": (customer_imports.get_import, CUSTOMERS_IMPORTER)}),
+        _route(
+            "/customer-imports/{id}/rows", {"GET": (customer_imports.list_import_rows, CUSTOMERS_IMPORTER)}
         ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),

@@ -31,6 +31,7 @@ from tests.helpers import JSON_API, bearer, document, error, registered_customer
 R, W, K, O = "customers:read", "customers:write", "commerce:write", "operators:write"  # noqa: E741
 NEW_PASSWORD = "Matrix-Password-Long-1"
 SELLER_POS = "00000000-0000-4000-8000-000000000001"  # the seller helpers' default POS
+UNKNOWN_IMPORT = "00000000-0000-4000-8000-00000000beef"  # a caller let through meets 1031
 
 # Who calls: None = no token; "customer" = a storefront token; the rest back-office tokens.
 CALLERS: dict[str, dict[str, Any] | None] = {
@@ -114,6 +115,7 @@ class Row:
             self.path.replace("{operator}", "{id}")
             .replace("{client}", "{id}")
             .replace("{self}", "{id}")
+            .replace("{import}", "{id}")
             .replace("{customer}", "{reference}")
             .replace("{address}", "{address_id}")
             .split("?")[0]
@@ -189,6 +191,17 @@ def _change_address() -> dict[str, Any]:
     return document("addresses", {"city": "Hamburg"}, "{address}")
 
 
+def _new_import() -> dict[str, Any]:
+    return document(
+        "customer-imports",
+        {
+            "customers": [
+                {"firstName": "A", "lastName": "B", "email": "import@example.com", "agreement1": True}
+            ]
+        },
+    )
+
+
 def _rename_customer() -> dict[str, Any]:
     return document("customers", {"lastName": "Renamed"}, "{customer}")
 
@@ -249,6 +262,11 @@ MATRIX = [
     Row("GET", "/backoffice/customers/{customer}/avatar", 404, _holds(R, sellers=True)),
     Row("DELETE", "/backoffice/customers/{customer}/avatar", 204, _holds(W, sellers=True)),
     Row("GET", "/backoffice/customers/{customer}/push-tokens", 200, _holds(R, sellers=True)),
+    # BO §4.7: imports are W's, not sellers'.
+    Row("GET", "/backoffice/customer-imports", 200, _holds(W)),
+    Row("POST", "/backoffice/customer-imports", 202, _holds(W), _new_import),
+    Row("GET", "/backoffice/customer-imports/{import}", 404, _holds(W)),
+    Row("GET", "/backoffice/customer-imports/{import}/rows", 404, _holds(W)),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
@@ -297,6 +315,8 @@ async def _counts(app) -> dict[str, int]:
         ("operator_sessions", " WHERE revoked_at IS NULL"),
         ("audit_events", " WHERE outcome = 'succeeded'"),
         ("customers", ""),
+        ("customer_imports", ""),
+        ("customer_avatars", ""),
         ("customer_events", ""),
         ("refusals", ""),
     ):
@@ -331,6 +351,7 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         .replace("{client}", client_id)
         .replace("{self}", own_id or target_id)
         .replace("{token}", "mine")
+        .replace("{import}", UNKNOWN_IMPORT)
         .replace("{customer}", reference)
         .replace("{address}", address_id)
     )
