@@ -25,6 +25,17 @@ async def insert_event(db: Database, values: dict[str, Any]) -> None:
     await db.execute(audit_events.insert().values(**row))
 
 
+async def insert_events(db: Database, entries: list[dict[str, Any]]) -> None:
+    if entries:
+        rows = []
+        for values in entries:
+            row = dict(values)
+            details = row.get("details")
+            row["details"] = json.dumps(details, sort_keys=True) if details is not None else None
+            rows.append(row)
+        await db.execute(audit_events.insert().values(rows))
+
+
 @dataclass(frozen=True)
 class AuditFilters:
     operator_id: str | None = None

@@ -77,6 +77,25 @@ async def replace_labels(db: Database, customer_id: int, labels: Sequence[dict[s
         )
 
 
+async def insert_labels(db: Database, labels: Sequence[tuple[int, dict[str, str]]]) -> None:
+    """Labels of new customers, (customer id, label) pairs, in one statement."""
+    if labels:
+        await db.execute(
+            customer_labels.insert().values(
+                [
+                    {
+                        "customer_id": customer_id,
+                        "key": label["key"],
+                        "value": label["value"],
+                        "key_lower": label["key"].lower(),
+                        "value_lower": label["value"].lower(),
+                    }
+                    for customer_id, label in labels
+                ]
+            )
+        )
+
+
 async def set_status(db: Database, customer_id: int, status: str, now: datetime) -> bool:
     """Change a live customer's status; False when it already has it (or is anonymized)."""
     row = await db.fetch_one(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.clock import as_utc
 from app.database import Database
 from app.queries._common import mapping
-from app.tables import customer_import_rows, customer_imports
+from app.tables import customer_import_rows, customer_imports, customers
 
 __all__ = [
     "ImportJob",
@@ -26,6 +26,7 @@ __all__ = [
     "record_batch",
     "row_results",
     "delete_finished_before",
+    "taken_keys",
 ]
 
 QUEUED, RUNNING, COMPLETED = "queued", "running", "completed"
@@ -214,6 +215,33 @@ async def row_results(
             )
         )
     return found
+
+
+async def taken_keys(
+    db: Database,
+    emails: set[tuple[str, str]],
+    phones: set[tuple[str, str]],
+    cards: set[tuple[str, str]],
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[tuple[str, str]]]:
+    """Which of these (store, e-mail key), (store, phone) and (store, card key) pairs customers
+    hold already: one probe of each unique index."""
+    found: list[set[tuple[str, str]]] = []
+    for column, pairs in (
+        (customers.c.email_key, emails),
+        (customers.c.phone, phones),
+        (customers.c.loyalty_card_key, cards),
+    ):
+        taken: set[tuple[str, str]] = set()
+        ordered = sorted(pairs)
+        for start in range(0, len(ordered), 500):
+            rows = await db.fetch_all(
+                sa.select(customers.c.store, column).where(
+                    sa.tuple_(customers.c.store, column).in_(ordered[start : start + 500])
+                )
+            )
+            taken.update((row[0], row[1]) for row in rows)
+        found.append(taken)
+    return found[0], found[1], found[2]
 
 
 async def delete_finished_before(db: Database, moment: datetime) -> None:
