@@ -281,11 +281,6 @@ class Database:
                 return await connection.execute(query)
             return await connection.raw_connection.fetchval(prepared[0], *prepared[1])
 
-    async def execute_many(self, query: Any, values: list[dict[str, Any]]) -> None:
-        """One statement for each of ``values`` (bulk inserts), on this task's connection."""
-        async with self.connection() as connection:
-            await connection.execute_many(query, values)
-
     async def is_ready(self) -> bool:
         try:
             await asyncio.wait_for(self.raw.fetch_val("SELECT 1"), self.settings.database_timeout)

@@ -163,21 +163,19 @@ async def record_batch(
 ) -> None:
     """The batch's row results and the job's counters, cursor and lease (completed with its last
     row: the source goes, the claim is released)."""
-    if results:
-        await db.execute_many(
-            customer_import_rows.insert(),
-            [
-                {
-                    "import_id": result.import_id,
-                    "row": result.row,
-                    "status": result.status,
-                    "email": result.email,
-                    "customer_reference": result.customer_reference,
-                    "errors": result.errors,
-                }
-                for result in results
-            ],
-        )
+    rows = [
+        {
+            "import_id": result.import_id,
+            "row": result.row,
+            "status": result.status,
+            "email": result.email,
+            "customer_reference": result.customer_reference,
+            "errors": result.errors,
+        }
+        for result in results
+    ]
+    for start in range(0, len(rows), 500):  # multi-row statements, within the parameter limits
+        await db.execute(customer_import_rows.insert().values(rows[start : start + 500]))
     succeeded = sum(1 for result in results if result.status == "succeeded")
     processed = job.processed + len(results)
     values: dict[str, Any] = {
