@@ -231,6 +231,12 @@ class Database:
                 raise
             await connection.execute(f"RELEASE SAVEPOINT {name}")
 
+    async def fetch_all_raw(self, sql: str, arguments: list[Any]) -> list[Any]:
+        """PostgreSQL only: a statement as asyncpg takes it (``$n`` placeholders), unprocessed."""
+        assert not self.is_sqlite
+        async with self.connection() as connection:
+            return list(await connection.raw_connection.fetch(sql, *arguments))
+
     async def fetch_one(self, query: Any) -> Any:
         async with self.connection() as connection:
             prepared = self._statements.prepare(query) if self._statements else None

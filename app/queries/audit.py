@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.clock import as_utc
 from app.database import Database
 from app.models import AuditEvent
-from app.queries._common import mapping
+from app.queries._common import insert_rows, mapping
 from app.tables import audit_events
 
 __all__ = ["AuditFilters", "insert_event", "list_events"]
@@ -33,7 +33,7 @@ async def insert_events(db: Database, entries: list[dict[str, Any]]) -> None:
             details = row.get("details")
             row["details"] = json.dumps(details, sort_keys=True) if details is not None else None
             rows.append(row)
-        await db.execute(audit_events.insert().values(rows))
+        await insert_rows(db, audit_events, rows)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.clock import as_utc
 from app.database import Database
 from app.models import Company, Credentials, Customer
-from app.queries._common import is_unique_violation, mapping, precompiled, violated_unique_columns
+from app.queries._common import (
+    insert_rows,
+    is_unique_violation,
+    mapping,
+    precompiled,
+    violated_unique_columns,
+)
 from app.tables import customer_labels, customer_reference_sequences, customers
 
 __all__ = [
@@ -162,7 +168,7 @@ async def reserve_reference_numbers(db: Database, store: str, count: int) -> ran
 async def insert_customers(db: Database, rows: list[dict[str, Any]]) -> list[Customer]:
     """Insert several customers in one statement; the unique indexes' refusal is ``AttributeTaken``."""
     try:
-        found = await db.fetch_all(customers.insert().values(rows).returning(*CUSTOMER_COLUMNS))
+        found = await insert_rows(db, customers, rows, tuple(CUSTOMER_COLUMNS))
     except Exception as error:
         if is_unique_violation(error):
             raise _taken(error) from None

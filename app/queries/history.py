@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.clock import as_utc
 from app.database import Database
 from app.models import Actor, HistoryEvent
-from app.queries._common import mapping
+from app.queries._common import insert_rows, mapping
 from app.tables import customer_events
 
 __all__ = ["append_event", "append_events", "events_of_customer", "rewrite_values", "event_from_row"]
@@ -71,22 +71,22 @@ async def append_event(
 async def append_events(db: Database, events: list[dict[str, Any]]) -> None:
     """Insert several events (``append_event``'s arguments each, the actor as an Actor) at once."""
     if events:
-        await db.execute(
-            customer_events.insert().values(
-                [
-                    {
-                        "customer_id": event["customer_id"],
-                        "customer_reference": event["customer_reference"],
-                        "event_type": event["event_type"],
-                        "actor_type": event["actor"].type,
-                        "actor_id": event["actor"].id,
-                        "changed_fields": event["changed_fields"],
-                        "values": event["values"],
-                        "created_at": event["now"],
-                    }
-                    for event in events
-                ]
-            )
+        await insert_rows(
+            db,
+            customer_events,
+            [
+                {
+                    "customer_id": event["customer_id"],
+                    "customer_reference": event["customer_reference"],
+                    "event_type": event["event_type"],
+                    "actor_type": event["actor"].type,
+                    "actor_id": event["actor"].id,
+                    "changed_fields": event["changed_fields"],
+                    "values": event["values"],
+                    "created_at": event["now"],
+                }
+                for event in events
+            ],
         )
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from app.clock import as_utc
 from app.database import Database
-from app.queries._common import mapping
+from app.queries._common import insert_rows, mapping
 from app.tables import customer_import_rows, customer_imports, customers
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "row_results",
     "delete_finished_before",
     "taken_keys",
+    "forget_row_emails",
 ]
 
 QUEUED, RUNNING, COMPLETED = "queued", "running", "completed"
@@ -175,7 +176,7 @@ async def record_batch(
         for result in results
     ]
     for start in range(0, len(rows), 500):  # multi-row statements, within the parameter limits
-        await db.execute(customer_import_rows.insert().values(rows[start : start + 500]))
+        await insert_rows(db, customer_import_rows, rows[start : start + 500])
     succeeded = sum(1 for result in results if result.status == "succeeded")
     processed = job.processed + len(results)
     values: dict[str, Any] = {
@@ -229,17 +230,30 @@ async def taken_keys(
         (customers.c.phone, phones),
         (customers.c.loyalty_card_key, cards),
     ):
+        # Per store, so each probe walks the (store, column) unique index.
+        by_store: dict[str, list[str]] = {}
+        for store, value in pairs:
+            by_store.setdefault(store, []).append(value)
         taken: set[tuple[str, str]] = set()
-        ordered = sorted(pairs)
-        for start in range(0, len(ordered), 500):
-            rows = await db.fetch_all(
-                sa.select(customers.c.store, column).where(
-                    sa.tuple_(customers.c.store, column).in_(ordered[start : start + 500])
+        for store, values in by_store.items():
+            for start in range(0, len(values), 1000):
+                rows = await db.fetch_all(
+                    sa.select(column).where(
+                        customers.c.store == store, column.in_(values[start : start + 1000])
+                    )
                 )
-            )
-            taken.update((row[0], row[1]) for row in rows)
+                taken.update((store, row[0]) for row in rows)
         found.append(taken)
     return found[0], found[1], found[2]
+
+
+async def forget_row_emails(db: Database, customer_reference: str) -> None:
+    """Anonymization: the import rows naming the customer keep no e-mail."""
+    await db.execute(
+        customer_import_rows.update()
+        .where(customer_import_rows.c.customer_reference == customer_reference)
+        .values(email=None)
+    )
 
 
 async def delete_finished_before(db: Database, moment: datetime) -> None:

@@ -92,6 +92,7 @@ class CustomerExport:
     sessions: list[dict[str, Any]]
     history: list[HistoryEvent]
     audit_events: list[dict[str, Any]]
+    import_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -244,13 +245,14 @@ class BackofficeCustomerService:
         if new.agreement1 is not True:
             raise ApiError(catalogue.TERMS_NOT_ACCEPTED)
         now = utc_now()
+        email = normalise_email(new.email)  # its key is its normal form lower-cased (app.emails)
         return PreparedCustomer(
             store=store.code,
             labels=unique_labels(new.labels),
             columns={
                 "store": store.code,
-                "email": normalise_email(new.email),
-                "email_key": email_key(new.email),
+                "email": email,
+                "email_key": email.lower(),
                 "password_hash": None,
                 "salutation": new.salutation,
                 "first_name": new.first_name,
@@ -529,6 +531,7 @@ class BackofficeCustomerService:
             sessions=await bo_queries.sessions_of(self._db, customer.id),
             history=await history.events_of(self._db, customer),
             audit_events=await bo_queries.audit_entries_of(self._db, reference),
+            import_rows=await bo_queries.import_rows_of(self._db, reference),
         )
 
     async def count_matching(self, email_or_phone: str, caller: Caller) -> int:

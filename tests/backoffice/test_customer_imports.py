@@ -465,3 +465,33 @@ async def test_sellers_and_readers_may_not_import(app_factory):
         )
         assert response.status_code == 403
         assert response.json() == {"errors": [error(403, "1000", "Insufficient permissions.")]}
+
+
+async def test_anonymizing_and_erasing_a_customer_reach_its_import_rows(app_factory):
+    async with _quiet_app(app_factory) as (app, client):
+        admin = await logged_in_operator(app, client)
+        uploaded = await _upload_csv(
+            client,
+            admin.headers,
+            "firstName,lastName,email,agreement1\nA,B,a@example.com,true\nC,D,c@example.com,true\n",
+        )
+        import_id = uploaded.json()["data"]["id"]
+        await _worker(app, "w1").drain()
+        first, second = await _rows(client, admin.headers, import_id)
+        export = await client.get(
+            f"/backoffice/customers/{first['customerReference']}/data-export", headers=admin.headers
+        )
+        assert export.json()["data"]["attributes"]["importRows"] == [{"importId": import_id, "row": 1}]
+
+        anonymized = await client.post(
+            f"/backoffice/customers/{first['customerReference']}/anonymize", headers=admin.headers
+        )
+        erased = await client.delete(
+            f"/backoffice/customers/{second['customerReference']}", headers=admin.headers
+        )
+
+        assert (anonymized.status_code, erased.status_code) == (204, 204)
+        rows = await _rows(client, admin.headers, import_id)
+        assert [(row["row"], row["email"], row["customerReference"]) for row in rows] == [
+            (1, None, first["customerReference"])
+        ]
