@@ -60,7 +60,7 @@ def csv_file(rows: int, prefix: str, seed: int) -> tuple[bytes, int, int]:
     for index in range(rows):
         draw = chance.random()
         email = f"{prefix}{index}@example.com"
-        phone = f"+49151{index:08d}"
+        phone = f"+4915{seed}{index:08d}"  # each file its own numbers (0151, 0152, …)
         if draw < 0.02:
             phone = "12"
         elif draw < 0.03 and index > 0:
