@@ -20,7 +20,7 @@ IMAGE_LOCK := requirements.lock
 UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command 'make lock' $(LOCK_OPTIONS)
 
-.PHONY: install node-install lock run migrate test check lint typecheck format fuzz bench bench-avatar bench-backoffice bench-orders clean
+.PHONY: install node-install lock run migrate test check lint typecheck format fuzz bench bench-avatar bench-backoffice bench-orders bench-import clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -101,3 +101,8 @@ bench-backoffice: install
 # every run. Prints the table and writes bench/results/orders.md.
 bench-orders: install
 	$(BIN)/python -m bench.orders
+# BO §9's import row: 100,000 CSV rows through the upload and the jobs worker (rows/s, peak RSS), and
+# a server killed mid-import and restarted (exact totals, no duplicate). PostgreSQL at
+# BENCH_DATABASE_URL (default bench_imports), reset on every run; results in bench/results/imports.txt.
+bench-import: install
+	$(BIN)/python -m bench.imports

@@ -225,6 +225,26 @@ class Database:
             async with self.connection() as connection, connection.transaction():
                 yield connection
 
+    @asynccontextmanager
+    async def savepoint(self, name: str) -> AsyncIterator[None]:
+        """A savepoint inside this task's open transaction: an error rolls back to it (and is
+        raised), leaving the transaction usable; success releases it."""
+        async with self.connection() as connection:
+            await connection.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                await connection.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                await connection.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            await connection.execute(f"RELEASE SAVEPOINT {name}")
+
+    async def fetch_all_raw(self, sql: str, arguments: list[Any]) -> list[Any]:
+        """PostgreSQL only: a statement as asyncpg takes it (``$n`` placeholders), unprocessed."""
+        assert not self.is_sqlite
+        async with self.connection() as connection:
+            return list(await connection.raw_connection.fetch(sql, *arguments))
+
     async def fetch_one(self, query: Any) -> Any:
         async with self.connection() as connection:
             prepared = self._statements.prepare(query) if self._statements else None

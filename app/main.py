@@ -25,11 +25,12 @@ from app.settings import FACES, Settings
 from errors import ApiError
 from errors.oauth import OAuthError
 from resources import service
+from resources.backoffice.import_files import load_row as import_row_loader
 from resources.backoffice.routes import routes as backoffice_routes
 from resources.storefront import oauth
 from resources.storefront.routes import routes as storefront_routes
 
-__all__ = ["create_app", "routes"]
+__all__ = ["create_app", "routes", "import_row_loader"]
 
 
 WELL_KNOWN = "/.well-known/"
@@ -47,15 +48,26 @@ def routes(faces: tuple[str, ...] = FACES) -> list[BaseRoute]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_environment()
-    services = build_services(settings)
+    services = build_services(settings, import_row_loader=import_row_loader)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.db.connect()
-        worker = DeliveryWorker(services.db, settings, services.outbox)
-        # The delivery worker serves the storefront's mail: off when that face is not served.
+        # The background worker (GLUE_MAIL_WORKER_ENABLED) delivers the storefront's mail (off when
+        # that face is not served) and, in the same loop, runs the back-office's import jobs
+        # (GLUE_JOBS_WORKER_ENABLED, off when the back-office is not served).
         delivering = settings.mail_worker_enabled and "storefront" in settings.faces
-        delivery = asyncio.create_task(worker.run()) if delivering else None
+        running_jobs = (
+            settings.mail_worker_enabled and settings.jobs_worker_enabled and "backoffice" in settings.faces
+        )
+        worker = DeliveryWorker(
+            services.db,
+            settings,
+            services.outbox,
+            jobs=services.imports if running_jobs else None,
+            delivers=delivering,
+        )
+        delivery = asyncio.create_task(worker.run()) if delivering or running_jobs else None
         try:
             yield
         finally:

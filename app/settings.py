@@ -214,6 +214,12 @@ class Settings:
     # up to which number meta.total is counted exactly (beyond it: the planner's estimate).
     search_max_offset: int = 10000
     search_exact_count_limit: int = 10000
+    # Bulk import (BO §4.7): the upload's body limit, its most rows, the rows the jobs worker commits
+    # at once, and how many days a finished job and its row results are kept.
+    import_body_limit: int = 64 * 1024 * 1024
+    import_max_rows: int = 500000
+    import_batch_size: int = 500
+    import_retention_days: int = 30
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -303,9 +309,18 @@ class Settings:
             raise SettingsError(f"{PREFIX}OPERATOR_MFA_KEY must be base64 of at least 32 bytes")
         if self.audit_retention_days < 0:
             raise SettingsError(f"{PREFIX}AUDIT_RETENTION_DAYS must be 0 (for ever) or positive")
-        for name in ("search_max_offset", "search_exact_count_limit"):
+        for name in (
+            "search_max_offset",
+            "search_exact_count_limit",
+            "import_body_limit",
+            "import_max_rows",
+            "import_batch_size",
+            "import_retention_days",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.import_batch_size > 10000:
+            raise SettingsError(f"{PREFIX}IMPORT_BATCH_SIZE must be between 1 and 10000")
 
     def _check_operations(self) -> None:
         for entry in self.trusted_proxies:

@@ -566,3 +566,45 @@ points_transfers = sa.Table(
     sa.Index("ix_points_transfers_customer_id_created_at", "customer_id", "created_at"),
     sa.Index("ix_points_transfers_state_expires_on", "state", "expires_on"),
 )
+
+# Bulk imports (BO §4.7): a job, claimed by one jobs worker at a time under a lease it renews per
+# batch; ``processed`` is its cursor (rows before it are committed with their results). ``source``
+# holds the upload's rows (JSON) until the job completes. The uploader's ids and stores are kept
+# so the worker creates customers as the uploader would.
+customer_imports = sa.Table(
+    "customer_imports",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("source", sa.Text, nullable=True),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("processed", sa.Integer, nullable=False),
+    sa.Column("succeeded", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_by_type", sa.String(16), nullable=False),
+    sa.Column("created_by_role", sa.String(16), nullable=False),
+    sa.Column("stores", Json, nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("claimed_by", sa.String(128), nullable=True),
+    sa.Column("claimed_until", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("started_at", Timestamp, nullable=True),
+    sa.Column("finished_at", Timestamp, nullable=True),
+    sa.Index("ix_customer_imports_status_created_at", "status", "created_at"),
+    sa.Index("ix_customer_imports_created_at_id", "created_at", "id"),
+)
+
+# One result per processed row of an import (1-based ``row``): the e-mail it named, the customer
+# it created, or its errors (catalogue entries with the attribute at fault).
+customer_import_rows = sa.Table(
+    "customer_import_rows",
+    metadata,
+    sa.Column("import_id", sa.String(36), sa.ForeignKey("customer_imports.id"), primary_key=True),
+    sa.Column("row", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("email", sa.String(255), nullable=True),
+    sa.Column("customer_reference", sa.String(40), nullable=True, index=True),
+    sa.Column("errors", Json, nullable=False),
+)

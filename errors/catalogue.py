@@ -112,6 +112,9 @@ POS_HAS_SELLERS = CatalogueEntry("1026", 422, "Point of sale has sellers.")
 NOT_ENOUGH_POINTS = CatalogueEntry("1027", 422, "Not enough points.")
 POINTS_TRANSFER_NOT_FOUND = CatalogueEntry("1028", 404, "Points transfer not found.")
 POINTS_TRANSFER_NOT_CANCELABLE = CatalogueEntry("1029", 422, "This points transfer cannot be canceled.")
+# Back-office bulk import (BO §4.7).
+IMPORT_FILE_INVALID = CatalogueEntry("1030", 400, "Import file is invalid: {reason}.")
+IMPORT_NOT_FOUND = CatalogueEntry("1031", 404, "Import not found.")
 
 # Commerce and B2B (1100-1199): stores.
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")

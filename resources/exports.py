@@ -44,7 +44,7 @@ def _render(request: Request, export: CustomerExport) -> Response:
                 "history": _resources(history),
                 "pendingCredentialChanges": [],
                 "auditEvents": export.audit_events,
-                "importRows": [],
+                "importRows": export.import_rows,
             },
         }
     }

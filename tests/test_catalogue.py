@@ -12,9 +12,9 @@ def test_codes_are_unique_strings():
     # the rows of SF §2, the store codes of CB §9 (1100, 1101), 020 (a /metrics scraper that is
     # neither local nor holds the token), the back-office's of BO §5 built so far (1000,
     # 1001-1009 (MFA 1006-1008), the phone and loyalty card 1010, 1011, anonymized 1012, activation and
-    # credential changes 1013-1017, levels, points of sale and points 1020-1029, avatars and push tokens
-    # 1040-1043), the orders and payment-instrument codes of CB §9
-    assert len(codes) == len(set(codes)) == 76
+    # credential changes 1013-1017, levels, points of sale and points 1020-1029, imports 1030-1031,
+    # avatars and push tokens 1040-1043), the orders and payment-instrument codes of CB §9
+    assert len(codes) == len(set(codes)) == 78
     assert all(isinstance(code, str) and code.isdigit() for code in codes)
 
 

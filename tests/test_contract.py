@@ -430,6 +430,41 @@ class Storefront:
         address_id: str = created.json()["data"]["id"]
         return address_id
 
+    # --- Back-office avatars and imports (BO §4.7, §4.8) ---
+    def with_backoffice_avatar(self, reference: str) -> None:
+        """Give the customer ``reference`` an avatar through the back-office, so a GET finds one."""
+        stored = self.http.put(
+            f"/backoffice/customers/{reference}/avatar",
+            content=_avatar_image(),
+            headers={**bearer(self.admin_token()), "Content-Type": "image/png"},
+        )
+        assert stored.status_code == 204, stored.text
+
+    def fresh_import(self) -> str:
+        """An import the administrator uploads (one row), for paths naming an import."""
+        created = self.http.post(
+            "/backoffice/customer-imports",
+            json=document(
+                "customer-imports",
+                {
+                    "customers": [
+                        {
+                            "firstName": "Im",
+                            "lastName": "Port",
+                            "email": f"i{next(_unique)}@example.com",
+                            "agreement1": True,
+                        }
+                    ]
+                },
+            ),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 202, created.text
+        import_id: str = created.json()["data"]["id"]
+        return import_id
+
+    # --- end of back-office avatars and imports ---
+
     def fresh_client(self) -> tuple[str, str]:
         created = self.http.post(
             "/backoffice/integration-clients",
@@ -604,6 +639,15 @@ _BACKOFFICE_GUARDED = (
     "GET /backoffice/customers/{customerReference}/points-transfers/{transferId}",
     "POST /backoffice/customers/{customerReference}/points-transfers/{transferId}/cancel",
     "GET /backoffice/customers/{customerReference}/status",
+    # Back-office avatars, push tokens and imports (BO §4.7-§4.9).
+    "PUT /backoffice/customers/{customerReference}/avatar",
+    "GET /backoffice/customers/{customerReference}/avatar",
+    "DELETE /backoffice/customers/{customerReference}/avatar",
+    "GET /backoffice/customers/{customerReference}/push-tokens",
+    "GET /backoffice/customer-imports",
+    "POST /backoffice/customer-imports",
+    "GET /backoffice/customer-imports/{importId}",
+    "GET /backoffice/customer-imports/{importId}/rows",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -740,6 +784,9 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
     (RejectedPositiveData, "PUT /customers/{customerReference}/avatar"): [
         (422, _error_document(422, "1040", "The file is not a JPEG, PNG or WebP image."))
     ],
+    (RejectedPositiveData, "PUT /backoffice/customers/{customerReference}/avatar"): [
+        (422, _error_document(422, "1040", "The file is not a JPEG, PNG or WebP image."))
+    ],
     # The token endpoint refuses well-formed requests with credentials that do not exist (RFC 6749 §5.2);
     # the checks know this only for schemas that declare an OAuth tokenUrl, which OpenAPI 3.1 wants
     # absolute, and this server's URL is not known in advance.
@@ -780,7 +827,7 @@ def _keep_unless_prescribed(
     context: schemathesis.HookContext, failure: Any, case: schemathesis.Case, response: schemathesis.Response
 ) -> bool:
     """Drop a failure only when the response is exactly what the contract prescribes for that case."""
-    if _is_substituted_upload(failure, case, response):
+    if _is_substituted_upload(failure, case, response) or _is_refused_import_file(failure, case, response):
         return False
     for (kind, label), answers in _PRESCRIBED_ANSWERS.items():
         if isinstance(failure, kind) and case.operation.label == label:
@@ -853,11 +900,60 @@ def _is_substituted_upload(failure: Any, case: schemathesis.Case, response: sche
     recorded about the case it first made (schemathesis judges the case as generated)."""
     return (
         isinstance(failure, AcceptedNegativeData)
-        and case.operation.label == "PUT /customers/{customerReference}/avatar"
+        and case.operation.label
+        in (
+            "PUT /customers/{customerReference}/avatar",
+            "PUT /backoffice/customers/{customerReference}/avatar",
+        )
         and response.status_code == 204
         and isinstance(case.body, Binary)
         and case.body.data in _SUBSTITUTED_IMAGES
     )
+
+
+# --- Back-office imports (BO §4.7) ---
+_IMPORT_FILE_INVALID = re.compile(r"Import file is invalid: .+\.")
+
+
+def _is_refused_import_file(failure: Any, case: schemathesis.Case, response: schemathesis.Response) -> bool:
+    """No schema can say "a CSV file under the documented header": generated text is refused as a
+    file (1030, its reason naming what is wrong), as the contract prescribes."""
+    if (
+        not isinstance(failure, RejectedPositiveData)
+        or case.operation.label != "POST /backoffice/customer-imports"
+    ):
+        return False
+    if response.status_code != 400:
+        return False
+    errors = response.json().get("errors") or []
+    return (
+        len(errors) == 1
+        and errors[0].get("code") == "1030"
+        and errors[0].get("status") == "400"
+        and bool(_IMPORT_FILE_INVALID.fullmatch(errors[0].get("detail", "")))
+    )
+
+
+_BACKOFFICE_AVATAR = "/backoffice/customers/{customerReference}/avatar"
+
+
+def _a_backoffice_image_to_upload(storefront: Storefront, case: schemathesis.Case) -> None:
+    """As ``_an_image_to_upload``, for the back-office's avatar of the path's customer."""
+    if case.operation.path != _BACKOFFICE_AVATAR:
+        return
+    reference = (case.path_parameters or {}).get("customerReference")
+    stateful = case.meta is not None and case.meta.phase.name is TestPhase.STATEFUL
+    if case.method.upper() == "GET" and not stateful and _is_positive(case, ParameterLocation.PATH):
+        storefront.with_backoffice_avatar(reference)
+    declared = case.media_type in ("image/jpeg", "image/png", "image/webp", "application/octet-stream")
+    if case.method.upper() == "PUT" and _wholly_positive(case) and (declared or _is_multipart(case)):
+        case.media_type = "image/png"
+        image = _avatar_image()
+        _SUBSTITUTED_IMAGES.add(image)
+        case.body = Binary(image)
+
+
+# --- end of back-office imports ---
 
 
 def _is_multipart(case: schemathesis.Case) -> bool:
@@ -895,6 +991,7 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
     if case.operation.path.startswith("/backoffice/"):
         _backoffice_query(case)
     _an_image_to_upload(storefront, case)
+    _a_backoffice_image_to_upload(storefront, case)
     if case.method.upper() not in ("POST", "PATCH") or not _is_positive(case, ParameterLocation.BODY):
         return
     if case.operation.path == "/token":
@@ -1371,6 +1468,8 @@ def test_every_operation_honours_the_contract(
             path_parameters["levelId"] = storefront.fresh_level()
         if "posId" in path_parameters:
             path_parameters["posId"] = storefront.fresh_pos()
+        if "importId" in path_parameters:
+            path_parameters["importId"] = storefront.fresh_import()
         if "customerReference" in path_parameters:
             # A pending registrant: every back-office customer action has something to do.
             reference = storefront.register()[0]

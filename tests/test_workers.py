@@ -66,5 +66,10 @@ async def test_several_workers_share_one_key_and_one_database(database_url, tmp_
 
     assert len({reference for reference, _ in customers}) == CUSTOMERS
     assert len(keys) == 1
-    assert stat.S_IMODE(os.stat(key_path).st_mode) == 0o600
-    assert [path.name for path in Path(key_path).parent.iterdir()] == ["jwt-private.pem"]
+    # the signing key and the operators' MFA key beside it, each written once, no temporary left
+    assert sorted(path.name for path in Path(key_path).parent.iterdir()) == [
+        "jwt-private.pem",
+        "operator-mfa.key",
+    ]
+    for path in Path(key_path).parent.iterdir():
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path

@@ -1,7 +1,8 @@
-"""The delivery worker: sends queued mail and texts after commit, retries with backoff, marks each
+"""The background worker: sends queued mail and texts after commit, retries with backoff, marks each
 row sent once. Mail goes to the mail transport, texts (channel ``sms``) to the SMS transport. Its
-loop is the one background loop: it also sweeps audit entries past GLUE_AUDIT_RETENTION_DAYS, at
-its first round and then hourly.
+loop is the one background loop: it also runs the jobs (one batch of a claimed bulk import, BO §4.7;
+points adds past their expiry marked expired, BO §4.3) and sweeps audit entries past
+GLUE_AUDIT_RETENTION_DAYS, at its first round and then hourly.
 
 It runs as a task of the app (unless ``GLUE_MAIL_WORKER_ENABLED=false``) and on its own:
 ``glue-customers mail-worker`` or ``python -m app.mail.worker`` (``--drain`` sends what is due and
@@ -28,6 +29,7 @@ from app.mail.outbox import Outbox
 from app.mail.transports import Delivery, Transport, transport_for
 from app.queries import outbox as queries
 from app.services.audit import AuditService
+from app.services.imports import ImportService
 from app.services.points import expire_lapsed_points
 from app.settings import Settings
 from app.sms.transports import Rejected, SmsTransport, Text, sms_transport_for
@@ -49,8 +51,13 @@ class DeliveryWorker:
         transport: Transport | None = None,
         name: str | None = None,
         sms_transport: SmsTransport | None = None,
+        *,
+        jobs: ImportService | None = None,
+        delivers: bool = True,
     ) -> None:
         self._db = db
+        self._jobs = jobs
+        self._delivers = delivers
         self._settings = settings
         self._outbox = outbox or Outbox(db, settings)
         self.transport = transport or transport_for(settings)
@@ -190,34 +197,41 @@ class DeliveryWorker:
         )
         return timedelta(seconds=delay)
 
-    async def run_jobs(self) -> int:
-        """The jobs beside delivery (BO §6), each claiming its rows with FOR UPDATE SKIP LOCKED:
-        points adds past their expiry date marked expired. How many rows they handled."""
-        if not self._settings.jobs_worker_enabled:
-            return 0
-        return await expire_lapsed_points(
-            self._db, self._settings.store_catalogue, self._settings.mail_batch_size
-        )
-
     async def drain(self) -> None:
-        """Deliver until nothing is due."""
-        while await self.deliver_due():
+        """Deliver and run jobs until nothing is due."""
+        while (await self.deliver_due() if self._delivers else 0) + await self.run_jobs():
             pass
 
+    async def run_jobs(self) -> int:
+        """The jobs beside delivery, each claiming its rows with FOR UPDATE SKIP LOCKED: one batch of
+        a due import (when this worker runs imports), then points adds past their expiry date
+        marked expired. How many rows they handled."""
+        if not self._settings.jobs_worker_enabled:
+            return 0
+        handled = 0
+        if self._jobs is not None:
+            handled += await self._jobs.run_once(self.name)
+        handled += await expire_lapsed_points(
+            self._db, self._settings.store_catalogue, self._settings.mail_batch_size
+        )
+        return handled
+
     async def run(self) -> None:
-        """Deliver until stopped: at once when woken after a commit, else every poll interval."""
+        """Deliver and run jobs until stopped: at once when woken after a commit, else every poll
+        interval; a job's batches follow each other while mail keeps going out between them."""
         while not self._stopping.is_set():
             await self._sweep_when_due()
+            handled = jobs_handled = 0
+            if self._delivers:
+                try:
+                    handled = await self.deliver_due()
+                except Exception:  # the database may be away for a while; keep polling
+                    logger.exception("mail delivery round failed")
             try:
-                handled = await self.deliver_due()
-            except Exception:  # the database may be away for a while; keep polling
-                logger.exception("mail delivery round failed")
-                handled = 0
-            try:
-                await self.run_jobs()
-            except Exception:  # as delivery: the next round tries again
+                jobs_handled = await self.run_jobs()
+            except Exception:  # the batch rolled back; its job is taken up again from its cursor
                 logger.exception("jobs round failed")
-            if handled >= self._settings.mail_batch_size:
+            if handled >= self._settings.mail_batch_size or jobs_handled:
                 continue  # more may be due
             await self._outbox.wait(self._settings.mail_poll_interval)
 
@@ -228,9 +242,13 @@ class DeliveryWorker:
 
 async def run_worker(settings: Settings, drain: bool) -> None:
     """Deliver until SIGINT or SIGTERM, or with ``drain`` until nothing is due."""
-    db = Database(settings)
+    from app.main import import_row_loader  # the composition root knows the rows' schema
+    from app.services import build_services
+
+    services = build_services(settings, import_row_loader=import_row_loader)
+    db = services.db
     await db.connect()
-    worker = DeliveryWorker(db, settings)
+    worker = DeliveryWorker(db, settings, services.outbox, jobs=services.imports)
     try:
         if drain:
             await worker.drain()

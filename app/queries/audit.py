@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.clock import as_utc
 from app.database import Database
 from app.models import AuditEvent
-from app.queries._common import mapping
+from app.queries._common import insert_rows, mapping
 from app.tables import audit_events
 
 __all__ = ["AuditFilters", "insert_event", "list_events", "delete_older_than"]
@@ -38,6 +38,17 @@ async def delete_older_than(db: Database, cutoff: datetime, limit: int) -> int:
         audit_events.delete().where(audit_events.c.id.in_(oldest)).returning(audit_events.c.id)
     )
     return len(rows)
+
+
+async def insert_events(db: Database, entries: list[dict[str, Any]]) -> None:
+    if entries:
+        rows = []
+        for values in entries:
+            row = dict(values)
+            details = row.get("details")
+            row["details"] = json.dumps(details, sort_keys=True) if details is not None else None
+            rows.append(row)
+        await insert_rows(db, audit_events, rows)
 
 
 @dataclass(frozen=True)

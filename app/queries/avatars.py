@@ -54,6 +54,12 @@ async def save_avatar(db: Database, avatar: Avatar) -> None:
     await db.execute(customers.update().where(customers.c.id == avatar.customer_id).values(has_avatar=True))
 
 
-async def delete_avatar(db: Database, customer_id: int) -> None:
-    await db.execute(customer_avatars.delete().where(customer_avatars.c.customer_id == customer_id))
+async def delete_avatar(db: Database, customer_id: int) -> bool:
+    """Whether the customer had an avatar, now removed."""
+    removed = await db.fetch_all(
+        customer_avatars.delete()
+        .where(customer_avatars.c.customer_id == customer_id)
+        .returning(customer_avatars.c.customer_id)
+    )
     await db.execute(customers.update().where(customers.c.id == customer_id).values(has_avatar=False))
+    return bool(removed)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app.clock import as_utc
 from app.database import Database
 from app.models import Customer, HistoryEvent
+from app.queries._common import insert_rows
 from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
 from app.queries.history import event_from_row
 from app.tables import (
@@ -20,6 +21,7 @@ from app.tables import (
     credential_changes,
     customer_avatars,
     customer_events,
+    customer_import_rows,
     customer_labels,
     customer_push_tokens,
     customers,
@@ -45,6 +47,7 @@ __all__ = [
     "erase_customer",
     "sessions_of",
     "audit_entries_of",
+    "import_rows_of",
 ]
 
 
@@ -75,6 +78,25 @@ async def replace_labels(db: Database, customer_id: int, labels: Sequence[dict[s
                 key_lower=label["key"].lower(),
                 value_lower=label["value"].lower(),
             )
+        )
+
+
+async def insert_labels(db: Database, labels: Sequence[tuple[int, dict[str, str]]]) -> None:
+    """Labels of new customers, (customer id, label) pairs, in one statement."""
+    if labels:
+        await insert_rows(
+            db,
+            customer_labels,
+            [
+                {
+                    "customer_id": customer_id,
+                    "key": label["key"],
+                    "value": label["value"],
+                    "key_lower": label["key"].lower(),
+                    "value_lower": label["value"].lower(),
+                }
+                for customer_id, label in labels
+            ],
         )
 
 
@@ -134,8 +156,8 @@ async def count_by_email_or_phone(
 async def erase_customer(db: Database, customer: Customer) -> None:
     """Delete the customer and every row of it: sessions and refresh tokens, addresses, labels,
     keys, text codes, pending credential changes, avatar, push tokens, orders and payment
-    instruments, points transfers, history, and the unsent mail and texts to its address or phone
-    (in the caller's transaction)."""
+    instruments, points transfers, history, the import rows naming it, and the unsent mail and
+    texts to its address or phone (in the caller's transaction)."""
     owned = sa.select(sessions.c.id).where(sessions.c.customer_id == customer.id)
     await db.execute(refresh_tokens.delete().where(refresh_tokens.c.session_id.in_(owned)))
     for table in (
@@ -162,6 +184,9 @@ async def erase_customer(db: Database, customer: Customer) -> None:
             mail_outbox.c.failed_at.is_(None),
         )
     )
+    await db.execute(
+        customer_import_rows.delete().where(customer_import_rows.c.customer_reference == customer.reference)
+    )
     await db.execute(customers.delete().where(customers.c.id == customer.id))
 
 
@@ -181,6 +206,16 @@ async def sessions_of(db: Database, customer_id: int) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+async def import_rows_of(db: Database, reference: str) -> list[dict[str, Any]]:
+    """The import rows that created the customer: import id and row."""
+    rows = await db.fetch_all(
+        sa.select(customer_import_rows.c.import_id, customer_import_rows.c.row)
+        .where(customer_import_rows.c.customer_reference == reference)
+        .order_by(customer_import_rows.c.import_id, customer_import_rows.c.row)
+    )
+    return [{"importId": row[0], "row": int(row[1])} for row in rows]
 
 
 async def audit_entries_of(db: Database, reference: str) -> list[dict[str, Any]]:

@@ -11,7 +11,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.clock import as_utc
 from app.database import Database
 from app.models import Company, Credentials, Customer
-from app.queries._common import is_unique_violation, mapping, precompiled, violated_unique_columns
+from app.queries._common import (
+    insert_rows,
+    is_unique_violation,
+    mapping,
+    precompiled,
+    violated_unique_columns,
+)
 from app.tables import customer_labels, customer_reference_sequences, customers
 
 __all__ = [
@@ -141,6 +147,33 @@ async def next_reference_number(db: Database, store: str) -> int:
     )
     row = await db.fetch_one(upsert.returning(customer_reference_sequences.c.last_value))
     return int(row[0])
+
+
+async def reserve_reference_numbers(db: Database, store: str, count: int) -> range:
+    """Atomically take the store's next ``count`` customer numbers (one upsert)."""
+    dialect_insert = sqlite.insert if db.is_sqlite else postgresql.insert
+    upsert = (
+        dialect_insert(customer_reference_sequences)
+        .values(store=store, last_value=count)
+        .on_conflict_do_update(
+            index_elements=[customer_reference_sequences.c.store],
+            set_={"last_value": customer_reference_sequences.c.last_value + count},
+        )
+    )
+    row = await db.fetch_one(upsert.returning(customer_reference_sequences.c.last_value))
+    last = int(row[0])
+    return range(last - count + 1, last + 1)
+
+
+async def insert_customers(db: Database, rows: list[dict[str, Any]]) -> list[Customer]:
+    """Insert several customers in one statement; the unique indexes' refusal is ``AttributeTaken``."""
+    try:
+        found = await insert_rows(db, customers, rows, tuple(CUSTOMER_COLUMNS))
+    except Exception as error:
+        if is_unique_violation(error):
+            raise _taken(error) from None
+        raise
+    return [customer_from_row(row) for row in found]
 
 
 async def insert_customer(db: Database, values: dict[str, Any]) -> Customer:

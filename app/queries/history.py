@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from app.clock import as_utc
 from app.database import Database
 from app.models import Actor, HistoryEvent
-from app.queries._common import mapping
+from app.queries._common import insert_rows, mapping
 from app.tables import customer_events
 
-__all__ = ["append_event", "events_of_customer", "rewrite_values", "event_from_row"]
+__all__ = ["append_event", "append_events", "events_of_customer", "rewrite_values", "event_from_row"]
 
 
 def _json(value: Any) -> Any:
@@ -71,6 +71,28 @@ async def append_event(
     return int(row[0])
 
 
+async def append_events(db: Database, events: list[dict[str, Any]]) -> None:
+    """Insert several events (``append_event``'s arguments each, the actor as an Actor) at once."""
+    if events:
+        await insert_rows(
+            db,
+            customer_events,
+            [
+                {
+                    "customer_id": event["customer_id"],
+                    "customer_reference": event["customer_reference"],
+                    "event_type": event["event_type"],
+                    "actor_type": event["actor"].type,
+                    "actor_id": event["actor"].id,
+                    "changed_fields": event["changed_fields"],
+                    "values": event["values"],
+                    "created_at": event["now"],
+                }
+                for event in events
+            ],
+        )
+
+
 async def events_of_customer(db: Database, customer_id: int) -> list[HistoryEvent]:
     """A customer's events, oldest first."""
     rows = await db.fetch_all(
@@ -103,7 +125,7 @@ async def rewrite_values(
     return changed
 
 
-async def append_events(db: Database, events: list[dict[str, Any]]) -> None:
+async def insert_event_rows(db: Database, events: list[dict[str, Any]]) -> None:
     """Insert many events at once (a set-based change: one per customer it changed), in order.
     Each is ``append_event``'s keywords but ``actor`` as ``actor_type`` and ``actor_id``."""
     for start in range(0, len(events), 1000):

@@ -15,6 +15,7 @@ from app.services.backoffice_customers import BackofficeCustomerService
 from app.services.confirmations import ConfirmationService
 from app.services.credential_changes import CredentialChangeService
 from app.services.customers import CustomerService
+from app.services.imports import ImportService, RowLoader
 from app.services.integration_clients import IntegrationClientService
 from app.services.levels import LevelService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
@@ -72,9 +73,12 @@ class Services:
     levels: LevelService
     points_of_sale: PointOfSaleService
     points: PointsService
+    imports: ImportService
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, *, import_row_loader: RowLoader | None = None) -> Services:
+    """Every service; ``import_row_loader`` (the schema validating an import's rows, which the
+    app factory passes) lets this process's jobs worker run imports."""
     db = Database(settings)
     hasher = PasswordHasherService(settings)
     signer = TokenSigner(settings)
@@ -98,6 +102,9 @@ def build_services(settings: Settings) -> Services:
     )
     customers = CustomerService(db, settings, hasher, confirmations, activation, credential_changes)
     operator_mfa = OperatorMfaService(db, settings, limiter, audit, SecretBox(load_mfa_key(settings)))
+    backoffice_customers = BackofficeCustomerService(
+        db, settings.store_catalogue, customers, confirmations, audit, settings, outbox
+    )
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -133,10 +140,9 @@ def build_services(settings: Settings) -> Services:
         activation=activation,
         credential_changes=credential_changes,
         search=SearchService(db, settings, settings.store_catalogue),
-        backoffice_customers=BackofficeCustomerService(
-            db, settings.store_catalogue, customers, confirmations, audit, settings, outbox
-        ),
+        backoffice_customers=backoffice_customers,
         levels=LevelService(db, settings.store_catalogue, audit),
         points_of_sale=PointOfSaleService(db, audit),
         points=PointsService(db, settings.store_catalogue, audit),
+        imports=ImportService(db, settings, backoffice_customers, audit, outbox, import_row_loader),
     )

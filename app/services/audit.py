@@ -66,6 +66,27 @@ class AuditService:
             },
         )
 
+    async def append_many(self, actor: AuditActor, entries: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """One succeeded entry per (customer reference, store, details), in one statement."""
+        now = utc_now()
+        await queries.insert_events(
+            self._db,
+            [
+                {
+                    "occurred_at": now,
+                    "operator_id": actor.id,
+                    "operator_role": actor.role,
+                    "action": actor.action,
+                    "customer_reference": reference,
+                    "store": store,
+                    "outcome": SUCCEEDED,
+                    "request_id": actor.request_id,
+                    "details": details,
+                }
+                for reference, store, details in entries
+            ],
+        )
+
     async def list(self, filters: AuditFilters, before_id: int | None, limit: int) -> list[AuditEvent]:
         """Newest first; the time bounds compared in UTC."""
         bounds = {

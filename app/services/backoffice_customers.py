@@ -6,6 +6,7 @@ every read naming a customer is audited before it is answered."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,9 +40,18 @@ from app.settings import Settings
 from app.stores import Store, StoreCatalogue
 from errors import ApiError, catalogue
 
-__all__ = ["BackofficeCustomerService", "Caller", "NewCustomer", "CustomerView", "CustomerExport"]
+__all__ = [
+    "BackofficeCustomerService",
+    "Caller",
+    "NewCustomer",
+    "PreparedCustomer",
+    "CustomerView",
+    "CustomerExport",
+]
 
 CHOICE = "The value you selected is not a valid choice."
+# Rows per multi-row INSERT of a bulk creation (well within both databases' parameter limits).
+_BULK_CHUNK = 250
 ACTIVATION_WAS_SENT = "ActivationWasSent"
 CUSTOMER_WAS_DEACTIVATED = "CustomerWasDeactivated"
 CUSTOMER_WAS_ERASED = "CustomerWasErased"
@@ -88,6 +98,7 @@ class CustomerExport:
     sessions: list[dict[str, Any]]
     history: list[HistoryEvent]
     audit_events: list[dict[str, Any]]
+    import_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,18 @@ class NewCustomer:
     seller_id: str | None = None
     invite: bool = False
     address: dict[str, Any] | None = None  # SF §4's attributes without names and default flags
+    # An import may backdate the customer and create it inactive (BO §3, §4.7).
+    created_at: datetime | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class PreparedCustomer:
+    """A checked creation: the customer's columns (without its reference) and its labels."""
+
+    store: str
+    columns: dict[str, Any]
+    labels: list[dict[str, str]]
 
 
 def unique_labels(labels: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -177,6 +200,25 @@ class BackofficeCustomerService:
         await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
         return await self.view(customer)
 
+    def audited(
+        self, customer: Customer, caller: Caller, fields: list[str] | None = None
+    ) -> Callable[[], Awaitable[None]]:
+        """The audit entry of a write another service makes, to append inside its transaction."""
+
+        async def append() -> None:
+            await self._audit.append(
+                caller.audit,
+                customer_reference=customer.reference,
+                store=customer.store,
+                details={"fields": fields} if fields else None,
+            )
+
+        return append
+
+    async def audit_read(self, customer: Customer, caller: Caller) -> None:
+        """The audit entry of a read another service answers (written before the answer)."""
+        await self._audit.append(caller.audit, customer_reference=customer.reference, store=customer.store)
+
     def _check_pos(self, pos_id: Any, caller: Caller) -> None:
         if caller.is_seller and pos_id is not None and pos_id != caller.pos_id:
             raise ApiError(catalogue.CUSTOMER_OF_ANOTHER_POS)
@@ -188,6 +230,19 @@ class BackofficeCustomerService:
         in its own point of sale, as its seller. ``address`` becomes its first address, every
         default (CustomerAddressWasAdded); ``invite`` mails a restore key valid
         GLUE_INVITATION_KEY_TTL to the store's restore URL, in the same transaction."""
+        prepared = self.prepare(new, caller)
+        try:
+            async with self._db.transaction():
+                customer = await self.insert(prepared, caller, address=new.address, invite=new.invite)
+        except queries.AttributeTaken as taken:
+            raise refuse_taken(taken) from None
+        if new.invite:
+            self._outbox.wake()
+        return await self.view(customer)
+
+    def prepare(self, new: NewCustomer, caller: Caller) -> PreparedCustomer:
+        """A creation's checks before any write (store, point of sale, locale, phone, gender,
+        agreement1), as ``create`` lists them; the customer's columns and labels."""
         allowed = caller.stores or tuple(store.code for store in self._stores)
         if new.store is None:
             store = self._store(allowed[0])
@@ -208,70 +263,125 @@ class BackofficeCustomerService:
             raise ApiError(catalogue.INVALID_GENDER)
         if new.agreement1 is not True:
             raise ApiError(catalogue.TERMS_NOT_ACCEPTED)
-        labels = unique_labels(new.labels)
         now = utc_now()
-        try:
-            async with self._db.transaction():
-                number = await queries.next_reference_number(self._db, store.code)
-                customer = await queries.insert_customer(
-                    self._db,
-                    {
-                        "store": store.code,
-                        "reference": f"{store.code}--{number}",
-                        "email": normalise_email(new.email),
-                        "email_key": email_key(new.email),
-                        "password_hash": None,
-                        "salutation": new.salutation,
-                        "first_name": new.first_name,
-                        "last_name": new.last_name,
-                        "gender": new.gender,
-                        "date_of_birth": new.date_of_birth,
-                        "locale": locale,
-                        "status": "active",
-                        "phone": phone,
-                        "loyalty_card_number": new.loyalty_card_number,
-                        "loyalty_card_key": (
-                            new.loyalty_card_number.lower() if new.loyalty_card_number else None
-                        ),
-                        "agreement1": True,
-                        "agreement2": new.agreement2,
-                        "agreement3": new.agreement3,
-                        **column_values({"company": new.company}),
-                        "pos_id": pos_id,
-                        "seller_id": seller_id,
-                        "created_at": now,
-                        "updated_at": now,
-                    },
-                )
-                await bo_queries.replace_labels(self._db, customer.id, labels)
-                values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
-                await history.record(
-                    self._db,
+        email = normalise_email(new.email)  # its key is its normal form lower-cased (app.emails)
+        return PreparedCustomer(
+            store=store.code,
+            labels=unique_labels(new.labels),
+            columns={
+                "store": store.code,
+                "email": email,
+                "email_key": email.lower(),
+                "password_hash": None,
+                "salutation": new.salutation,
+                "first_name": new.first_name,
+                "last_name": new.last_name,
+                "gender": new.gender,
+                "date_of_birth": new.date_of_birth,
+                "locale": locale,
+                "status": "active" if new.active else "inactive",
+                "phone": phone,
+                "loyalty_card_number": new.loyalty_card_number,
+                "loyalty_card_key": (new.loyalty_card_number.lower() if new.loyalty_card_number else None),
+                "agreement1": True,
+                "agreement2": new.agreement2,
+                "agreement3": new.agreement3,
+                **column_values({"company": new.company}),
+                "pos_id": pos_id,
+                "seller_id": seller_id,
+                "created_at": new.created_at or now,
+                "updated_at": now,
+            },
+        )
+
+    async def insert(
+        self,
+        prepared: PreparedCustomer,
+        caller: Caller,
+        channel: str = "backoffice",
+        *,
+        address: dict[str, Any] | None = None,
+        invite: bool = False,
+    ) -> Customer:
+        """Write a prepared customer, its labels, its CustomerWasRegistered, its first address and
+        invitation when asked, and its audit entry, in the caller's transaction; a taken e-mail,
+        phone or card raises ``AttributeTaken``."""
+        number = await queries.next_reference_number(self._db, prepared.store)
+        customer = await queries.insert_customer(
+            self._db, {**prepared.columns, "reference": f"{prepared.store}--{number}"}
+        )
+        if prepared.labels:
+            await bo_queries.replace_labels(self._db, customer.id, prepared.labels)
+        values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
+        await history.record(
+            self._db,
+            customer,
+            history.CUSTOMER_WAS_REGISTERED,
+            caller.actor,
+            prepared.columns["updated_at"],
+            changed_fields=[*values, "labels"],
+            values={**values, "labels": prepared.labels, "channel": channel},
+        )
+        fields = [*values, "labels"]
+        if address is not None:
+            await self._add_first_address(customer, address, caller, prepared.columns["updated_at"])
+            fields.append("address")
+        if invite:
+            await self._invite(customer, self._store(prepared.store), prepared.columns["updated_at"])
+            fields.append("invite")
+        await self._audit.append(
+            caller.audit,
+            customer_reference=customer.reference,
+            store=prepared.store,
+            details={"fields": sorted(fields)},
+        )
+        return customer
+
+    async def insert_many(
+        self, prepared: list[PreparedCustomer], caller: Caller, channel: str
+    ) -> list[Customer]:
+        """``insert`` for several customers at once (a bulk import's batch): the same rows, events
+        and audit entries, a few statements in all. A taken e-mail, phone or card raises
+        ``AttributeTaken`` for the whole call (the caller's savepoint undoes it)."""
+        numbers: dict[str, list[int]] = {}
+        for store in {item.store for item in prepared}:
+            count = sum(1 for item in prepared if item.store == store)
+            numbers[store] = list(await queries.reserve_reference_numbers(self._db, store, count))
+        rows = [
+            {**item.columns, "reference": f"{item.store}--{numbers[item.store].pop(0)}"} for item in prepared
+        ]
+        created: dict[str, Customer] = {}
+        for start in range(0, len(rows), _BULK_CHUNK):
+            for customer in await queries.insert_customers(self._db, rows[start : start + _BULK_CHUNK]):
+                created[customer.reference] = customer
+        customers = [created[row["reference"]] for row in rows]
+        await bo_queries.insert_labels(
+            self._db,
+            [
+                (customer.id, label)
+                for customer, item in zip(customers, prepared, strict=True)
+                for label in item.labels
+            ],
+        )
+        events = []
+        entries = []
+        for customer, item in zip(customers, prepared, strict=True):
+            values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
+            events.append(
+                (
                     customer,
                     history.CUSTOMER_WAS_REGISTERED,
                     caller.actor,
-                    now,
-                    changed_fields=[*values, "labels"],
-                    values={**values, "labels": labels, "channel": "backoffice"},
+                    item.columns["updated_at"],
+                    [*values, "labels"],
+                    {**values, "labels": item.labels, "channel": channel},
                 )
-                fields = [*values, "labels"]
-                if new.address is not None:
-                    await self._add_first_address(customer, new.address, caller, now)
-                    fields.append("address")
-                if new.invite:
-                    await self._invite(customer, store, now)
-                    fields.append("invite")
-                await self._audit.append(
-                    caller.audit,
-                    customer_reference=customer.reference,
-                    store=store.code,
-                    details={"fields": sorted(fields)},
-                )
-        except queries.AttributeTaken as taken:
-            raise refuse_taken(taken) from None
-        if new.invite:
-            self._outbox.wake()
-        return await self.view(customer)
+            )
+            entries.append((customer.reference, item.store, {"fields": sorted([*values, "labels"])}))
+        for start in range(0, len(events), _BULK_CHUNK):
+            await history.record_many(self._db, events[start : start + _BULK_CHUNK])
+            await self._audit.append_many(caller.audit, entries[start : start + _BULK_CHUNK])
+        return customers
 
     async def _add_first_address(
         self, customer: Customer, address: dict[str, Any], caller: Caller, now: datetime
@@ -508,6 +618,7 @@ class BackofficeCustomerService:
             sessions=await bo_queries.sessions_of(self._db, customer.id),
             history=await history.events_of(self._db, customer),
             audit_events=await bo_queries.audit_entries_of(self._db, reference),
+            import_rows=await bo_queries.import_rows_of(self._db, reference),
         )
 
     async def count_matching(self, email_or_phone: str, caller: Caller) -> int:

@@ -18,6 +18,7 @@ from app.queries import addresses as address_queries
 from app.queries import avatars as avatar_queries
 from app.queries import credential_changes as credential_queries
 from app.queries import customers as queries
+from app.queries import imports as import_queries
 from app.queries import push_tokens as push_token_queries
 from app.queries import sessions as session_queries
 from app.queries import sms_codes as sms_code_queries
@@ -328,6 +329,7 @@ class CustomerService:
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
             await avatar_queries.delete_avatar(self._db, customer.id)
             await push_token_queries.delete_customer_push_tokens(self._db, customer.id)
+            await import_queries.forget_row_emails(self._db, customer.reference)
             await history.scrub_personal_values(self._db, customer)
             await history.record(
                 self._db,

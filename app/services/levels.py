@@ -67,7 +67,7 @@ async def _recalculate_store(db: Database, store: str, actor: Actor, now: dateti
     changes = await queries.recalculation_candidates(db, store)
     if not changes:
         return 0
-    await history_queries.append_events(
+    await history_queries.insert_event_rows(
         db,
         [
             {

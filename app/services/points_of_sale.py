@@ -89,7 +89,7 @@ class PointOfSaleService:
             if await queries.has_sellers(self._db, pos_id):
                 raise ApiError(catalogue.POS_HAS_SELLERS)
             served = await queries.customers_of_pos(self._db, pos_id)
-            await history_queries.append_events(
+            await history_queries.insert_event_rows(
                 self._db,
                 [
                     {

@@ -3,6 +3,8 @@ deactivate, send the activation e-mail, read the history."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,6 +26,7 @@ from schemas.backoffice.customers import (
 
 __all__ = [
     "caller",
+    "new_customer",
     "get_customer",
     "create_customer",
     "update_customer",
@@ -108,16 +111,21 @@ async def get_customer(request: Request) -> Response:
     )
 
 
-async def create_customer(request: Request) -> Response:
-    attributes = await jsonapi.read_attributes(request, TYPE)
-    loaded = jsonapi.load_attributes(BackofficeCustomerSchema, TYPE, attributes)
-    new = NewCustomer(
+def new_customer(loaded: dict[str, Any]) -> NewCustomer:
+    """A creation from its loaded attributes (an import row's too)."""
+    return NewCustomer(
         first_name=loaded["first_name"],
         last_name=loaded["last_name"],
         email=loaded["email"],
         agreement1=loaded.get("agreement1"),
         **{name: loaded[name] for name in _NEW_FIELDS if loaded.get(name) is not None},
     )
+
+
+async def create_customer(request: Request) -> Response:
+    attributes = await jsonapi.read_attributes(request, TYPE)
+    loaded = jsonapi.load_attributes(BackofficeCustomerSchema, TYPE, attributes)
+    new = new_customer(loaded)
     view = await services(request).backoffice_customers.create(new, caller(request))
     location = schema_for(request, BackofficeCustomerSchema).generate_url(
         "/backoffice/customers/{id}", id=view.reference

@@ -16,14 +16,17 @@ from app.access import (
     Backoffice,
     backoffice_checks,
 )
-from app.routing import Endpoint, ResourceRoute, resource_route
+from app.routing import EdgeRule, Endpoint, ResourceRoute, resource_route
 from app.services.operators import COMMERCE_WRITE, CUSTOMERS_READ, CUSTOMERS_WRITE, OPERATORS_WRITE
+from app.settings import Settings
 from errors import catalogue
 from resources import exports
 from resources.backoffice import (
     activation,
     addresses,
     audit,
+    avatars,
+    customer_imports,
     customer_search,
     customer_status,
     customers,
@@ -36,9 +39,11 @@ from resources.backoffice import (
     payment_instruments,
     points_transfers,
     pos,
+    push_tokens,
     tokens,
 )
 from resources.refusals import refuse_with
+from resources.uploads import avatar_body_limit
 
 __all__ = [
     "routes",
@@ -56,6 +61,7 @@ __all__ = [
     "LOYALTY_READER",
     "LOYALTY_WRITER",
     "POINTS_WRITER",
+    "CUSTOMERS_IMPORTER",
 ]
 
 PREFIX = "/backoffice"
@@ -77,6 +83,11 @@ LOYALTY_READER = Backoffice(permission=CUSTOMERS_READ, any_operator=True)
 LOYALTY_WRITER = Backoffice(permission=CUSTOMERS_WRITE)
 # BO §2.3: add and spend points: W, or a seller allowed to transfer points (own POS: 1001).
 POINTS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers_with_point_transfer=True)
+CUSTOMERS_IMPORTER = Backoffice(permission=CUSTOMERS_WRITE)  # imports: W, not sellers (BO §2.3)
+
+
+def import_body_limit(settings: Settings) -> int:
+    return settings.import_body_limit
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -269,6 +280,34 @@ def routes() -> list[BaseRoute]:
         ),
         _route("/operator-mfa/confirm", {"POST": (operator_mfa.confirm, BACKOFFICE_ENROLMENT)}),
         _route("/operators/{id}/mfa", {"DELETE": (operator_mfa.reset, OPERATORS_WRITER)}),
+        # The avatar is an upload (its own media types and body limit) and an image served as it is.
+        resource_route(
+            PREFIX + "/customers/{reference}/avatar",
+            {
+                "PUT": (avatars.put_avatar, CUSTOMERS_WRITER),
+                "GET": (avatars.get_avatar, CUSTOMERS_READER),
+                "DELETE": (avatars.delete_avatar, CUSTOMERS_WRITER),
+            },
+            face_check=avatars.avatar_checks,
+            edge_rules={"PUT": EdgeRule(body_limit=avatar_body_limit), "GET": EdgeRule(ignores_accept=True)},
+        ),
+        _route(
+            "/customers/{reference}/push-tokens", {"GET": (push_tokens.list_push_tokens, CUSTOMERS_READER)}
+        ),
+        # An import uploads CSV or JSON:API under its own body limit (BO §4.7); not sellers.
+        resource_route(
+            PREFIX + "/customer-imports",
+            {
+                "GET": (customer_imports.list_imports, CUSTOMERS_IMPORTER),
+                "POST": (customer_imports.create_import, CUSTOMERS_IMPORTER),
+            },
+            face_check=customer_imports.import_checks,
+            edge_rules={"POST": EdgeRule(body_limit=import_body_limit)},
+        ),
+        _route("/customer-imports/{id}", {"GET": (customer_imports.get_import, CUSTOMERS_IMPORTER)}),
+        _route(
+            "/customer-imports/{id}/rows", {"GET": (customer_imports.list_import_rows, CUSTOMERS_IMPORTER)}
+        ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),
         Route(PREFIX + "/token/revoke", oauth.revoke, methods=["POST"]),

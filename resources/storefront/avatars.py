@@ -12,10 +12,17 @@ from starlette.responses import Response
 
 from app import jsonapi
 from app.access import principal, resolve_store, services
-from app.models import Avatar
+from app.models import Actor, Avatar
 from resources.uploads import check_upload_media_type, read_upload
 
-__all__ = ["put_avatar", "get_avatar", "delete_avatar", "avatar_checks", "avatar_headers"]
+__all__ = [
+    "put_avatar",
+    "get_avatar",
+    "delete_avatar",
+    "avatar_checks",
+    "avatar_headers",
+    "matches_if_none_match",
+]
 
 
 def avatar_checks(request: Request) -> None:
@@ -33,7 +40,7 @@ def avatar_headers(avatar: Avatar) -> dict[str, str]:
     }
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def matches_if_none_match(if_none_match: str, etag: str) -> bool:
     """RFC 9110 §13.1.2: ``*`` or any listed tag, compared weakly."""
     tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
     return "*" in tags or etag in tags
@@ -42,7 +49,7 @@ def _matches(if_none_match: str, etag: str) -> bool:
 async def put_avatar(request: Request) -> Response:
     customer = principal(request).customer
     upload = await read_upload(request)
-    await services(request).avatars.set(customer.id, upload)
+    await services(request).avatars.set(customer, upload, Actor.customer(customer.reference))
     return jsonapi.empty_response()
 
 
@@ -51,11 +58,12 @@ async def get_avatar(request: Request) -> Response:
     avatar = await services(request).avatars.get(customer.id)
     headers = avatar_headers(avatar)
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and _matches(if_none_match, headers["ETag"]):
+    if if_none_match is not None and matches_if_none_match(if_none_match, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     return Response(avatar.data, media_type=avatar.content_type, headers=headers)
 
 
 async def delete_avatar(request: Request) -> Response:
-    await services(request).avatars.delete(principal(request).customer.id)
+    customer = principal(request).customer
+    await services(request).avatars.delete(customer, Actor.customer(customer.reference))
     return jsonapi.empty_response()

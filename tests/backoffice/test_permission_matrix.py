@@ -34,6 +34,7 @@ from tests.order_helpers import instrument_attributes, order_attributes, order_f
 R, W, K, O = "customers:read", "customers:write", "commerce:write", "operators:write"  # noqa: E741
 NEW_PASSWORD = "Matrix-Password-Long-1"
 SELLER_POS = "00000000-0000-4000-8000-000000000001"  # the seller helpers' default POS
+UNKNOWN_IMPORT = "00000000-0000-4000-8000-00000000beef"  # a caller let through meets 1031
 
 # Who calls: None = no token; "customer" = a storefront token; the rest back-office tokens.
 CALLERS: dict[str, dict[str, Any] | None] = {
@@ -118,6 +119,7 @@ class Row:
             self.path.replace("{operator}", "{id}")
             .replace("{client}", "{id}")
             .replace("{self}", "{id}")
+            .replace("{import}", "{id}")
             .replace("{customer}", "{reference}")
             .replace("{address}", "{address_id}")
             .replace("{order}", "{order_number}")
@@ -200,6 +202,17 @@ def _new_address() -> dict[str, Any]:
 
 def _change_address() -> dict[str, Any]:
     return document("addresses", {"city": "Hamburg"}, "{address}")
+
+
+def _new_import() -> dict[str, Any]:
+    return document(
+        "customer-imports",
+        {
+            "customers": [
+                {"firstName": "A", "lastName": "B", "email": "import@example.com", "agreement1": True}
+            ]
+        },
+    )
 
 
 def _rename_customer() -> dict[str, Any]:
@@ -345,6 +358,17 @@ MATRIX = [
     Row("POST", "/backoffice/operator-mfa/confirm", 422, _any_operator, _one_time_code),
     Row("DELETE", "/backoffice/operator-mfa", 204, _any_operator),
     Row("DELETE", "/backoffice/operators/{operator}/mfa", 204, _holds_o),
+    # BO §4.8, §4.9. The matrix's customer has no avatar: a reader let through meets 1042; a
+    # writer's PUT without a file meets 1040 (its body is only read once the caller passed).
+    Row("PUT", "/backoffice/customers/{customer}/avatar", 422, _holds(W, sellers=True)),
+    Row("GET", "/backoffice/customers/{customer}/avatar", 404, _holds(R, sellers=True)),
+    Row("DELETE", "/backoffice/customers/{customer}/avatar", 204, _holds(W, sellers=True)),
+    Row("GET", "/backoffice/customers/{customer}/push-tokens", 200, _holds(R, sellers=True)),
+    # BO §4.7: imports are W's, not sellers'.
+    Row("GET", "/backoffice/customer-imports", 200, _holds(W)),
+    Row("POST", "/backoffice/customer-imports", 202, _holds(W), _new_import),
+    Row("GET", "/backoffice/customer-imports/{import}", 404, _holds(W)),
+    Row("GET", "/backoffice/customer-imports/{import}/rows", 404, _holds(W)),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
@@ -397,6 +421,8 @@ async def _counts(app) -> dict[str, int]:
         ("operator_sessions", " WHERE revoked_at IS NULL"),
         ("audit_events", " WHERE outcome = 'succeeded'"),
         ("customers", ""),
+        ("customer_imports", ""),
+        ("customer_avatars", ""),
         ("customer_events", ""),
         ("orders", ""),
         ("payment_instruments", ""),
@@ -458,6 +484,7 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         .replace("{client}", client_id)
         .replace("{self}", own_id or target_id)
         .replace("{token}", "mine")
+        .replace("{import}", UNKNOWN_IMPORT)
         .replace("{customer}", reference)
         .replace("{address}", address_id)
         .replace("{store}", store.code)

@@ -1,0 +1,284 @@
+"""Bulk customer imports (BO §4.7): a job stored with its rows when uploaded, run by the jobs
+worker in batches.
+
+A worker claims a job (FOR UPDATE SKIP LOCKED) under a lease it renews with every batch, and
+commits each batch at once: its customers (through the back-office creation, so each has its
+CustomerWasRegistered and its audit entry), its row results and the job's counters and cursor. A
+crash loses at most the batch in flight, which the next claim redoes from the cursor; a worker
+whose lease lapsed finds the cursor moved (or the claim gone) and writes nothing. Uniqueness is
+pre-checked set-wise (a taken e-mail, phone or card, the file's earlier rows included, fails that
+row alone) and the batch's customers are inserted at once; the unique indexes make a duplicate
+impossible whatever two workers do (a race redoes the batch row by row)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from app.clock import utc_now
+from app.database import Database
+from app.mail import Outbox
+from app.models import Actor, AuditActor
+from app.queries import customers as customer_queries
+from app.queries import imports as queries
+from app.queries.imports import ImportJob, ImportRowResult
+from app.services.audit import AuditService
+from app.services.backoffice_customers import (
+    BackofficeCustomerService,
+    Caller,
+    NewCustomer,
+    PreparedCustomer,
+)
+from app.services.customers import refuse_taken
+from app.settings import Settings
+from errors import ApiError, catalogue
+
+__all__ = ["ImportService", "RowLoader", "ImportJob", "ImportRowResult", "ACTION", "FORMATS"]
+
+logger = logging.getLogger("glue_customers.imports")
+
+FORMATS = ("csv", "json")
+ACTION = "POST /backoffice/customer-imports"
+SUCCEEDED, FAILED = "succeeded", "failed"
+# A lease outlives the slowest batch by far; it only lapses when its worker died.
+LEASE = timedelta(seconds=60)
+RETENTION_SWEEP_INTERVAL = timedelta(hours=1)
+# Validates one uploaded row (CSV cells or a JSON object, by the job's format) as the back-office
+# creation's document would be: a NewCustomer, or ApiError with every problem.
+RowLoader = Callable[[str, dict[str, Any]], NewCustomer]
+
+
+def _problems(error: ApiError) -> list[dict[str, Any]]:
+    return [
+        {
+            "status": str(problem.entry.status),
+            "code": problem.entry.code,
+            "detail": problem.detail,
+            "attribute": problem.attribute,
+        }
+        for problem in error.problems
+    ]
+
+
+_INTERNAL_ERROR = _problems(ApiError(catalogue.INTERNAL_ERROR))
+
+
+def _email_of(raw: dict[str, Any]) -> str | None:
+    email = raw.get("email")
+    return email[:255] if isinstance(email, str) else None
+
+
+class ImportService:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        customers: BackofficeCustomerService,
+        audit: AuditService,
+        outbox: Outbox,
+        row_loader: RowLoader | None = None,
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._customers = customers
+        self._audit = audit
+        self._outbox = outbox
+        self._row_loader = row_loader
+        self._source: tuple[str, list[dict[str, Any]]] | None = None  # the job being run, parsed
+        self._last_sweep = utc_now() - RETENTION_SWEEP_INTERVAL
+
+    @property
+    def runs_jobs(self) -> bool:
+        """Whether this service can run jobs (it was given the rows' validation)."""
+        return self._row_loader is not None
+
+    async def create(self, import_format: str, rows: list[dict[str, Any]], caller: Caller) -> ImportJob:
+        """Store a checked upload as a queued job of ``len(rows)`` rows (audited); the worker is
+        woken after commit."""
+        now = utc_now()
+        async with self._db.transaction():
+            job = await queries.insert_job(
+                self._db,
+                {
+                    "id": str(uuid.uuid4()),
+                    "status": queries.QUEUED,
+                    "format": import_format,
+                    "source": json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+                    "total": len(rows),
+                    "processed": 0,
+                    "succeeded": 0,
+                    "failed": 0,
+                    "created_by": caller.audit.id,
+                    "created_by_type": caller.actor.type,
+                    "created_by_role": caller.audit.role,
+                    "stores": list(caller.stores) if caller.stores is not None else None,
+                    "request_id": caller.audit.request_id,
+                    "created_at": now,
+                },
+            )
+            await self._audit.append(caller.audit, details={"importId": job.id, "rows": len(rows)})
+        self._outbox.wake()
+        return job
+
+    @staticmethod
+    def _visible(job: ImportJob, caller: Caller) -> bool:
+        """A store-limited caller sees the jobs of callers limited to (some of) its stores."""
+        if caller.stores is None:
+            return True
+        return job.stores is not None and set(job.stores) <= set(caller.stores)
+
+    async def find(self, import_id: str, caller: Caller) -> ImportJob:
+        """One job the caller may see; else 1031."""
+        job = await queries.job_by_id(self._db, import_id) if len(import_id) <= 36 else None
+        if job is None or not self._visible(job, caller):
+            raise ApiError(catalogue.IMPORT_NOT_FOUND)
+        return job
+
+    async def list_of(self, caller: Caller, before: Any, limit: int) -> list[ImportJob]:
+        """The jobs the caller may see, newest first, from before ``before`` ((createdAt, id))."""
+        found: list[ImportJob] = []
+        position = before
+        while len(found) < limit:
+            page = await queries.list_jobs(self._db, position, limit)
+            found.extend(job for job in page if self._visible(job, caller))
+            if len(page) < limit:
+                break
+            position = (page[-1].created_at, page[-1].id)
+        return found[:limit]
+
+    async def rows(
+        self, import_id: str, caller: Caller, status: str | None, after_row: int | None, limit: int
+    ) -> list[ImportRowResult]:
+        """A job's row results by row (1031 for a job the caller may not see); the read names
+        customers, so it is audited before it is answered."""
+        job = await self.find(import_id, caller)
+        found = await queries.row_results(self._db, job.id, status, after_row, limit)
+        references = [row.customer_reference for row in found if row.customer_reference]
+        await self._audit.append(caller.audit, details={"importId": job.id, "references": references})
+        return found
+
+    async def run_once(self, worker: str) -> int:
+        """One batch of the oldest job this worker may run: the rows handled (0: nothing to do)."""
+        if self._row_loader is None:
+            return 0
+        now = utc_now()
+        if now - self._last_sweep >= RETENTION_SWEEP_INTERVAL:
+            self._last_sweep = now
+            async with self._db.transaction():
+                await queries.delete_finished_before(
+                    self._db, now - timedelta(days=self._settings.import_retention_days)
+                )
+        async with self._db.transaction():
+            job = await queries.claim_job(self._db, worker, now, now + LEASE)
+        if job is None:
+            return 0
+        rows = await self._rows_of(job)
+        batch = rows[job.processed : job.processed + self._settings.import_batch_size]
+        caller = Caller(
+            audit=AuditActor(job.created_by, job.created_by_role, ACTION, job.request_id),
+            actor=Actor(job.created_by_type, job.created_by),
+            stores=tuple(job.stores) if job.stores is not None else None,
+        )
+        async with self._db.transaction():
+            if not await queries.lock_for_batch(self._db, job.id, worker, job.processed):
+                return 0  # another worker took the job over
+            results = await self._import_batch(job, batch, caller)
+            done = utc_now()
+            await queries.record_batch(self._db, job, results, done, done + LEASE)
+        if job.processed + len(results) >= job.total:
+            self._source = None
+            logger.info("import %s completed: %d rows", job.id, job.total)
+        return max(len(results), 1)
+
+    async def _rows_of(self, job: ImportJob) -> list[dict[str, Any]]:
+        if self._source is None or self._source[0] != job.id:
+            source = await queries.source_of(self._db, job.id)
+            self._source = (job.id, json.loads(source) if source else [])
+        return self._source[1]
+
+    async def _import_batch(self, job: ImportJob, batch: list[Any], caller: Caller) -> list[ImportRowResult]:
+        """A batch's results, in the caller's transaction: each row validated as the back-office
+        creation validates it; the e-mails, phones and cards its store or an earlier row holds
+        refused set-wise (400, 1010, 1011); the rest created at once. Should another writer take
+        one of them meanwhile (the unique indexes say so), the batch is redone row by row."""
+        results: dict[int, ImportRowResult] = {}
+        candidates: list[tuple[int, str | None, PreparedCustomer]] = []
+        for offset, raw in enumerate(batch):
+            row = job.processed + offset + 1
+            email = _email_of(raw) if isinstance(raw, dict) else None
+            try:
+                prepared = self._prepare(job, raw, caller)
+            except ApiError as error:
+                results[row] = ImportRowResult(job.id, row, FAILED, email, None, _problems(error))
+            except Exception:  # one row's surprise must not stop the others (BO §4.7: 019)
+                logger.exception("import %s row %d failed unexpectedly", job.id, row)
+                results[row] = ImportRowResult(job.id, row, FAILED, email, None, _INTERNAL_ERROR)
+            else:
+                candidates.append((row, email, prepared))
+        emails, phones, cards = await queries.taken_keys(
+            self._db,
+            {(item.store, item.columns["email_key"]) for _, _, item in candidates},
+            {(item.store, item.columns["phone"]) for _, _, item in candidates if item.columns["phone"]},
+            {
+                (item.store, item.columns["loyalty_card_key"])
+                for _, _, item in candidates
+                if item.columns["loyalty_card_key"]
+            },
+        )
+        clean: list[tuple[int, str | None, PreparedCustomer]] = []
+        for row, email, item in candidates:
+            keys = (
+                ("email", emails, item.columns["email_key"]),
+                ("phone", phones, item.columns["phone"]),
+                ("loyalty_card_number", cards, item.columns["loyalty_card_key"]),
+            )
+            taken = next((name for name, held, key in keys if key and (item.store, key) in held), None)
+            if taken is not None:
+                refusal = refuse_taken(customer_queries.AttributeTaken(taken))
+                results[row] = ImportRowResult(job.id, row, FAILED, email, None, _problems(refusal))
+                continue
+            for _, held, key in keys:
+                if key:
+                    held.add((item.store, key))
+            clean.append((row, email, item))
+        if clean:
+            try:
+                async with self._db.savepoint("import_batch"):
+                    created = await self._customers.insert_many(
+                        [item for _, _, item in clean], caller, "import"
+                    )
+            except Exception as error:  # a race on a unique index, or a row the database refused
+                if not isinstance(error, customer_queries.AttributeTaken):
+                    logger.exception("import %s: a batch failed, redone row by row", job.id)
+                for row, email, item in clean:
+                    results[row] = await self._insert_one(job, row, email, item, caller)
+            else:
+                for (row, _, _), customer in zip(clean, created, strict=True):
+                    results[row] = ImportRowResult(
+                        job.id, row, SUCCEEDED, customer.email, customer.reference, []
+                    )
+        return [results[row] for row in sorted(results)]
+
+    def _prepare(self, job: ImportJob, raw: Any, caller: Caller) -> PreparedCustomer:
+        assert self._row_loader is not None
+        if not isinstance(raw, dict):
+            raise ApiError(catalogue.INTERNAL_ERROR)
+        return self._customers.prepare(self._row_loader(job.format, raw), caller)
+
+    async def _insert_one(
+        self, job: ImportJob, row: int, email: str | None, prepared: PreparedCustomer, caller: Caller
+    ) -> ImportRowResult:
+        """One row's customer in its own savepoint (the batch met a race); its result either way."""
+        try:
+            async with self._db.savepoint("import_row"):
+                customer = await self._customers.insert(prepared, caller, channel="import")
+        except customer_queries.AttributeTaken as taken:
+            return ImportRowResult(job.id, row, FAILED, email, None, _problems(refuse_taken(taken)))
+        except Exception:  # BO §4.7: an unexpected row error fails the row (019)
+            logger.exception("import %s row %d failed unexpectedly", job.id, row)
+            return ImportRowResult(job.id, row, FAILED, email, None, _INTERNAL_ERROR)
+        return ImportRowResult(job.id, row, SUCCEEDED, customer.email, customer.reference, [])
