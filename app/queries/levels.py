@@ -6,6 +6,7 @@ The effective level of a customer without a manual one is the store's level with
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -141,12 +142,15 @@ def _earned_level(customer_table: Any = customers) -> Any:
     )
 
 
-def _needs_recalculation(store: str) -> list[Any]:
-    return [
+def _needs_recalculation(store: str, customer_ids: Sequence[int] | None) -> list[Any]:
+    conditions = [
         customers.c.store == store,
         customers.c.manually_assigned_level.is_(False),
         customers.c.level_id.is_distinct_from(_earned_level()),
     ]
+    if customer_ids is not None:
+        conditions.append(customers.c.id.in_(list(customer_ids)))
+    return conditions
 
 
 class LevelChange:
@@ -161,8 +165,11 @@ class LevelChange:
         self.level_id = level_id
 
 
-async def recalculation_candidates(db: Database, store: str) -> list[LevelChange]:
-    """The store's customers without a manual level whose effective level is not the one they earn."""
+async def recalculation_candidates(
+    db: Database, store: str, customer_ids: Sequence[int] | None = None
+) -> list[LevelChange]:
+    """The store's customers (all, or those of ``customer_ids``) without a manual level whose
+    effective level is not the one they earn."""
     rows = await db.fetch_all(
         sa.select(
             customers.c.id,
@@ -170,7 +177,7 @@ async def recalculation_candidates(db: Database, store: str) -> list[LevelChange
             customers.c.level_id,
             _earned_level().label("earned"),
         )
-        .where(*_needs_recalculation(store))
+        .where(*_needs_recalculation(store, customer_ids))
         .order_by(customers.c.id)
     )
     return [
@@ -179,11 +186,13 @@ async def recalculation_candidates(db: Database, store: str) -> list[LevelChange
     ]
 
 
-async def apply_recalculation(db: Database, store: str, now: datetime) -> None:
-    """Set-based: every such customer of the store gets the level it earns."""
+async def apply_recalculation(
+    db: Database, store: str, now: datetime, customer_ids: Sequence[int] | None = None
+) -> None:
+    """Set-based: every such customer of the store (or of ``customer_ids``) gets the level it earns."""
     await db.execute(
         customers.update()
-        .where(*_needs_recalculation(store))
+        .where(*_needs_recalculation(store, customer_ids))
         .values(level_id=_earned_level(), updated_at=now)
     )
 

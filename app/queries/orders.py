@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from app.clock import as_utc
 from app.database import Database
 from app.models import Order, OrderItem
 from app.queries._common import mapping
-from app.tables import COUNTED_STATUSES, customers, orders
+from app.tables import COUNTED_STATUSES, customer_events, customers, orders
 
 __all__ = [
     "Aggregates",
@@ -26,14 +26,20 @@ __all__ = [
     "write_aggregates",
     "latest_counted_order_date",
     "find_order",
-    "insert_order",
     "replace_order",
-    "set_source_updated_at",
     "list_orders",
     "list_orders_after",
     "count_orders",
     "recompute_aggregates",
     "to_stored_time",
+    "AggregatesChange",
+    "HistoryRow",
+    "lock_customers",
+    "find_orders",
+    "insert_orders",
+    "replace_orders",
+    "write_aggregates_of",
+    "insert_history_events",
 ]
 
 
@@ -196,19 +202,6 @@ async def find_order(
     return _order(values, values["reference"])
 
 
-async def insert_order(db: Database, order: Order) -> bool:
-    """Insert unless (store, order_number) exists, committed or not: True when this call made it."""
-    values = _row_values(order)
-    dialect_insert = postgresql.insert if not db.is_sqlite else sqlite.insert
-    row = await db.fetch_one(
-        dialect_insert(orders)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["store", "order_number"])
-        .returning(orders.c.id)
-    )
-    return row is not None
-
-
 async def replace_order(db: Database, order: Order) -> None:
     values = _row_values(order)
     for key in ("store", "order_number", "customer_id", "created_at"):
@@ -217,14 +210,6 @@ async def replace_order(db: Database, order: Order) -> None:
         orders.update()
         .where(orders.c.store == order.store, orders.c.order_number == order.order_number)
         .values(**values)
-    )
-
-
-async def set_source_updated_at(db: Database, store: str, order_number: str, moment: datetime) -> None:
-    await db.execute(
-        orders.update()
-        .where(orders.c.store == store, orders.c.order_number == order_number)
-        .values(source_updated_at=to_stored_time(moment))
     )
 
 
@@ -320,4 +305,235 @@ async def recompute_aggregates(db: Database, customer_id: int) -> Aggregates:
         if counted_count
         else 0,
         last_transaction_date=await latest_counted_order_date(db, customer_id),
+    )
+
+
+# -- the set-based write of an ingest (CB §6.2): a fixed number of statements whatever the rows ------
+#
+# On PostgreSQL each statement below is one fixed text taking one array per column (``unnest``), so
+# asyncpg prepares it once per connection, and neither SQLAlchemy's compiler nor a statement with
+# thousands of placeholders is paid per batch. SQLite takes the same steps through SQLAlchemy Core.
+
+_COUNTED_SQL = "status IN (" + ", ".join(f"'{status}'" for status in COUNTED_STATUSES) + ")"
+
+_LOCK_CUSTOMERS = (
+    "SELECT id, " + ", ".join(_AGGREGATE_COLUMNS) + " FROM customers"  # noqa: S608 - our names
+    " WHERE id = ANY($1::integer[]) ORDER BY id FOR UPDATE"
+)
+
+_FIND_ORDERS = (
+    "SELECT orders.*, customers.reference FROM orders JOIN customers ON customers.id = orders.customer_id"
+    " WHERE orders.store = $1 AND orders.order_number = ANY($2::text[])"
+)
+
+# Every column but store and order_number, in this order, in the insert's and the update's arrays.
+_WRITTEN_COLUMNS = (
+    ("customer_id", "integer"),
+    ("order_date", "timestamptz"),
+    ("status", "text"),
+    ("currency", "text"),
+    ("grand_total", "bigint"),
+    ("delivery_costs", "bigint"),
+    ("items", "json"),
+    ("locale", "text"),
+    ("company_id", "text"),
+    ("company_user_id", "text"),
+    ("source_updated_at", "timestamptz"),
+    ("created_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+)
+_ARRAYS = ", ".join(
+    ["$2::text[]"] + [f"${index + 3}::{kind}[]" for index, (_, kind) in enumerate(_WRITTEN_COLUMNS)]
+)
+_ROW_NAMES = ", ".join(["order_number"] + [name for name, _ in _WRITTEN_COLUMNS])
+
+_INSERT_ORDERS = (
+    f"INSERT INTO orders (store, {_ROW_NAMES})"  # noqa: S608 - our names
+    f" SELECT $1, given.* FROM unnest({_ARRAYS}) AS given({_ROW_NAMES})"
+    " ON CONFLICT (store, order_number) DO NOTHING RETURNING order_number"
+)
+
+_UPDATE_ORDERS = (
+    "UPDATE orders SET "  # noqa: S608 - our column names
+    + ", ".join(
+        f"{name} = given.{name}" for name, _ in _WRITTEN_COLUMNS if name not in ("customer_id", "created_at")
+    )
+    + f" FROM unnest({_ARRAYS}) AS given({_ROW_NAMES})"
+    " WHERE orders.store = $1 AND orders.order_number = given.order_number"
+)
+
+_WRITE_AGGREGATES = (
+    "UPDATE customers SET "  # noqa: S608 - our column names
+    + ", ".join(f"{name} = given.{name}" for name in _AGGREGATE_COLUMNS if name != "last_transaction_date")
+    + ", last_transaction_date = CASE"  # noqa: S608 - our column names
+    "  WHEN given.probe THEN (SELECT max(orders.order_date) FROM orders"
+    f" WHERE orders.customer_id = customers.id AND orders.{_COUNTED_SQL})"
+    " ELSE given.last_transaction_date END"
+    " FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],"
+    " $7::timestamptz[], $8::boolean[]) AS given(id, " + ", ".join(_AGGREGATE_COLUMNS) + ", probe)"
+    " WHERE customers.id = given.id RETURNING customers.id, customers.last_transaction_date"
+)
+
+_INSERT_EVENTS = (
+    "INSERT INTO customer_events (customer_id, customer_reference, event_type, actor_type, actor_id,"
+    ' changed_fields, "values", created_at) SELECT * FROM unnest($1::integer[], $2::text[], $3::text[],'
+    " $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::timestamptz[])"
+)
+
+
+async def _fetch_raw(db: Database, sql: str, *arguments: Any) -> list[Any]:
+    """PostgreSQL: one of the fixed statements above, straight to asyncpg (prepared once)."""
+    async with db.connection() as connection:
+        return list(await connection.raw_connection.fetch(sql, *arguments))
+
+
+@dataclass(frozen=True)
+class AggregatesChange:
+    """A customer's aggregates after a write; ``probe``: re-read lastTransactionDate from the orders
+    (the latest counted order stopped counting or moved back)."""
+
+    customer_id: int
+    aggregates: Aggregates
+    probe: bool
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    customer_id: int
+    customer_reference: str
+    event_type: str
+    values: dict[str, Any]
+    created_at: datetime
+
+
+async def lock_customers(db: Database, customer_ids: list[int]) -> dict[int, Aggregates]:
+    """Lock the customers' rows in ascending id order, in one statement (no two writers of the same
+    customers can deadlock), and read their aggregates."""
+    if db.is_sqlite:  # one writer at a time: the file lock is the customer lock
+        rows = await db.fetch_all(
+            sa.select(customers.c.id, *(customers.c[name] for name in _AGGREGATE_COLUMNS))
+            .where(customers.c.id.in_(customer_ids))
+            .order_by(customers.c.id)
+        )
+    else:
+        rows = await _fetch_raw(db, _LOCK_CUSTOMERS, customer_ids)
+    return {int(mapping(row)["id"]): _aggregates(mapping(row)) for row in rows}
+
+
+async def find_orders(db: Database, store: str, order_numbers: list[str]) -> dict[str, Order]:
+    """The stored orders among ``order_numbers``, by number, in one statement."""
+    if not order_numbers:
+        return {}
+    if db.is_sqlite:
+        rows = await db.fetch_all(
+            _ORDER_AND_REFERENCE.where(orders.c.store == store, orders.c.order_number.in_(order_numbers))
+        )
+    else:
+        rows = await _fetch_raw(db, _FIND_ORDERS, store, order_numbers)
+    found = [mapping(row) for row in rows]
+    return {values["order_number"]: _order(values, values["reference"]) for values in found}
+
+
+def _column_arrays(rows: list[Order]) -> list[list[Any]]:
+    """The orders as one array per column (order_number, then ``_WRITTEN_COLUMNS``)."""
+    values = [_row_values(order) for order in rows]
+    for row in values:
+        row["items"] = json.dumps(row["items"])
+    return [[row["order_number"] for row in values]] + [
+        [row[name] for row in values] for name, _ in _WRITTEN_COLUMNS
+    ]
+
+
+async def insert_orders(db: Database, store: str, new_orders: list[Order]) -> set[str]:
+    """Insert the orders unless their (store, order_number) exists, committed or not, in one
+    statement (in order-number order, so two batches wait on each other's rows in one order): the
+    numbers this call made."""
+    if not new_orders:
+        return set()
+    ordered = sorted(new_orders, key=lambda order: order.order_number)
+    if db.is_sqlite:
+        rows = await db.fetch_all(
+            sqlite.insert(orders)
+            .values([_row_values(order) for order in ordered])
+            .on_conflict_do_nothing(index_elements=["store", "order_number"])
+            .returning(orders.c.order_number)
+        )
+    else:
+        rows = await _fetch_raw(db, _INSERT_ORDERS, store, *_column_arrays(ordered))
+    return {row[0] for row in rows}
+
+
+async def replace_orders(db: Database, store: str, changed: list[Order]) -> None:
+    """Write every attribute of the orders (``created_at`` and the customer stay), in one statement."""
+    if not changed:
+        return
+    ordered = sorted(changed, key=lambda order: order.order_number)
+    if db.is_sqlite:
+        for order in ordered:
+            await replace_order(db, order)
+        return
+    await _fetch_raw(db, _UPDATE_ORDERS, store, *_column_arrays(ordered))
+
+
+async def write_aggregates_of(db: Database, changes: list[AggregatesChange]) -> dict[int, Aggregates]:
+    """Write the customers' aggregates, in one statement, re-reading lastTransactionDate by one probe
+    of ``ix_orders_customer_last_counted`` where asked; the aggregates as written, by customer."""
+    if not changes:
+        return {}
+    written: dict[int, Aggregates] = {}
+    if db.is_sqlite:
+        for change in changes:
+            aggregates = change.aggregates
+            if change.probe:
+                latest = await latest_counted_order_date(db, change.customer_id)
+                aggregates = Aggregates(**{**aggregates.__dict__, "last_transaction_date": latest})
+            await write_aggregates(db, change.customer_id, aggregates)
+            written[change.customer_id] = aggregates
+        return written
+    arguments: list[list[Any]] = [[change.customer_id for change in changes]]
+    arguments.extend([getattr(change.aggregates, name) for change in changes] for name in _AGGREGATE_COLUMNS)
+    arguments.append([change.probe for change in changes])
+    rows = await _fetch_raw(db, _WRITE_AGGREGATES, *arguments)
+    latest_of = {row[0]: as_utc(row[1]) if row[1] is not None else None for row in rows}
+    for change in changes:
+        written[change.customer_id] = Aggregates(
+            **{**change.aggregates.__dict__, "last_transaction_date": latest_of[change.customer_id]}
+        )
+    return written
+
+
+async def insert_history_events(db: Database, events: list[HistoryRow]) -> None:
+    """The ingest's customer events (the commerce system acted: actor ``system``), in one statement."""
+    if not events:
+        return
+    if db.is_sqlite:
+        await db.execute(
+            customer_events.insert().values(
+                [
+                    {
+                        "customer_id": event.customer_id,
+                        "customer_reference": event.customer_reference,
+                        "event_type": event.event_type,
+                        "actor_type": "system",
+                        "actor_id": None,
+                        "changed_fields": list(event.values),
+                        "values": event.values,
+                        "created_at": event.created_at,
+                    }
+                    for event in events
+                ]
+            )
+        )
+        return
+    await _fetch_raw(
+        db,
+        _INSERT_EVENTS,
+        [event.customer_id for event in events],
+        [event.customer_reference for event in events],
+        [event.event_type for event in events],
+        ["system"] * len(events),
+        [None] * len(events),
+        [json.dumps(list(event.values)) for event in events],
+        [json.dumps(event.values) for event in events],
+        [to_stored_time(event.created_at) for event in events],
     )

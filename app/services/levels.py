@@ -8,6 +8,7 @@ LevelWasRecalculated event in that transaction."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,7 @@ from errors import ApiError, Problem, catalogue
 __all__ = [
     "LevelService",
     "recalculate_customer",
+    "recalculate_customers",
     "LEVEL_WAS_ASSIGNED",
     "MANUAL_LEVEL_WAS_REMOVED",
     "LEVEL_WAS_RECALCULATED",
@@ -61,10 +63,21 @@ async def recalculate_customer(db: Database, customer_id: int, actor: Actor, now
     )
 
 
-async def _recalculate_store(db: Database, store: str, actor: Actor, now: datetime) -> int:
-    """Set-based, inside the caller's transaction: every customer of the store without a manual
-    level gets the level it earns; one event per customer whose level moved. How many moved."""
-    changes = await queries.recalculation_candidates(db, store)
+async def recalculate_customers(
+    db: Database, store: str, customer_ids: Sequence[int], actor: Actor, now: datetime
+) -> int:
+    """Inside the caller's transaction (their aggregates just changed), set-based: these customers'
+    automatic levels follow them; one LevelWasRecalculated per move. Manual levels stay."""
+    return await _recalculate_store(db, store, actor, now, customer_ids)
+
+
+async def _recalculate_store(
+    db: Database, store: str, actor: Actor, now: datetime, customer_ids: Sequence[int] | None = None
+) -> int:
+    """Set-based, inside the caller's transaction: every customer of the store (or of
+    ``customer_ids``) without a manual level gets the level it earns; one event per customer whose
+    level moved. How many moved."""
+    changes = await queries.recalculation_candidates(db, store, customer_ids)
     if not changes:
         return 0
     await history_queries.insert_event_rows(
@@ -83,7 +96,7 @@ async def _recalculate_store(db: Database, store: str, actor: Actor, now: dateti
             for change in changes
         ],
     )
-    await queries.apply_recalculation(db, store, now)
+    await queries.apply_recalculation(db, store, now, customer_ids)
     return len(changes)
 
 

@@ -22,9 +22,8 @@ from app.clock import utc_now
 from app.database import Database
 from app.models import Actor, IngestResult, Order, OrderItem, OrderPage
 from app.queries import orders as queries
-from app.queries.orders import Aggregates, CustomerOfStore
-from app.services import history
-from app.services.levels import recalculate_customer
+from app.queries.orders import Aggregates, AggregatesChange, CustomerOfStore
+from app.services.levels import recalculate_customers
 from app.stores import Store
 from app.tables import COUNTED_STATUSES
 from errors import ApiError, Problem, catalogue
@@ -229,89 +228,144 @@ class OrderService:
         return rows
 
     async def _write(self, rows: list[_Row]) -> tuple[list[IngestResult], list[Problem]]:
-        """Inside the caller's transaction: lock the customers in ascending id order, then upsert."""
-        aggregates: dict[int, Aggregates] = {}
-        for customer_id in sorted({row.order.customer_id for row in rows}):
-            aggregates[customer_id] = await queries.lock_aggregates(self._db, customer_id)
+        """Inside the caller's transaction, set-based: lock the customers (ascending ids, one
+        statement), read the stored orders, insert the new ones and replace the changed ones, then
+        write each touched customer's aggregates and the history events once."""
+        store = rows[0].order.store
+        current = await queries.lock_customers(self._db, sorted({row.order.customer_id for row in rows}))
+        stored = await queries.find_orders(self._db, store, [row.order.order_number for row in rows])
+        new_orders = [row.order for row in rows if row.order.order_number not in stored]
+        created = await queries.insert_orders(self._db, store, new_orders)
+        lost = [order.order_number for order in new_orders if order.order_number not in created]
+        if lost:
+            # Another transaction made them meanwhile: another customer's (ours hold these locks).
+            stored.update(await queries.find_orders(self._db, store, lost))
         results: list[IngestResult] = []
         problems: list[Problem] = []
+        writes: list[tuple[_Row, Order | None, Order]] = []  # (row, before, after) of created and updated
+        replaced: list[Order] = []
         for row in rows:
-            customer_id = row.order.customer_id
-            outcome, stored, before = await self._upsert(row.order)
-            if outcome is None:
-                problems.append(Problem(catalogue.RECORD_OF_ANOTHER_CUSTOMER, row.prefix + "orderNumber"))
-                continue
-            if outcome in (CREATED, UPDATED):
-                next_aggregates = await self._apply(aggregates[customer_id], before, stored, row.prefix)
-                if next_aggregates is None:
-                    problems.append(_invalid(row.prefix + "totals/grandTotal", "grandTotal", _NOT_VALID))
+            outcome: str | None
+            before: Order | None
+            if row.order.order_number in created:
+                outcome, after, before = CREATED, row.order, None
+            else:
+                outcome, after = _outcome(row.order, stored[row.order.order_number])
+                before = stored[row.order.order_number]
+                if outcome is None:
+                    problems.append(Problem(catalogue.RECORD_OF_ANOTHER_CUSTOMER, row.prefix + "orderNumber"))
                     continue
-                aggregates[customer_id] = next_aggregates
-                await queries.write_aggregates(self._db, customer_id, next_aggregates)
-                kind = "OrderWasAdded" if outcome == CREATED else "OrderWasUpdated"
+                if after != before:
+                    replaced.append(after)
+            if outcome in (CREATED, UPDATED):
+                writes.append((row, before, after))
+            results.append(IngestResult(after, outcome))
+        changes = _aggregate_changes(current, writes, problems)
+        if problems:
+            # In row order, as a row-by-row write would have found them.
+            position = {row.prefix: index for index, row in enumerate(rows)}
+            problems.sort(key=lambda problem: position[_row_prefix(problem.attribute or "")])
+            return results, problems
+        await queries.replace_orders(self._db, store, replaced)
+        await self._write_aggregates(store, changes)
+        await queries.insert_history_events(
+            self._db,
+            [
                 # The commerce system pushed it: the history names no person (the audit names the client).
-                await history.record(
-                    self._db,
-                    CustomerOfStore(id=customer_id, reference=stored.customer_reference, locale=None),
-                    kind,
-                    Actor("system", None),
-                    stored.updated_at,
-                    changed_fields=("orderNumber", "status"),
-                    values={"orderNumber": stored.order_number, "status": stored.status},
+                queries.HistoryRow(
+                    customer_id=after.customer_id,
+                    customer_reference=after.customer_reference,
+                    event_type="OrderWasAdded" if before is None else "OrderWasUpdated",
+                    values={"orderNumber": after.order_number, "status": after.status},
+                    created_at=after.updated_at,
                 )
-                await recalculate_customer(self._db, customer_id, Actor("system", None), stored.updated_at)
-            results.append(IngestResult(stored, outcome))
+                for _, before, after in writes
+            ],
+        )
         return results, problems
 
-    async def _upsert(self, order: Order) -> tuple[str | None, Order, Order | None]:
-        """(outcome, the order as stored now, the order before); outcome None: another customer's."""
-        existing = await queries.find_order(self._db, order.store, order.order_number, lock=True)
-        if existing is None:
-            if await queries.insert_order(self._db, order):
-                return CREATED, order, None
-            # Another transaction made it meanwhile (another customer's: ours hold this lock).
-            existing = await queries.find_order(self._db, order.store, order.order_number, lock=True)
-            assert existing is not None
-        if existing.customer_id != order.customer_id:
-            return None, existing, existing
-        if order.source_updated_at < existing.source_updated_at:
-            return STALE, existing, existing
-        if _same_content(existing, order):
-            if order.source_updated_at > existing.source_updated_at:
-                await queries.set_source_updated_at(
-                    self._db, order.store, order.order_number, order.source_updated_at
-                )
-                existing = replace(existing, source_updated_at=order.source_updated_at)
-            return UNCHANGED, existing, existing
-        stored = replace(order, created_at=existing.created_at)
-        await queries.replace_order(self._db, stored)
-        return UPDATED, stored, existing
+    async def _write_aggregates(self, store: str, changes: list[AggregatesChange]) -> dict[int, Aggregates]:
+        """Every aggregate change of a write goes through here, once per touched customer, in the
+        write's transaction and under the customers' locks (CB §6.3): the aggregates as written.
+        The touched customers' automatic levels follow them in the same transaction (BO §4.3)."""
+        written = await queries.write_aggregates_of(self._db, changes)
+        if written:
+            await recalculate_customers(self._db, store, sorted(written), Actor("system", None), utc_now())
+        return written
 
-    async def _apply(
-        self, current: Aggregates, before: Order | None, after: Order, prefix: str
-    ) -> Aggregates | None:
-        """The aggregates with ``before``'s contribution replaced by ``after``'s (None past BIGINT)."""
-        old, new = _contribution(before), _contribution(after)
-        count = current.transactions_count + new[0] - old[0]
-        amount = current.transactions_amount + new[1] - old[1]
-        without = current.transactions_amount_without_delivery_costs + new[2] - old[2]
-        orders_count = current.orders_count + (1 if before is None else 0)
-        if max(abs(amount), abs(without), orders_count) > BIGINT_MAX:
-            return None
-        last = current.last_transaction_date
-        was_latest = old[0] and last is not None and before is not None and before.order_date >= last
-        if was_latest and not (new[0] and after.order_date >= before.order_date):  # type: ignore[union-attr]
-            last = await queries.latest_counted_order_date(self._db, after.customer_id)
-        elif new[0] and (last is None or after.order_date > last):
-            last = after.order_date
-        return Aggregates(
-            orders_count=orders_count,
-            transactions_count=count,
-            transactions_amount=amount,
-            transactions_amount_without_delivery_costs=without,
-            average_transaction_amount=average(amount, count),
-            last_transaction_date=last,
-        )
+
+def _row_prefix(pointer: str) -> str:
+    """``orders/3/`` of ``orders/3/totals/grandTotal`` (a batch's row); empty for a single order."""
+    return "/".join(pointer.split("/")[:2]) + "/" if pointer.startswith("orders/") else ""
+
+
+def _outcome(order: Order, existing: Order) -> tuple[str | None, Order]:
+    """(outcome, the order as it is to be stored) against the stored one; None: another customer's."""
+    if existing.customer_id != order.customer_id:
+        return None, existing
+    if order.source_updated_at < existing.source_updated_at:
+        return STALE, existing
+    if _same_content(existing, order):
+        return UNCHANGED, replace(existing, source_updated_at=order.source_updated_at)
+    return UPDATED, replace(order, created_at=existing.created_at)
+
+
+def _aggregate_changes(
+    current: dict[int, Aggregates],
+    writes: list[tuple[_Row, Order | None, Order]],
+    problems: list[Problem],
+) -> list[AggregatesChange]:
+    """Each touched customer's aggregates with every written order's old contribution replaced by
+    its new one, row by row (a row carrying a column past BIGINT is 901 at its grandTotal)."""
+    aggregates = dict(current)
+    probes: set[int] = set()
+    touched: list[int] = []
+    for row, before, after in writes:
+        customer_id = after.customer_id
+        latest_before = current[customer_id].last_transaction_date
+        following = _applied(aggregates[customer_id], before, after)
+        if following is None:
+            problems.append(_invalid(row.prefix + "totals/grandTotal", "grandTotal", _NOT_VALID))
+            continue
+        old_counts = _contribution(before)[0]
+        if (
+            old_counts
+            and before is not None
+            and latest_before is not None
+            and before.order_date >= latest_before
+            and not (_contribution(after)[0] and after.order_date >= before.order_date)
+        ):
+            probes.add(customer_id)  # the (or a) latest counted order stopped counting or moved back
+        aggregates[customer_id] = following
+        if customer_id not in touched:
+            touched.append(customer_id)
+    return [
+        AggregatesChange(customer_id, aggregates[customer_id], customer_id in probes)
+        for customer_id in touched
+    ]
+
+
+def _applied(current: Aggregates, before: Order | None, after: Order) -> Aggregates | None:
+    """The aggregates with ``before``'s contribution replaced by ``after``'s (None past BIGINT);
+    lastTransactionDate only moves forward here (a probe re-reads it when it must move back)."""
+    old, new = _contribution(before), _contribution(after)
+    count = current.transactions_count + new[0] - old[0]
+    amount = current.transactions_amount + new[1] - old[1]
+    without = current.transactions_amount_without_delivery_costs + new[2] - old[2]
+    orders_count = current.orders_count + (1 if before is None else 0)
+    if max(abs(amount), abs(without), orders_count) > BIGINT_MAX:
+        return None
+    last = current.last_transaction_date
+    if new[0] and (last is None or after.order_date > last):
+        last = after.order_date
+    return Aggregates(
+        orders_count=orders_count,
+        transactions_count=count,
+        transactions_amount=amount,
+        transactions_amount_without_delivery_costs=without,
+        average_transaction_amount=average(amount, count),
+        last_transaction_date=last,
+    )
 
 
 def _invalid(pointer: str, name: str, message: str) -> Problem:

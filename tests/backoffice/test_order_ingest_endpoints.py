@@ -361,3 +361,124 @@ async def test_card_data_sent_over_http_is_1140_and_in_no_table_log_line_or_answ
         assert secret.replace(" ", "") not in text.replace(" ", "")
     listed = await client.get(f"/backoffice/customers/{customer['id']}/payment-instruments")
     assert listed.json()["data"] == []
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+async def _order_events(client: Caller, reference: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    page = await client.get(
+        f"/backoffice/customers/{reference}/history",
+        params={"filter[eventType]": "OrderWasAdded,OrderWasUpdated", "page[limit]": 100},
+    )
+    assert page.status_code == 200, page.text
+    return sorted(
+        (
+            (item["attributes"]["eventType"], item["attributes"]["values"], item["attributes"]["actor"])
+            for item in page.json()["data"]
+        ),
+        key=_canonical,
+    )
+
+
+async def test_a_batch_mixing_created_unchanged_updated_and_stale_rows_answers_and_writes_each(ingest):
+    app, client = ingest
+    customer = await register(client.http)
+    reference = customer["id"]
+    for number, minute in (("M-STALE", 60), ("M-SAME", 0), ("M-NEW-STATUS", 0)):
+        single = await client.post(
+            "/backoffice/stores/DE/orders",
+            document(
+                "orders", order_attributes(reference, orderNumber=number, sourceUpdatedAt=moment(minute))
+            ),
+        )
+        assert single.status_code == 201, single.text
+    rows = [
+        order_attributes(reference, orderNumber="M-CREATED", status="processing"),
+        order_attributes(reference, orderNumber="M-STALE", status="cancelled", sourceUpdatedAt=moment(0)),
+        order_attributes(reference, orderNumber="M-SAME", sourceUpdatedAt=moment(30)),
+        order_attributes(
+            reference, orderNumber="M-NEW-STATUS", status="returned", sourceUpdatedAt=moment(30)
+        ),
+    ]
+    batch = await client.post(
+        "/backoffice/stores/DE/order-batches", document("order-batches", {"orders": rows})
+    )
+    assert batch.status_code == 200, batch.text
+    attributes = batch.json()["data"]["attributes"]
+    assert attributes == {
+        "created": 1,
+        "updated": 1,
+        "unchanged": 1,
+        "stale": 1,
+        "results": [
+            {"orderNumber": "M-CREATED", "outcome": "created"},
+            {"orderNumber": "M-STALE", "outcome": "stale"},
+            {"orderNumber": "M-SAME", "outcome": "unchanged"},
+            {"orderNumber": "M-NEW-STATUS", "outcome": "updated"},
+        ],
+    }
+    stored = {
+        number: (await client.get(f"/backoffice/stores/DE/orders/{number}")).json()["data"]["attributes"]
+        for number in ("M-CREATED", "M-STALE", "M-SAME", "M-NEW-STATUS")
+    }
+    assert {number: order["status"] for number, order in stored.items()} == {
+        "M-CREATED": "processing",
+        "M-STALE": "new",
+        "M-SAME": "new",
+        "M-NEW-STATUS": "returned",
+    }
+    # Unchanged keeps only the newer source time; stale keeps its own; updated takes the row's.
+    assert stored["M-SAME"]["sourceUpdatedAt"] == "2026-11-20T13:33:00+00:00"
+    assert stored["M-SAME"]["updatedAt"] == stored["M-SAME"]["createdAt"]
+    assert stored["M-STALE"]["sourceUpdatedAt"] == "2026-11-20T14:03:00+00:00"
+    assert stored["M-NEW-STATUS"]["sourceUpdatedAt"] == "2026-11-20T13:33:00+00:00"
+    system = {"type": "system", "id": None}
+    expected = [
+        ("OrderWasAdded", {"orderNumber": number, "status": "new"}, system)
+        for number in ("M-STALE", "M-SAME", "M-NEW-STATUS")
+    ] + [
+        ("OrderWasAdded", {"orderNumber": "M-CREATED", "status": "processing"}, system),
+        ("OrderWasUpdated", {"orderNumber": "M-NEW-STATUS", "status": "returned"}, system),
+    ]
+    assert await _order_events(client, reference) == sorted(expected, key=_canonical)
+    orders = app.state.services.orders
+    customer_id = (await orders.get(app.state.services.stores.default, "M-CREATED")).customer_id
+    aggregates = await orders.aggregates(customer_id)
+    assert (aggregates.orders_count, aggregates.transactions_count, aggregates.transactions_amount) == (
+        4,
+        3,
+        3 * 11990,
+    )
+    assert aggregates == await orders.recomputed_aggregates(customer_id)
+
+
+async def test_an_order_number_twice_in_a_batch_is_901_at_the_later_row_and_nothing_is_written(ingest):
+    app, client = ingest
+    customer = await register(client.http)
+    reference = customer["id"]
+    rows = [
+        order_attributes(reference, orderNumber="D-1"),
+        order_attributes(reference, orderNumber="D-2"),
+        order_attributes(reference, orderNumber="D-1", status="shipped", sourceUpdatedAt=moment(60)),
+    ]
+    refused = await client.post(
+        "/backoffice/stores/DE/order-batches", document("order-batches", {"orders": rows})
+    )
+    assert (refused.status_code, refused.json()) == (
+        422,
+        {
+            "errors": [
+                error(
+                    422,
+                    "901",
+                    "orderNumber => This value is already used.",
+                    "/data/attributes/orders/2/orderNumber",
+                )
+            ]
+        },
+    )
+    listed = await client.get(f"/backoffice/customers/{reference}/orders")
+    assert listed.json()["data"] == []
+    assert await _order_events(client, reference) == []

@@ -227,3 +227,106 @@ async def test_aggregates_equal_a_recomputation_after_random_ingest_sequences(ap
             for identifier in identifiers:
                 incremental = await service(app).aggregates(identifier)
                 assert incremental == await service(app).recomputed_aggregates(identifier), (seed, step)
+
+
+async def test_aggregates_equal_a_recomputation_after_random_batches(app, client):
+    """Property-style, the batch path: random batches (new orders, status changes to cancelled and
+    back, new totals, dates moved back, unchanged and stale replays) over three customers, each
+    order number once per batch; after every batch the incremental aggregates equal those
+    recomputed from the orders table, and each outcome is the one a single upsert would give."""
+    references = [(await register(client))["id"] for _ in range(3)]
+    identifiers = [await customer_id(app, reference) for reference in references]
+    statuses = ("new", "processing", "shipped", "delivered", "cancelled", "returned")
+    for seed in range(4):
+        generator = random.Random(100 + seed)
+        known: dict[str, tuple[str, int]] = {}  # order number → (reference, source minute)
+        for step in range(8):
+            numbers = generator.sample(
+                [f"R{seed}-{index}" for index in range(30)], generator.randrange(1, 16)
+            )
+            batch = []
+            expected = []
+            for number in numbers:
+                reference, last_minute = known.get(number, (generator.choice(references), 0))
+                minute = last_minute + generator.choice((-1, 0, 1, 5))
+                grand_total = generator.randrange(0, 50_000)
+                batch.append(
+                    order_fields(
+                        reference,
+                        orderNumber=number,
+                        status=generator.choice(statuses),
+                        orderDate=moment(generator.randrange(-10_000, 10_000)),
+                        totals={
+                            "grandTotal": grand_total,
+                            "deliveryCosts": generator.randrange(0, grand_total + 1),
+                        },
+                        sourceUpdatedAt=moment(minute),
+                    )
+                )
+                if number not in known:
+                    expected.append("created")
+                    known[number] = (reference, minute)
+                elif minute < last_minute:
+                    expected.append("stale")
+                else:
+                    expected.append("updated")  # new random content: "unchanged" is ruled out below
+                    known[number] = (reference, minute)
+            results = await service(app).ingest_batch(store(app), batch)
+            assert [result.order.order_number for result in results] == numbers
+            assert [result.outcome for result in results] == expected, (seed, step)
+            replay = await service(app).ingest_batch(store(app), batch)
+            assert {result.outcome for result in replay} <= {"unchanged", "stale"}, (seed, step)
+            for identifier in identifiers:
+                incremental = await service(app).aggregates(identifier)
+                assert incremental == await service(app).recomputed_aggregates(identifier), (seed, step)
+
+
+async def test_parallel_batches_with_the_same_new_orders_make_one_row_each_counted_once(
+    app, client, is_postgres
+):
+    if not is_postgres:
+        pytest.skip("SQLite runs one writer at a time: there is no race to lose")
+    first, second = (await register(client))["id"], (await register(client))["id"]
+    # The same orders in opposite row orders, over both customers: batches lock customers in
+    # ascending id order and insert in order-number order, so none deadlocks.
+    rows = [order_fields(first if index % 2 else second, orderNumber=f"P-{index}") for index in range(20)]
+    batches = [rows if attempt % 2 else list(reversed(rows)) for attempt in range(8)]
+    results = await asyncio.gather(*(service(app).ingest_batch(store(app), batch) for batch in batches))
+    outcomes = sorted(result.outcome for batch_results in results for result in batch_results)
+    assert outcomes == ["created"] * 20 + ["unchanged"] * 140
+    assert len(await order_rows(app)) == 20
+    for reference in (first, second):
+        identifier = await customer_id(app, reference)
+        aggregates = await service(app).aggregates(identifier)
+        assert (aggregates.orders_count, aggregates.transactions_count) == (10, 10)
+        assert aggregates == await service(app).recomputed_aggregates(identifier)
+
+
+async def test_a_batch_refuses_a_row_past_bigint_and_another_customers_row_in_row_order(app, client):
+    full, owner = (await register(client))["id"], (await register(client))["id"]
+    await service(app).ingest(store(app), order_fields(owner, orderNumber="THEIRS"))
+    full_id = await customer_id(app, full)
+    await app.state.services.db.execute(
+        customers.update().where(customers.c.id == full_id).values(transactions_amount=2**63 - 100)
+    )
+    with pytest.raises(ApiError) as refused:
+        await service(app).ingest_batch(
+            store(app),
+            [
+                order_fields(full, orderNumber="OVER"),
+                order_fields(full, orderNumber="THEIRS", sourceUpdatedAt=moment(60)),
+            ],
+        )
+    assert problems(refused.value) == [
+        error(
+            422,
+            "901",
+            "grandTotal => This value is not valid.",
+            "/data/attributes/orders/0/totals/grandTotal",
+        ),
+        error(
+            409, "1132", "The record belongs to another customer.", "/data/attributes/orders/1/orderNumber"
+        ),
+    ]
+    assert await order_rows(app) == [("THEIRS", "new")]
+    assert (await service(app).aggregates(full_id)).orders_count == 0
