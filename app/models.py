@@ -9,6 +9,8 @@ from typing import Any
 __all__ = [
     "Customer",
     "Company",
+    "CompanyRecord",
+    "CompanyUser",
     "Credentials",
     "TokenPair",
     "Principal",
@@ -330,3 +332,37 @@ class PushToken:
     token: str
     platform: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class CompanyRecord:
+    """A B2B company (CB §4.1); ``Company`` is the free label a customer carries (BO §3)."""
+
+    id: str
+    store: str
+    name: str
+    is_active: bool
+    external_reference: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CompanyUser:
+    """A customer's membership of a company (CB §4.1), with the person's names as the wire shows them.
+    ``is_default``: the customer's oldest active membership of an active company."""
+
+    id: str
+    company_id: str
+    customer_id: int
+    customer_reference: str
+    store: str
+    email: str
+    first_name: str | None
+    last_name: str | None
+    role: str
+    is_active: bool
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+    company: CompanyRecord

@@ -203,6 +203,10 @@ class Settings:
     # up to which number meta.total is counted exactly (beyond it: the planner's estimate).
     search_max_offset: int = 10000
     search_exact_count_limit: int = 10000
+    # B2B (CB §4.4, §10): the back-office's invitation of a new company user (a restore key valid
+    # invitation_key_ttl seconds), and the login link the mail to a linked existing customer carries.
+    invitation_key_ttl: int = 604800
+    login_url: str = "http://localhost:3000/login"
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -348,7 +352,7 @@ class Settings:
         return StoreCatalogue((implicit_store(self.store, self.currency, self.time_zone),))
 
     def _check_mail(self) -> None:
-        for name in ("restore_key_ttl", "mail_batch_size", "mail_max_attempts"):
+        for name in ("restore_key_ttl", "invitation_key_ttl", "mail_batch_size", "mail_max_attempts"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
         for name in ("smtp_timeout", "mail_poll_interval", "mail_retry_base_seconds"):
@@ -358,7 +362,7 @@ class Settings:
             raise SettingsError(f"{PREFIX}MAIL_RETRY_MAX_SECONDS must be at least MAIL_RETRY_BASE_SECONDS")
         if not self.forgotten_password_min_seconds >= 0:
             raise SettingsError(f"{PREFIX}FORGOTTEN_PASSWORD_MIN_SECONDS must not be negative")
-        for name in ("restore_password_url", "confirmation_url", "email_change_url"):
+        for name in ("restore_password_url", "confirmation_url", "email_change_url", "login_url"):
             if link_origin(getattr(self, name)) is None:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be an absolute http(s) URL")
         for origin in self.allowed_link_origins:

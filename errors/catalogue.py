@@ -101,6 +101,12 @@ TOO_MANY_CODE_ATTEMPTS = CatalogueEntry(
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")
 TOKEN_NOT_FOR_STORE = CatalogueEntry("1101", 401, "Access token is not valid for this store.")
 
+# Commerce and B2B: companies and company users (CB §4).
+COMPANY_USER_NOT_FOUND = CatalogueEntry("1104", 404, "Company user not found.")
+COMPANY_NOT_FOUND = CatalogueEntry("1106", 404, "Company not found.")
+ALREADY_A_COMPANY_USER = CatalogueEntry("1108", 422, "This person is already a user of the company.")
+COMPANY_NOT_ACTIVE = CatalogueEntry("1109", 422, "Company is not active.")
+
 # Commerce and B2B: orders and payment instruments (CB §6, §7).
 COMPANY_NOT_IN_STORE = CatalogueEntry("1110", 422, "Company not found in this store.")
 ORDER_NOT_FOUND = CatalogueEntry("1130", 404, "Order not found.")

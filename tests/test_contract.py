@@ -396,6 +396,37 @@ class Storefront:
         address_id: str = created.json()["data"]["id"]
         return address_id
 
+    # Companies and company users (CB §4): what the back-office cases act on.
+    def fresh_company(self) -> str:
+        """A new active company of the first store: any case may change or deactivate it."""
+        created = self.http.post(
+            "/backoffice/companies",
+            json=document("companies", {"store": STORES[0]["code"], "name": f"Case {next(_unique)}"}),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        company_id: str = created.json()["data"]["id"]
+        return company_id
+
+    def fresh_company_user(self) -> str:
+        """A new user of a new company (a new customer, invited): any case may change or remove it."""
+        created = self.http.post(
+            f"/backoffice/companies/{self.fresh_company()}/company-users",
+            json=document(
+                "company-users",
+                {
+                    "email": f"contract-company-user-{time.time_ns()}-{next(_unique)}@example.com",
+                    "salutation": "Ms",
+                    "firstName": "Case",
+                    "lastName": "User",
+                },
+            ),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        user_id: str = created.json()["data"]["id"]
+        return user_id
+
     def fresh_client(self) -> tuple[str, str]:
         created = self.http.post(
             "/backoffice/integration-clients",
@@ -483,6 +514,15 @@ _BACKOFFICE_GUARDED = (
     "GET /backoffice/customers/{customerReference}/addresses/{addressId}",
     "PATCH /backoffice/customers/{customerReference}/addresses/{addressId}",
     "DELETE /backoffice/customers/{customerReference}/addresses/{addressId}",
+    # Companies and company users (CB §4).
+    "GET /backoffice/companies",
+    "POST /backoffice/companies",
+    "GET /backoffice/companies/{companyId}",
+    "PATCH /backoffice/companies/{companyId}",
+    "GET /backoffice/companies/{companyId}/company-users",
+    "POST /backoffice/companies/{companyId}/company-users",
+    "PATCH /backoffice/company-users/{companyUserId}",
+    "DELETE /backoffice/company-users/{companyUserId}",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -653,6 +693,8 @@ _PATH_IDS = {
     "/backoffice/integration-clients/{clientId}": "clientId",
     "/backoffice/customers/{customerReference}": "customerReference",
     "/backoffice/customers/{customerReference}/addresses/{addressId}": "addressId",
+    "/backoffice/companies/{companyId}": "companyId",
+    "/backoffice/company-users/{companyUserId}": "companyUserId",
 }
 
 
@@ -843,8 +885,22 @@ def _honour_backoffice_customer(attributes: dict[str, Any]) -> None:
             attributes[name] = None
 
 
+def _honour_company_rules(path: str, attributes: dict[str, Any]) -> None:
+    """Companies and company users (CB §4): a configured store; a person no other case named, in
+    one of the store's locales."""
+    if path == "/backoffice/companies" and "store" in attributes:
+        attributes["store"] = STORES[0]["code"]
+    elif path == "/backoffice/companies/{companyId}/company-users":
+        if isinstance(attributes.get("email"), str):
+            attributes["email"] = _fresh(attributes["email"])
+        if isinstance(attributes.get("locale"), str):
+            attributes["locale"] = _chance.choice(STORES[0]["locales"])
+
+
 def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
-    if path.startswith("/backoffice/customers"):
+    if path.startswith(("/backoffice/companies", "/backoffice/company-users")):
+        _honour_company_rules(path, attributes)
+    elif path.startswith("/backoffice/customers"):
         _honour_backoffice_customer(attributes)
     elif path.startswith("/backoffice/operators"):
         if isinstance(attributes.get("email"), str):
@@ -1091,6 +1147,11 @@ def test_every_operation_honours_the_contract(
             path_parameters["operatorId"] = storefront.fresh_operator()
         if "clientId" in path_parameters:
             path_parameters["clientId"] = storefront.fresh_client()[0]
+        # Companies and company users (CB §4): a fresh one per case.
+        if "companyId" in path_parameters:
+            path_parameters["companyId"] = storefront.fresh_company()
+        if "companyUserId" in path_parameters:
+            path_parameters["companyUserId"] = storefront.fresh_company_user()
         if "customerReference" in path_parameters:
             # A pending registrant: every back-office customer action has something to do.
             reference = storefront.register()[0]

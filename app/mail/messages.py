@@ -23,6 +23,8 @@ class MailKind(StrEnum):
     REGISTRATION_CONFIRMATION = "registration-confirmation"
     EMAIL_CHANGE = "email-change"
     EMAIL_CHANGED = "email-changed"
+    COMPANY_USER_INVITATION = "company-user-invitation"
+    COMPANY_USER_ADDED = "company-user-added"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from app.services.addresses import AddressService
 from app.services.audit import AuditService
 from app.services.avatars import AvatarService
 from app.services.backoffice_customers import BackofficeCustomerService
+from app.services.companies import CompanyService
+from app.services.company_users import CompanyUserService
 from app.services.confirmations import ConfirmationService
 from app.services.credential_changes import CredentialChangeService
 from app.services.customers import CustomerService
@@ -63,6 +65,8 @@ class Services:
     credential_changes: CredentialChangeService
     search: SearchService
     backoffice_customers: BackofficeCustomerService
+    companies: CompanyService
+    company_users: CompanyUserService
 
 
 def build_services(settings: Settings) -> Services:
@@ -88,6 +92,10 @@ def build_services(settings: Settings) -> Services:
         db, settings, outbox, sms_codes, AttemptLimiter(limiter_store, settings.code_attempt_window)
     )
     customers = CustomerService(db, settings, hasher, confirmations, activation, credential_changes)
+    backoffice_customers = BackofficeCustomerService(
+        db, settings.store_catalogue, customers, confirmations, audit
+    )
+    companies = CompanyService(db, settings.store_catalogue, audit)
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -122,7 +130,9 @@ def build_services(settings: Settings) -> Services:
         activation=activation,
         credential_changes=credential_changes,
         search=SearchService(db, settings, settings.store_catalogue),
-        backoffice_customers=BackofficeCustomerService(
-            db, settings.store_catalogue, customers, confirmations, audit
+        backoffice_customers=backoffice_customers,
+        companies=companies,
+        company_users=CompanyUserService(
+            db, settings, settings.store_catalogue, outbox, audit, companies, backoffice_customers
         ),
     )

@@ -42,6 +42,7 @@ CUSTOMER_WAS_ERASED = "CustomerWasErased"
 
 # What a back-office creation's event shows: a registration's values, and what operators also set.
 _REGISTERED_VALUES = (*REGISTERED_VALUES, "loyalty_card_number", "pos_id", "seller_id")
+_REGISTERED_FIELDS = tuple(history.wire_name(name) for name in _REGISTERED_VALUES)
 
 
 @dataclass(frozen=True)
@@ -195,12 +196,9 @@ class BackofficeCustomerService:
         now = utc_now()
         try:
             async with self._db.transaction():
-                number = await queries.next_reference_number(self._db, store.code)
-                customer = await queries.insert_customer(
-                    self._db,
+                customer = await self.insert_registered(
+                    store,
                     {
-                        "store": store.code,
-                        "reference": f"{store.code}--{number}",
                         "email": normalise_email(new.email),
                         "email_key": email_key(new.email),
                         "password_hash": None,
@@ -222,30 +220,58 @@ class BackofficeCustomerService:
                         **column_values({"company": new.company}),
                         "pos_id": pos_id,
                         "seller_id": seller_id,
-                        "created_at": now,
-                        "updated_at": now,
                     },
-                )
-                await bo_queries.replace_labels(self._db, customer.id, labels)
-                values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
-                await history.record(
-                    self._db,
-                    customer,
-                    history.CUSTOMER_WAS_REGISTERED,
+                    labels,
                     caller.actor,
                     now,
-                    changed_fields=[*values, "labels"],
-                    values={**values, "labels": labels, "channel": "backoffice"},
+                    channel="backoffice",
                 )
                 await self._audit.append(
                     caller.audit,
                     customer_reference=customer.reference,
                     store=store.code,
-                    details={"fields": sorted([*values, "labels"])},
+                    details={"fields": sorted([*_REGISTERED_FIELDS, "labels"])},
                 )
         except queries.AttributeTaken as taken:
             raise refuse_taken(taken) from None
         return await self.view(customer)
+
+    async def insert_registered(
+        self,
+        store: Store,
+        columns: dict[str, Any],
+        labels: list[dict[str, str]],
+        actor: Actor,
+        now: datetime,
+        *,
+        channel: str,
+    ) -> Customer:
+        """A customer of ``store`` with its next reference, its labels and its CustomerWasRegistered
+        event (values extended by ``channel``), inside the caller's transaction. A taken e-mail,
+        phone or card raises AttributeTaken."""
+        number = await queries.next_reference_number(self._db, store.code)
+        customer = await queries.insert_customer(
+            self._db,
+            {
+                "store": store.code,
+                "reference": f"{store.code}--{number}",
+                **columns,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        await bo_queries.replace_labels(self._db, customer.id, labels)
+        values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
+        await history.record(
+            self._db,
+            customer,
+            history.CUSTOMER_WAS_REGISTERED,
+            actor,
+            now,
+            changed_fields=[*values, "labels"],
+            values={**values, "labels": labels, "channel": channel},
+        )
+        return customer
 
     async def update(self, reference: str, changes: dict[str, Any], caller: Caller) -> CustomerView:
         """PATCH: as the storefront's (901, 414, 400, 1010; 410 when gone meanwhile), plus the card

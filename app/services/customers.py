@@ -16,6 +16,7 @@ from app.passwords import PasswordHasherService, password_policy_violations
 from app.phones import InvalidPhone, normalise_phone
 from app.queries import addresses as address_queries
 from app.queries import avatars as avatar_queries
+from app.queries import company_users as company_user_queries
 from app.queries import credential_changes as credential_queries
 from app.queries import customers as queries
 from app.queries import push_tokens as push_token_queries
@@ -312,10 +313,10 @@ class CustomerService:
         actor: Actor | None = None,
         also: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """Erase personal data, addresses, labels, text codes, pending credential changes, the avatar
-        and push tokens, free the e-mail, end every session, record the event; the personal values
-        of the customer's past events are nulled (the events stay). ``also`` joins the transaction
-        (the back-office's audit entry)."""
+        """Erase personal data, addresses, labels, text codes, pending credential changes, the
+        avatar, push tokens and company users (CB §1), free the e-mail, end every session, record
+        the event; the personal values of the customer's past events are nulled (the events stay).
+        ``also`` joins the transaction (the back-office's audit entry)."""
         now = utc_now()
         placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
         async with self._db.transaction():
@@ -328,6 +329,7 @@ class CustomerService:
             await session_queries.revoke_customer_sessions(self._db, customer.id, now)
             await avatar_queries.delete_avatar(self._db, customer.id)
             await push_token_queries.delete_customer_push_tokens(self._db, customer.id)
+            await company_user_queries.delete_customer_company_users(self._db, customer.id)
             await history.scrub_personal_values(self._db, customer)
             await history.record(
                 self._db,

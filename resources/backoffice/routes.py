@@ -17,6 +17,7 @@ from resources.backoffice import (
     activation,
     addresses,
     audit,
+    companies,
     customer_search,
     customers,
     integration_clients,
@@ -36,6 +37,8 @@ __all__ = [
     "HISTORY_READER",
     "CUSTOMERS_ERASER",
     "STATISTICS_READER",
+    "COMPANIES_READER",
+    "COMPANIES_WRITER",
 ]
 
 PREFIX = "/backoffice"
@@ -47,6 +50,9 @@ CUSTOMERS_WRITER = Backoffice(permission=CUSTOMERS_WRITE, sellers=True)
 HISTORY_READER = Backoffice(permission=CUSTOMERS_READ)
 CUSTOMERS_ERASER = Backoffice(permission=CUSTOMERS_WRITE)  # anonymize, erase: not sellers
 STATISTICS_READER = Backoffice(permission=CUSTOMERS_READ)  # sellers see no statistics (BO §2.3)
+# CB §1, §4.3: companies and company users, R reads and W writes, no sellers.
+COMPANIES_READER = Backoffice(permission=CUSTOMERS_READ)
+COMPANIES_WRITER = Backoffice(permission=CUSTOMERS_WRITE)
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -162,6 +168,34 @@ def routes() -> list[BaseRoute]:
         _route(
             "/customer-registrations",
             {"GET": (customer_search.customer_registrations, STATISTICS_READER)},
+        ),
+        _route(
+            "/companies",
+            {
+                "GET": (companies.list_companies, COMPANIES_READER),
+                "POST": (companies.create_company, COMPANIES_WRITER),
+            },
+        ),
+        _route(
+            "/companies/{company_id}",
+            {
+                "GET": (companies.get_company, COMPANIES_READER),
+                "PATCH": (companies.update_company, COMPANIES_WRITER),
+            },
+        ),
+        _route(
+            "/companies/{company_id}/company-users",
+            {
+                "GET": (companies.list_company_users, COMPANIES_READER),
+                "POST": (companies.create_company_user, COMPANIES_WRITER),
+            },
+        ),
+        _route(
+            "/company-users/{company_user_id}",
+            {
+                "PATCH": (companies.update_company_user, COMPANIES_WRITER),
+                "DELETE": (companies.delete_company_user, COMPANIES_WRITER),
+            },
         ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),
