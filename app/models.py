@@ -100,10 +100,14 @@ class TokenPair:
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: a customer and the session its access token belongs to."""
+    """The authenticated caller: a customer and the session its access token belongs to. A company
+    token's session names its company user (CB §4.2); a company path's access rule loads it, as the
+    database holds it at this request, into ``company_user``."""
 
     customer: Customer
     session_id: str
+    company_user_id: str | None = None
+    company_user: CompanyUser | None = None
 
 
 @dataclass(frozen=True)

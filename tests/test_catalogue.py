@@ -13,9 +13,8 @@ def test_codes_are_unique_strings():
     # neither local nor holds the token), the back-office's of BO §5 built so far (1000,
     # 1001-1005, 1009, the phone and loyalty card 1010, 1011, anonymized 1012, activation and
     # credential changes 1013-1017, avatars and push tokens 1040-1043), the orders and
-    # payment-instrument codes of CB §9, the companies' and company users' of CB §9 (1104, 1106,
-    # 1108, 1109)
-    assert len(codes) == len(set(codes)) == 67
+    # payment-instrument codes of CB §9, the companies' and company users' of CB §9 (1102-1109)
+    assert len(codes) == len(set(codes)) == 71
     assert all(isinstance(code, str) and code.isdigit() for code in codes)
 
 

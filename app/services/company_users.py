@@ -15,7 +15,8 @@ from app.database import Database
 from app.emails import email_key, normalise_email
 from app.keys import link_with_token, new_key
 from app.mail import MailKind, Outbox, render_mail
-from app.models import Actor, CompanyRecord, CompanyUser
+from app.models import Actor, CompanyRecord, CompanyUser, Principal
+from app.queries import companies as company_queries
 from app.queries import company_users as queries
 from app.queries import customers as customer_queries
 from app.queries import passwords as password_queries
@@ -41,6 +42,7 @@ COMPANY_USER_WAS_CREATED = "CompanyUserWasCreated"
 COMPANY_USER_WAS_UPDATED = "CompanyUserWasUpdated"
 COMPANY_USER_WAS_REMOVED = "CompanyUserWasRemoved"
 DEFAULT_ROLE = "buyer"
+MINE = "mine"
 
 
 @dataclass(frozen=True)
@@ -207,18 +209,115 @@ class CompanyUserService:
             days=str(max(1, round(ttl / 86400))),
         )
 
+    # The storefront (CB §4.2, §4.3): the caller's company user comes from its company token.
+
+    async def find(self, company_user_id: str) -> CompanyUser | None:
+        """The company user as the database holds it now (a company token's, per request)."""
+        return await queries.company_user_by_id(self._db, company_user_id)
+
+    async def of_customer(self, customer_id: int) -> list[CompanyUser]:
+        """The customer's company users of active companies, oldest (the default) first."""
+        return await queries.list_company_users(self._db, customer_id=customer_id, active_companies_only=True)
+
+    async def token_target(self, principal: Principal, company_user_id: str) -> CompanyUser:
+        """The company user a company token may be made for: the caller's own, of its store (else
+        1104), active in an active company (else 1105)."""
+        found = await queries.company_user_by_id(self._db, company_user_id)
+        if (
+            found is None
+            or found.customer_id != principal.customer.id
+            or found.store != principal.customer.store
+        ):
+            raise ApiError(catalogue.COMPANY_USER_NOT_FOUND)
+        if not found.is_active or not found.company.is_active:
+            raise ApiError(catalogue.COMPANY_USER_NOT_ACTIVE)
+        return found
+
+    def company_of(self, member: CompanyUser, company_id: str) -> CompanyRecord:
+        """The token's company, named by its id or ``mine``; any other id is 1106."""
+        if company_id not in (MINE, member.company_id):
+            raise ApiError(catalogue.COMPANY_NOT_FOUND)
+        return member.company
+
+    async def list_for_admin(
+        self, admin: CompanyUser, role: str | None, is_active: bool | None, offset: int, limit: int
+    ) -> tuple[list[CompanyUser], int]:
+        """The admin's company's users, newest first, one page, and how many there are."""
+        found = await queries.list_company_users(
+            self._db, company_id=admin.company_id, role=role, is_active=is_active, offset=offset, limit=limit
+        )
+        total = await queries.count_company_users(self._db, admin.company_id, role, is_active)
+        return found, total
+
+    async def get_for_member(self, member: CompanyUser, company_user_id: str) -> CompanyUser:
+        """A user of the member's company (another company's, or unknown: 1104)."""
+        found = await queries.company_user_by_id(self._db, company_user_id)
+        if found is None or found.company_id != member.company_id:
+            raise ApiError(catalogue.COMPANY_USER_NOT_FOUND)
+        return found
+
+    async def update_by_company_admin(
+        self, principal: Principal, company_user_id: str, changes: dict[str, Any]
+    ) -> CompanyUser:
+        """Role and isActive of a user of the admin's company; a change leaving the company without
+        an active admin (oneself included) is 1107, checked under a lock on the company row."""
+        member = _member(principal)
+        now = utc_now()
+        async with self._db.transaction():
+            target = await self._locked_target(member, company_user_id)
+            role = changes.get("role", target.role)
+            is_active = changes.get("is_active", target.is_active)
+            await self._keep_an_admin(target, role == "admin" and is_active)
+            await self._apply(target, changes, Actor.customer(principal.customer.reference), now=now)
+        return await self.get_for_member(member, company_user_id)
+
+    async def remove_by_company_user(self, principal: Principal, company_user_id: str) -> None:
+        """An admin removes a user of its company, a buyer only itself (leaving); the last active
+        admin may not go (1107). The account stays; the user's company tokens end."""
+        member = _member(principal)
+        now = utc_now()
+        async with self._db.transaction():
+            target = await self._locked_target(member, company_user_id)
+            await self._keep_an_admin(target, False)
+            await self._remove(target, Actor.customer(principal.customer.reference), now=now, audit=None)
+
+    async def _locked_target(self, member: CompanyUser, company_user_id: str) -> CompanyUser:
+        """Lock the member's company row, then read the target and the member again under it: a
+        concurrent change that committed first is seen (1104, 1103, 001 as it left things)."""
+        await company_queries.lock_company(self._db, member.company_id)
+        target = await queries.company_user_by_id(self._db, company_user_id)
+        if target is None or target.company_id != member.company_id:
+            raise ApiError(catalogue.COMPANY_USER_NOT_FOUND)
+        current = await queries.company_user_by_id(self._db, member.id)
+        if current is None or not current.is_active:
+            raise ApiError(catalogue.INVALID_ACCESS_TOKEN)
+        if current.role != "admin" and current.id != target.id:
+            raise ApiError(catalogue.COMPANY_ROLE_REFUSED)
+        return target
+
+    async def _keep_an_admin(self, target: CompanyUser, stays_admin: bool) -> None:
+        was_admin = target.role == "admin" and target.is_active
+        if (
+            was_admin
+            and not stays_admin
+            and await queries.count_other_active_admins(self._db, target.company_id, target.id) == 0
+        ):
+            raise ApiError(catalogue.LAST_COMPANY_ADMIN)
+
     async def update_by_backoffice(
         self, company_user_id: str, changes: dict[str, Any], caller: Caller
     ) -> CompanyUser:
         """Role and isActive; a change ends the user's company tokens."""
         current = await self.get(company_user_id, caller.stores)
-        await self._apply(current, changes, caller.actor, now=utc_now(), audit=caller)
+        async with self._db.transaction():
+            await self._apply(current, changes, caller.actor, now=utc_now(), audit=caller)
         return await self.get(company_user_id, None)
 
     async def remove_by_backoffice(self, company_user_id: str, caller: Caller) -> None:
         """The link is gone and its company tokens end; the customer stays."""
         current = await self.get(company_user_id, caller.stores)
-        await self._remove(current, caller.actor, now=utc_now(), audit=caller)
+        async with self._db.transaction():
+            await self._remove(current, caller.actor, now=utc_now(), audit=caller)
 
     async def _apply(
         self,
@@ -229,6 +328,8 @@ class CompanyUserService:
         now: datetime,
         audit: Caller | None = None,
     ) -> None:
+        """Write a role or state change, end the user's company tokens, append the event (and the
+        audit entry), in the caller's transaction."""
         changed = {
             name: value
             for name, value in changes.items()
@@ -236,57 +337,62 @@ class CompanyUserService:
         }
         if not changed:
             return
-        async with self._db.transaction():
-            await queries.update_company_user(self._db, current.id, {**changed, "updated_at": now})
-            await queries.revoke_company_user_sessions(self._db, current.id, now)
-            values = _event_values(
-                current.id,
-                current.company_id,
-                changed.get("role", current.role),
-                changed.get("is_active", current.is_active),
+        await queries.update_company_user(self._db, current.id, {**changed, "updated_at": now})
+        await queries.revoke_company_user_sessions(self._db, current.id, now)
+        values = _event_values(
+            current.id,
+            current.company_id,
+            changed.get("role", current.role),
+            changed.get("is_active", current.is_active),
+        )
+        await history.record(
+            self._db,
+            _Subject(current.customer_id, current.customer_reference),
+            COMPANY_USER_WAS_UPDATED,
+            actor,
+            now,
+            changed_fields=[history.wire_name(name) for name in changed],
+            values=values,
+        )
+        if audit is not None:
+            await self._audit.append(
+                audit.audit,
+                customer_reference=current.customer_reference,
+                store=current.store,
+                details={
+                    "companyUserId": current.id,
+                    "fields": sorted(history.wire_name(name) for name in changed),
+                },
             )
-            await history.record(
-                self._db,
-                _Subject(current.customer_id, current.customer_reference),
-                COMPANY_USER_WAS_UPDATED,
-                actor,
-                now,
-                changed_fields=[history.wire_name(name) for name in changed],
-                values=values,
-            )
-            if audit is not None:
-                await self._audit.append(
-                    audit.audit,
-                    customer_reference=current.customer_reference,
-                    store=current.store,
-                    details={
-                        "companyUserId": current.id,
-                        "fields": sorted(history.wire_name(name) for name in changed),
-                    },
-                )
 
     async def _remove(
         self, current: CompanyUser, actor: Actor, *, now: datetime, audit: Caller | None
     ) -> None:
-        async with self._db.transaction():
-            await queries.revoke_company_user_sessions(self._db, current.id, now)
-            await queries.delete_company_user(self._db, current.id)
-            await history.record(
-                self._db,
-                _Subject(current.customer_id, current.customer_reference),
-                COMPANY_USER_WAS_REMOVED,
-                actor,
-                now,
-                changed_fields=["companyUserId"],
-                values=_event_values(current.id, current.company_id, current.role, current.is_active),
+        """Remove the link, end its company tokens, append the event (and the audit entry), in
+        the caller's transaction."""
+        await queries.revoke_company_user_sessions(self._db, current.id, now)
+        await queries.delete_company_user(self._db, current.id)
+        await history.record(
+            self._db,
+            _Subject(current.customer_id, current.customer_reference),
+            COMPANY_USER_WAS_REMOVED,
+            actor,
+            now,
+            changed_fields=["companyUserId"],
+            values=_event_values(current.id, current.company_id, current.role, current.is_active),
+        )
+        if audit is not None:
+            await self._audit.append(
+                audit.audit,
+                customer_reference=current.customer_reference,
+                store=current.store,
+                details={"companyUserId": current.id},
             )
-            if audit is not None:
-                await self._audit.append(
-                    audit.audit,
-                    customer_reference=current.customer_reference,
-                    store=current.store,
-                    details={"companyUserId": current.id},
-                )
+
+
+def _member(principal: Principal) -> CompanyUser:
+    assert principal.company_user is not None, "a company path's access rule loads it"
+    return principal.company_user
 
 
 @dataclass(frozen=True)
