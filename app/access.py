@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.requests import Request
 
@@ -31,6 +31,10 @@ __all__ = [
     "CUSTOMER",
     "OWNER",
     "OWNER_OR_NOT_FOUND",
+    "CompanyToken",
+    "COMPANY_MEMBER",
+    "COMPANY_ADMIN",
+    "COMPANY_ADMIN_OR_SELF",
     "METRICS_SCRAPER",
     "MetricsScraper",
     "services",
@@ -169,6 +173,29 @@ class Owner(Access):
         return caller
 
 
+@dataclass(frozen=True)
+class CompanyToken(Access):
+    """A company token (CB §4.2) of the request's store: a customer token there is 1102. Its company
+    user is read from the database on this request (role and state are never the token's claims);
+    ``admin``: a buyer is 1103, unless ``self_parameter`` names its own company user."""
+
+    admin: bool = False
+    self_parameter: str | None = None
+
+    async def check(self, request: Request) -> Principal | None:
+        caller = await CUSTOMER.check(request)
+        assert caller is not None
+        if caller.company_user_id is None:
+            raise ApiError(catalogue.COMPANY_TOKEN_REQUIRED)
+        user = await services(request).company_users.find(caller.company_user_id)
+        if user is None or not user.is_active or not user.company.is_active:
+            raise ApiError(catalogue.INVALID_ACCESS_TOKEN)  # its session was ended with the change
+        itself = self.self_parameter is not None and request.path_params.get(self.self_parameter) == user.id
+        if self.admin and user.role != "admin" and not itself:
+            raise ApiError(catalogue.COMPANY_ROLE_REFUSED)
+        return replace(caller, company_user=user)
+
+
 _FORWARDING_HEADERS = ("x-forwarded-for", "forwarded")
 
 
@@ -205,6 +232,9 @@ PUBLIC = Public()
 CUSTOMER = CustomerToken()
 OWNER = Owner()
 OWNER_OR_NOT_FOUND = Owner(refusal=catalogue.CUSTOMER_NOT_FOUND)
+COMPANY_MEMBER = CompanyToken()
+COMPANY_ADMIN = CompanyToken(admin=True)
+COMPANY_ADMIN_OR_SELF = CompanyToken(admin=True, self_parameter="company_user_id")
 METRICS_SCRAPER = MetricsScraper()
 
 

@@ -10,6 +10,8 @@ from typing import Any
 __all__ = [
     "Customer",
     "Company",
+    "CompanyRecord",
+    "CompanyUser",
     "Credentials",
     "TokenPair",
     "Principal",
@@ -103,10 +105,14 @@ class TokenPair:
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: a customer and the session its access token belongs to."""
+    """The authenticated caller: a customer and the session its access token belongs to. A company
+    token's session names its company user (CB §4.2); a company path's access rule loads it, as the
+    database holds it at this request, into ``company_user``."""
 
     customer: Customer
     session_id: str
+    company_user_id: str | None = None
+    company_user: CompanyUser | None = None
 
 
 @dataclass(frozen=True)
@@ -396,3 +402,37 @@ class PointsStatus:
     locked_points: Decimal
     points_expiring_next_month: Decimal
     points_expiring_breakdown: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class CompanyRecord:
+    """A B2B company (CB §4.1); ``Company`` is the free label a customer carries (BO §3)."""
+
+    id: str
+    store: str
+    name: str
+    is_active: bool
+    external_reference: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CompanyUser:
+    """A customer's membership of a company (CB §4.1), with the person's names as the wire shows them.
+    ``is_default``: the customer's oldest active membership of an active company."""
+
+    id: str
+    company_id: str
+    customer_id: int
+    customer_reference: str
+    store: str
+    email: str
+    first_name: str | None
+    last_name: str | None
+    role: str
+    is_active: bool
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+    company: CompanyRecord

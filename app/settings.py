@@ -220,6 +220,8 @@ class Settings:
     import_max_rows: int = 500000
     import_batch_size: int = 500
     import_retention_days: int = 30
+    # B2B (CB §4.4, §10): the login link the mail to a linked existing customer carries.
+    login_url: str = "http://localhost:3000/login"
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -386,7 +388,7 @@ class Settings:
             raise SettingsError(f"{PREFIX}MAIL_RETRY_MAX_SECONDS must be at least MAIL_RETRY_BASE_SECONDS")
         if not self.forgotten_password_min_seconds >= 0:
             raise SettingsError(f"{PREFIX}FORGOTTEN_PASSWORD_MIN_SECONDS must not be negative")
-        for name in ("restore_password_url", "confirmation_url", "email_change_url"):
+        for name in ("restore_password_url", "confirmation_url", "email_change_url", "login_url"):
             if link_origin(getattr(self, name)) is None:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be an absolute http(s) URL")
         for origin in self.allowed_link_origins:

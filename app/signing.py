@@ -153,18 +153,26 @@ class TokenSigner:
         }
 
     def issue(
-        self, customer_reference: str, session_id: str, store: str, *, issuer: str, client_id: str
+        self,
+        customer_reference: str,
+        session_id: str,
+        store: str,
+        *,
+        issuer: str,
+        client_id: str,
+        company: dict[str, str] | None = None,
     ) -> tuple[str, int]:
-        """A signed access token for one session in ``store``, and its lifetime in seconds."""
+        """A signed access token for one session in ``store``, and its lifetime in seconds; with
+        ``company`` (``company_user``, ``company``, ``company_role``) a company token (CB §4.2)."""
         return self.issue_token(
             customer_reference,
             session_id,
             audience=self._settings.jwt_audience,
-            scope="customer",
+            scope="customer company-user" if company else "customer",
             ttl=self._settings.access_token_ttl,
             issuer=issuer,
             client_id=client_id,
-            extra={"store": store},
+            extra={"store": store, **(company or {})},
         )
 
     def issue_token(

@@ -11,6 +11,10 @@ __all__ = [
     "customer_reference_sequences",
     "sessions",
     "refresh_tokens",
+    "companies",
+    "company_users",
+    "company_events",
+    "COMPANY_ROLES",
     "customer_events",
     "customer_labels",
     "CUSTOMER_STATUSES",
@@ -205,6 +209,8 @@ sessions = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),
     sa.Column("revoked_at", Timestamp, nullable=True),
+    # Set: a company token's session (CB §4.2), bound to that company user; NULL: a customer token's.
+    sa.Column("company_user_id", sa.String(36), nullable=True, index=True),
 )
 
 # One row per refresh token ever issued; only its SHA-256 digest is stored. A row whose
@@ -607,4 +613,51 @@ customer_import_rows = sa.Table(
     sa.Column("email", sa.String(255), nullable=True),
     sa.Column("customer_reference", sa.String(40), nullable=True, index=True),
     sa.Column("errors", Json, nullable=False),
+)
+
+
+# Companies (CB §4.1): one store, fixed; deactivated, never deleted.
+companies = sa.Table(
+    "companies",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("store", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("external_reference", sa.String(64), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index("ix_companies_created_at_id", "created_at", "id"),
+)
+
+# The fixed company roles (CB §4.1).
+COMPANY_ROLES = ("admin", "buyer")
+
+# A customer's membership of a company of its store, once per pair, with its role.
+company_users = sa.Table(
+    "company_users",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("company_id", sa.String(36), sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("company_id", "customer_id", name="uq_company_users_company_customer"),
+    sa.Index("ix_company_users_company_created_at", "company_id", "created_at", "id"),
+)
+
+# A company's own history (CB §5.4), in the shape of customer_events.
+company_events = sa.Table(
+    "company_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("company_id", sa.String(36), sa.ForeignKey("companies.id"), nullable=False, index=True),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("actor_type", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=True),
+    sa.Column("changed_fields", Json, nullable=False),
+    sa.Column("values", Json, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
 )

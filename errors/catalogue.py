@@ -120,6 +120,16 @@ IMPORT_NOT_FOUND = CatalogueEntry("1031", 404, "Import not found.")
 STORE_NOT_VALID = CatalogueEntry("1100", 400, "Store is not valid.")
 TOKEN_NOT_FOR_STORE = CatalogueEntry("1101", 401, "Access token is not valid for this store.")
 
+# Commerce and B2B: companies and company users (CB §4).
+COMPANY_TOKEN_REQUIRED = CatalogueEntry("1102", 403, "A company user access token is required.")
+COMPANY_ROLE_REFUSED = CatalogueEntry("1103", 403, "Your company role does not allow this action.")
+COMPANY_USER_NOT_FOUND = CatalogueEntry("1104", 404, "Company user not found.")
+COMPANY_USER_NOT_ACTIVE = CatalogueEntry("1105", 403, "Company user is not active.")
+COMPANY_NOT_FOUND = CatalogueEntry("1106", 404, "Company not found.")
+LAST_COMPANY_ADMIN = CatalogueEntry("1107", 422, "A company needs at least one active administrator.")
+ALREADY_A_COMPANY_USER = CatalogueEntry("1108", 422, "This person is already a user of the company.")
+COMPANY_NOT_ACTIVE = CatalogueEntry("1109", 422, "Company is not active.")
+
 # Commerce and B2B: orders and payment instruments (CB §6, §7).
 COMPANY_NOT_IN_STORE = CatalogueEntry("1110", 422, "Company not found in this store.")
 ORDER_NOT_FOUND = CatalogueEntry("1130", 404, "Order not found.")

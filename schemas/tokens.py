@@ -13,7 +13,7 @@ from marshmallow import fields
 
 from schemas.base import NotBlank, ResourceSchema, String
 
-__all__ = ["AccessTokenSchema", "RefreshTokenSchema"]
+__all__ = ["AccessTokenSchema", "RefreshTokenSchema", "CompanyUserAccessTokenSchema"]
 
 
 class _TokenSchema(ResourceSchema):
@@ -41,3 +41,13 @@ class RefreshTokenSchema(_TokenSchema):
     class Meta(ResourceSchema.Meta):
         type_ = "refresh-tokens"
         self_url = "/refresh-tokens"
+
+
+class CompanyUserAccessTokenSchema(_TokenSchema):
+    """A company token (CB §4.2): ``{"idCompanyUser": "0b6e…"}`` in, access-tokens' attributes out."""
+
+    id_company_user = String(required=True, load_only=True, validate=NotBlank())
+
+    class Meta(ResourceSchema.Meta):
+        type_ = "company-user-access-tokens"
+        self_url = "/company-user-access-tokens"

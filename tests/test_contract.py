@@ -173,6 +173,10 @@ class Customer:
     order_number: str | None = None
     instrument_id: str | None = None
     push_token_id: str | None = None
+    # Companies and company users (CB §4): the customer's company, its admin user, its company token.
+    company_id: str | None = None
+    company_user_id: str | None = None
+    company_token: str | None = None
 
 
 def _avatar_image() -> bytes:
@@ -192,6 +196,7 @@ class Storefront:
         self.customer: Customer | None = None
         self._forgetful: str | None = None
         self._lock = threading.Lock()
+        self._company_lock = threading.Lock()
 
     def close(self) -> None:
         self.http.close()
@@ -336,6 +341,13 @@ class Storefront:
             return customer
         return None
 
+    def company_token_ended(self, case: schemathesis.Case) -> None:
+        customer = self.customer
+        authorization = (case.headers or {}).get("Authorization")
+        with self._company_lock:
+            if customer is not None and authorization == f"Bearer {customer.company_token}":
+                customer.company_token = None
+
     def sessions_ended(self, customer: Customer) -> None:
         with self._lock:
             if self.customer is customer:
@@ -464,6 +476,80 @@ class Storefront:
         return import_id
 
     # --- end of back-office avatars and imports ---
+
+    # Companies and company users (CB §4): what the back-office cases act on.
+    def fresh_company(self) -> str:
+        """A new active company of the first store: any case may change or deactivate it."""
+        created = self.http.post(
+            "/backoffice/companies",
+            json=document("companies", {"store": STORES[0]["code"], "name": f"Case {next(_unique)}"}),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        company_id: str = created.json()["data"]["id"]
+        return company_id
+
+    def fresh_company_user(self) -> str:
+        """A new user of a new company (a new customer, invited): any case may change or remove it."""
+        created = self.http.post(
+            f"/backoffice/companies/{self.fresh_company()}/company-users",
+            json=document(
+                "company-users",
+                {
+                    "email": f"contract-company-user-{time.time_ns()}-{next(_unique)}@example.com",
+                    "salutation": "Ms",
+                    "firstName": "Case",
+                    "lastName": "User",
+                },
+            ),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        user_id: str = created.json()["data"]["id"]
+        return user_id
+
+    def _link(self, company_id: str, email: str, role: str) -> str:
+        created = self.http.post(
+            f"/backoffice/companies/{company_id}/company-users",
+            json=document(
+                "company-users",
+                {"email": email, "salutation": "Ms", "firstName": "Case", "lastName": "User", "role": role},
+            ),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        user_id: str = created.json()["data"]["id"]
+        return user_id
+
+    def company_user_of(self, customer: Customer) -> str:
+        """The customer's admin user of a company of its own, linked when it has none."""
+        with self._company_lock:
+            if customer.company_user_id is None:
+                customer.company_id = self.fresh_company()
+                customer.company_user_id = self._link(customer.company_id, customer.email, "admin")
+            return customer.company_user_id
+
+    def company_token_of(self, customer: Customer) -> str:
+        """A company token of the customer's admin user (made anew once its session ended)."""
+        user_id = self.company_user_of(customer)
+        with self._company_lock:
+            if customer.company_token is None:
+                issued = self.http.post(
+                    "/company-user-access-tokens",
+                    json=document("company-user-access-tokens", {"idCompanyUser": user_id}),
+                    headers=bearer(customer.access_token),
+                )
+                assert issued.status_code == 201, issued.text
+                customer.company_token = issued.json()["data"]["attributes"]["accessToken"]
+            return customer.company_token
+
+    def buyer_of(self, customer: Customer) -> str:
+        """A new buyer of the customer's company (a new person): any case may change or remove it."""
+        self.company_user_of(customer)
+        assert customer.company_id is not None
+        return self._link(
+            customer.company_id, f"contract-buyer-{time.time_ns()}-{next(_unique)}@example.com", "buyer"
+        )
 
     def fresh_client(self) -> tuple[str, str]:
         created = self.http.post(
@@ -648,6 +734,15 @@ _BACKOFFICE_GUARDED = (
     "POST /backoffice/customer-imports",
     "GET /backoffice/customer-imports/{importId}",
     "GET /backoffice/customer-imports/{importId}/rows",
+    # Companies and company users (CB §4).
+    "GET /backoffice/companies",
+    "POST /backoffice/companies",
+    "GET /backoffice/companies/{companyId}",
+    "PATCH /backoffice/companies/{companyId}",
+    "GET /backoffice/companies/{companyId}/company-users",
+    "POST /backoffice/companies/{companyId}/company-users",
+    "PATCH /backoffice/company-users/{companyUserId}",
+    "DELETE /backoffice/company-users/{companyUserId}",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -689,6 +784,14 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "POST /customers/{customerReference}/push-tokens",
             "DELETE /customers/{customerReference}/push-tokens/{pushTokenId}",
             "POST /customers/{customerReference}/credential-confirmation",
+            # Companies and company users (CB §4).
+            "GET /company-users/mine",
+            "POST /company-user-access-tokens",
+            "GET /companies/{companyId}",
+            "GET /company-users",
+            "GET /company-users/{companyUserId}",
+            "PATCH /company-users/{companyUserId}",
+            "DELETE /company-users/{companyUserId}",
         )
     },
     (RejectedPositiveData, "DELETE /backoffice/refresh-tokens"): [
@@ -838,6 +941,7 @@ def _keep_unless_prescribed(
 
 
 _CUSTOMER_DOCUMENTS = ("/customers", "/customers/{customerReference}")
+_COMPANY_PATHS = ("/companies/{companyId}", "/company-users", "/company-users/{companyUserId}")
 _AVATAR = "/customers/{customerReference}/avatar"
 _PASSWORD_CHANGES = ("/customer-password", "/customer-password/{customerReference}")
 _RESTORES = ("/customer-restore-password", "/customer-restore-password/{restorePasswordKey}")
@@ -853,6 +957,9 @@ _PATH_IDS = {
     "/backoffice/stores/{store}/orders/{orderNumber}": "orderNumber",
     "/backoffice/levels/{levelId}": "levelId",
     "/backoffice/pos/{posId}": "posId",
+    "/backoffice/companies/{companyId}": "companyId",
+    "/backoffice/company-users/{companyUserId}": "companyUserId",
+    "/company-users/{companyUserId}": "companyUserId",
 }
 
 
@@ -1047,6 +1154,10 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
         attributes.update(username=customer.email, password=customer.password)
     elif path == "/refresh-tokens" and next(_alternate) % 2:
         attributes["refreshToken"] = storefront.refresh_token()
+    elif path == "/company-user-access-tokens":  # one of the caller's own company users
+        owner = storefront.owner_of(case)
+        if owner is not None:
+            attributes["idCompanyUser"] = storefront.company_user_of(owner)
     elif path.startswith("/backoffice/"):
         _honour_backoffice_rules(storefront, path, attributes)
 
@@ -1208,9 +1319,23 @@ def _honour_loyalty_rules(storefront: Storefront, path: str, attributes: dict[st
         attributes["rewardPercent"] = _chance.choice(["0", "12.5", 100, 7.25, "99.99"])
 
 
+def _honour_company_rules(path: str, attributes: dict[str, Any]) -> None:
+    """Companies and company users (CB §4): a configured store; a person no other case named, in
+    one of the store's locales."""
+    if path == "/backoffice/companies" and "store" in attributes:
+        attributes["store"] = STORES[0]["code"]
+    elif path == "/backoffice/companies/{companyId}/company-users":
+        if isinstance(attributes.get("email"), str):
+            attributes["email"] = _fresh(attributes["email"])
+        if isinstance(attributes.get("locale"), str):
+            attributes["locale"] = _chance.choice(STORES[0]["locales"])
+
+
 def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
     if path.startswith("/backoffice/stores/"):
         _honour_commerce_ingest(storefront, path, attributes)
+    elif path.startswith(("/backoffice/companies", "/backoffice/company-users")):
+        _honour_company_rules(path, attributes)
     elif path.startswith(("/backoffice/levels", "/backoffice/pos")) or path.endswith(
         ("}/level", "/points-transfers")
     ):
@@ -1297,6 +1422,9 @@ def _follow_the_account(storefront: Storefront, case: schemathesis.Case, respons
     """Keep the signed-up customer's password, address and sessions in step with what a case did."""
     if case.operation.path.startswith("/backoffice/"):
         _follow_the_administrator(storefront, case, response)
+        return
+    if case.operation.path in _COMPANY_PATHS and _is_invalid_access_token(response):
+        storefront.company_token_ended(case)
         return
     owner = storefront.owner_of(case)
     if owner is None:
@@ -1441,6 +1569,8 @@ def test_every_operation_honours_the_contract(
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data.access_token}"}
             path_parameters = case.path_parameters
             if path_parameters is None or not _is_positive(case, ParameterLocation.PATH):
+                if case.operation.path in _COMPANY_PATHS:
+                    case.headers["Authorization"] = f"Bearer {storefront.company_token_of(data)}"
                 return
             if "customerReference" in path_parameters:
                 path_parameters["customerReference"] = data.reference
@@ -1452,6 +1582,21 @@ def test_every_operation_honours_the_contract(
                 path_parameters["paymentInstrumentId"] = storefront.instrument_of(data)
             if "pushTokenId" in path_parameters:
                 path_parameters["pushTokenId"] = storefront.push_token_of(data)
+            _as_company_admin(case, data)
+
+    # Companies and company users (CB §4): the company paths want the customer's company token.
+    def _as_company_admin(case: schemathesis.Case, data: Customer) -> None:
+        if case.operation.path not in _COMPANY_PATHS:
+            return
+        case.headers = {
+            **(case.headers or {}),
+            "Authorization": f"Bearer {storefront.company_token_of(data)}",
+        }
+        path_parameters = case.path_parameters or {}
+        if "companyId" in path_parameters:
+            path_parameters["companyId"] = _chance.choice(["mine", data.company_id])
+        if "companyUserId" in path_parameters:
+            path_parameters["companyUserId"] = storefront.buyer_of(data)
 
     def _as_administrator(case: schemathesis.Case) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {storefront.admin_token()}"}
@@ -1470,6 +1615,11 @@ def test_every_operation_honours_the_contract(
             path_parameters["posId"] = storefront.fresh_pos()
         if "importId" in path_parameters:
             path_parameters["importId"] = storefront.fresh_import()
+        # Companies and company users (CB §4): a fresh one per case.
+        if "companyId" in path_parameters:
+            path_parameters["companyId"] = storefront.fresh_company()
+        if "companyUserId" in path_parameters:
+            path_parameters["companyUserId"] = storefront.fresh_company_user()
         if "customerReference" in path_parameters:
             # A pending registrant: every back-office customer action has something to do.
             reference = storefront.register()[0]

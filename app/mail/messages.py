@@ -24,6 +24,8 @@ class MailKind(StrEnum):
     EMAIL_CHANGE = "email-change"
     EMAIL_CHANGED = "email-changed"
     INVITATION = "invitation"
+    COMPANY_USER_INVITATION = "company-user-invitation"
+    COMPANY_USER_ADDED = "company-user-added"
 
 
 @dataclass(frozen=True)

@@ -249,4 +249,70 @@ Anmeldung mehr möglich. Alle anderen Geräte wurden abgemeldet.</p>
 <p>Falls Sie das nicht waren, kontaktieren Sie uns sofort.</p>
 """),
     ),
+    ("company-user-invitation", "en"): MailTemplate(
+        subject="You are invited to $company",
+        text="""Hello $name,
+
+an account was opened for you as a user of $company. To choose your password, open this link
+within $days days:
+
+$link
+
+The link works once. If you did not expect this mail, ignore it.
+""",
+        html=_html("""
+<p>Hello $name,</p>
+<p>an account was opened for you as a user of $company. To choose your password, open this link
+within $days days:</p>
+<p><a href="$link">Choose your password</a></p>
+<p>The link works once. If you did not expect this mail, ignore it.</p>
+"""),
+    ),
+    ("company-user-invitation", "de"): MailTemplate(
+        subject="Einladung zu $company",
+        text="""Hallo $name,
+
+für Sie wurde ein Konto als Benutzer von $company eröffnet. Um Ihr Passwort zu wählen, öffnen Sie
+innerhalb von $days Tagen diesen Link:
+
+$link
+
+Der Link funktioniert nur einmal. Falls Sie diese E-Mail nicht erwartet haben, ignorieren Sie sie.
+""",
+        html=_html("""
+<p>Hallo $name,</p>
+<p>für Sie wurde ein Konto als Benutzer von $company eröffnet. Um Ihr Passwort zu wählen, öffnen Sie
+innerhalb von $days Tagen diesen Link:</p>
+<p><a href="$link">Passwort wählen</a></p>
+<p>Der Link funktioniert nur einmal. Falls Sie diese E-Mail nicht erwartet haben, ignorieren Sie sie.</p>
+"""),
+    ),
+    ("company-user-added", "en"): MailTemplate(
+        subject="You were added to $company",
+        text="""Hello $name,
+
+your account is now a user of $company. Sign in with your usual password:
+
+$link
+""",
+        html=_html("""
+<p>Hello $name,</p>
+<p>your account is now a user of $company. Sign in with your usual password:</p>
+<p><a href="$link">Sign in</a></p>
+"""),
+    ),
+    ("company-user-added", "de"): MailTemplate(
+        subject="Sie wurden zu $company hinzugefügt",
+        text="""Hallo $name,
+
+Ihr Konto ist jetzt ein Benutzer von $company. Melden Sie sich mit Ihrem gewohnten Passwort an:
+
+$link
+""",
+        html=_html("""
+<p>Hallo $name,</p>
+<p>Ihr Konto ist jetzt ein Benutzer von $company. Melden Sie sich mit Ihrem gewohnten Passwort an:</p>
+<p><a href="$link">Anmelden</a></p>
+"""),
+    ),
 }

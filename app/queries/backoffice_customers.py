@@ -18,6 +18,7 @@ from app.queries.history import event_from_row
 from app.tables import (
     addresses,
     audit_events,
+    company_users,
     credential_changes,
     customer_avatars,
     customer_events,
@@ -156,8 +157,8 @@ async def count_by_email_or_phone(
 async def erase_customer(db: Database, customer: Customer) -> None:
     """Delete the customer and every row of it: sessions and refresh tokens, addresses, labels,
     keys, text codes, pending credential changes, avatar, push tokens, orders and payment
-    instruments, points transfers, history, the import rows naming it, and the unsent mail and
-    texts to its address or phone (in the caller's transaction)."""
+    instruments, points transfers, company users (CB §1), history, the import rows naming it, and
+    the unsent mail and texts to its address or phone (in the caller's transaction)."""
     owned = sa.select(sessions.c.id).where(sessions.c.customer_id == customer.id)
     await db.execute(refresh_tokens.delete().where(refresh_tokens.c.session_id.in_(owned)))
     for table in (
@@ -173,6 +174,7 @@ async def erase_customer(db: Database, customer: Customer) -> None:
         orders,
         payment_instruments,
         points_transfers,
+        company_users,
     ):
         await db.execute(table.delete().where(table.c.customer_id == customer.id))
     await db.execute(customer_events.delete().where(customer_events.c.customer_id == customer.id))

@@ -10,13 +10,14 @@ import sqlalchemy as sa
 from app.clock import as_utc
 from app.database import Database
 from app.models import Customer
-from app.queries._common import precompiled
+from app.queries._common import mapping, precompiled
 from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
 from app.tables import customers, refresh_tokens, sessions
 
 __all__ = [
     "RefreshTokenState",
     "insert_session",
+    "insert_company_session",
     "insert_refresh_token",
     "live_session_customer",
     "refresh_token_state",
@@ -36,6 +37,7 @@ class RefreshTokenState:
     rotated: bool
     session_usable: bool
     expires_at: datetime
+    company_user_id: str | None = None
 
 
 _INSERTED_SESSION = (
@@ -86,12 +88,35 @@ async def insert_session(
     )
 
 
+async def insert_company_session(
+    db: Database,
+    session_id: str,
+    customer_id: int,
+    company_user_id: str,
+    now: datetime,
+    expires_at: datetime,
+    refresh_digest: str,
+) -> None:
+    """A company token's session (CB §4.2), bound to ``company_user_id``, with its first refresh token."""
+    async with db.transaction():
+        await db.execute(
+            sessions.insert().values(
+                id=session_id,
+                customer_id=customer_id,
+                company_user_id=company_user_id,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+        await insert_refresh_token(db, refresh_digest, session_id, now)
+
+
 async def insert_refresh_token(db: Database, digest: str, session_id: str, now: datetime) -> None:
     await db.execute(refresh_tokens.insert().values(digest=digest, session_id=session_id, created_at=now))
 
 
 _LIVE_SESSION_CUSTOMER = precompiled(
-    sa.select(*CUSTOMER_COLUMNS)
+    sa.select(*CUSTOMER_COLUMNS, sessions.c.company_user_id.label("session_company_user_id"))
     .select_from(sessions.join(customers, customers.c.id == sessions.c.customer_id))
     .where(
         sessions.c.id == sa.bindparam("session_id"),
@@ -105,11 +130,15 @@ _LIVE_SESSION_CUSTOMER = precompiled(
 )
 
 
-async def live_session_customer(db: Database, session_id: str, reference: str) -> Customer | None:
+async def live_session_customer(
+    db: Database, session_id: str, reference: str
+) -> tuple[Customer, str | None] | None:
     """The customer of a session that is neither revoked nor belongs to an anonymised or
-    deactivated customer."""
+    deactivated customer, and the company user the session is bound to (None: a customer token's)."""
     row = await db.fetch_one_precompiled(_LIVE_SESSION_CUSTOMER, session_id=session_id, reference=reference)
-    return customer_from_row(row) if row else None
+    if row is None:
+        return None
+    return customer_from_row(row), mapping(row)["session_company_user_id"]
 
 
 async def refresh_token_state(db: Database, digest: str, now: datetime) -> RefreshTokenState | None:
@@ -118,6 +147,7 @@ async def refresh_token_state(db: Database, digest: str, now: datetime) -> Refre
             refresh_tokens.c.session_id,
             refresh_tokens.c.rotated_at,
             sessions.c.customer_id,
+            sessions.c.company_user_id,
             sessions.c.revoked_at,
             sessions.c.expires_at,
             customers.c.reference,
@@ -150,6 +180,7 @@ async def refresh_token_state(db: Database, digest: str, now: datetime) -> Refre
         rotated=values["rotated_at"] is not None,
         session_usable=usable,
         expires_at=expires_at,
+        company_user_id=values["company_user_id"],
     )
 
 

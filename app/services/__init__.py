@@ -12,6 +12,8 @@ from app.services.addresses import AddressService
 from app.services.audit import AuditService
 from app.services.avatars import AvatarService
 from app.services.backoffice_customers import BackofficeCustomerService
+from app.services.companies import CompanyService
+from app.services.company_users import CompanyUserService
 from app.services.confirmations import ConfirmationService
 from app.services.credential_changes import CredentialChangeService
 from app.services.customers import CustomerService
@@ -74,6 +76,8 @@ class Services:
     points_of_sale: PointOfSaleService
     points: PointsService
     imports: ImportService
+    companies: CompanyService
+    company_users: CompanyUserService
 
 
 def build_services(settings: Settings, *, import_row_loader: RowLoader | None = None) -> Services:
@@ -105,6 +109,7 @@ def build_services(settings: Settings, *, import_row_loader: RowLoader | None = 
     backoffice_customers = BackofficeCustomerService(
         db, settings.store_catalogue, customers, confirmations, audit, settings, outbox
     )
+    companies = CompanyService(db, settings.store_catalogue, audit)
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -145,4 +150,8 @@ def build_services(settings: Settings, *, import_row_loader: RowLoader | None = 
         points_of_sale=PointOfSaleService(db, audit),
         points=PointsService(db, settings.store_catalogue, audit),
         imports=ImportService(db, settings, backoffice_customers, audit, outbox, import_row_loader),
+        companies=companies,
+        company_users=CompanyUserService(
+            db, settings, settings.store_catalogue, outbox, audit, companies, backoffice_customers
+        ),
     )

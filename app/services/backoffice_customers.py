@@ -437,6 +437,43 @@ class BackofficeCustomerService:
             )
         )
 
+    async def insert_registered(
+        self,
+        store: Store,
+        columns: dict[str, Any],
+        labels: list[dict[str, str]],
+        actor: Actor,
+        now: datetime,
+        *,
+        channel: str,
+    ) -> Customer:
+        """A customer of ``store`` with its next reference, its labels and its CustomerWasRegistered
+        event (values extended by ``channel``), inside the caller's transaction. A taken e-mail,
+        phone or card raises AttributeTaken."""
+        number = await queries.next_reference_number(self._db, store.code)
+        customer = await queries.insert_customer(
+            self._db,
+            {
+                "store": store.code,
+                "reference": f"{store.code}--{number}",
+                **columns,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        await bo_queries.replace_labels(self._db, customer.id, labels)
+        values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
+        await history.record(
+            self._db,
+            customer,
+            history.CUSTOMER_WAS_REGISTERED,
+            actor,
+            now,
+            changed_fields=[*values, "labels"],
+            values={**values, "labels": labels, "channel": channel},
+        )
+        return customer
+
     async def update(self, reference: str, changes: dict[str, Any], caller: Caller) -> CustomerView:
         """PATCH: as the storefront's (901, 414, 400, 1010; 410 when gone meanwhile), plus the card
         (1011), labels (replaced), ``posId`` (a seller: only to its own, 1001) and ``sellerId`` (a

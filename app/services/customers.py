@@ -16,6 +16,7 @@ from app.passwords import PasswordHasherService, password_policy_violations
 from app.phones import InvalidPhone, normalise_phone
 from app.queries import addresses as address_queries
 from app.queries import avatars as avatar_queries
+from app.queries import company_users as company_user_queries
 from app.queries import credential_changes as credential_queries
 from app.queries import customers as queries
 from app.queries import imports as import_queries
@@ -313,10 +314,10 @@ class CustomerService:
         actor: Actor | None = None,
         also: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """Erase personal data, addresses, labels, text codes, pending credential changes, the avatar
-        and push tokens, free the e-mail, end every session, record the event; the personal values
-        of the customer's past events are nulled (the events stay). ``also`` joins the transaction
-        (the back-office's audit entry)."""
+        """Erase personal data, addresses, labels, text codes, pending credential changes, the
+        avatar, push tokens and company users (CB §1), free the e-mail, end every session, record
+        the event; the personal values of the customer's past events are nulled (the events stay).
+        ``also`` joins the transaction (the back-office's audit entry)."""
         now = utc_now()
         placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
         async with self._db.transaction():
@@ -330,6 +331,7 @@ class CustomerService:
             await avatar_queries.delete_avatar(self._db, customer.id)
             await push_token_queries.delete_customer_push_tokens(self._db, customer.id)
             await import_queries.forget_row_emails(self._db, customer.reference)
+            await company_user_queries.delete_customer_company_users(self._db, customer.id)
             await history.scrub_personal_values(self._db, customer)
             await history.record(
                 self._db,

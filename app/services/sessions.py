@@ -12,9 +12,10 @@ from enum import Enum
 from app.clock import utc_now
 from app.database import Database
 from app.keys import key_digest
-from app.models import Credentials, Principal, TokenPair
+from app.models import CompanyUser, Credentials, Principal, TokenPair
 from app.passwords import HashingOverloaded, PasswordHasherService
 from app.phones import InvalidPhone, normalise_phone
+from app.queries import company_users as company_user_queries
 from app.queries import customers as customer_queries
 from app.queries import sessions as queries
 from app.services.customers import email_key
@@ -24,7 +25,10 @@ from app.signing import InvalidToken, TokenSigner
 from app.stores import Store
 from errors import ApiError, catalogue
 
-__all__ = ["SessionService", "LoginFailed", "RefreshFailed"]
+__all__ = ["SessionService", "LoginFailed", "RefreshFailed", "COMPANY_SCOPE"]
+
+# A company token's scope (CB §4.2): a customer token's, and the company user's.
+COMPANY_SCOPE = "customer company-user"
 
 
 class LoginFailed(Exception):
@@ -156,6 +160,11 @@ class SessionService:
             raise RefreshFailed
         # The session's lifetime is fixed at login: rotation does not extend it.
         remaining = int((state.expires_at - now).total_seconds())
+        company_user = None
+        if state.company_user_id is not None:  # a company token's session keeps its binding
+            company_user = await company_user_queries.company_user_by_id(self._db, state.company_user_id)
+            if company_user is None:
+                raise RefreshFailed
         return self._token_pair(
             state.customer_reference,
             state.session_id,
@@ -164,6 +173,35 @@ class SessionService:
             state.customer_store,
             issuer=issuer,
             client_id=client_id,
+            company_user=company_user,
+        )
+
+    async def start_company_session(
+        self, principal: Principal, company_user: CompanyUser, *, issuer: str, client_id: str
+    ) -> TokenPair:
+        """A new session bound to ``company_user`` (of the caller's customer, checked by the
+        caller), living as long as a login's; the calling session stays (CB §4.2)."""
+        now = utc_now()
+        session_id = str(uuid.uuid4())
+        refresh_token = secrets.token_urlsafe(32)
+        await queries.insert_company_session(
+            self._db,
+            session_id,
+            principal.customer.id,
+            company_user.id,
+            now,
+            now + timedelta(seconds=self._settings.refresh_token_ttl),
+            key_digest(refresh_token),
+        )
+        return self._token_pair(
+            principal.customer.reference,
+            session_id,
+            refresh_token,
+            self._settings.refresh_token_ttl,
+            principal.customer.store,
+            issuer=issuer,
+            client_id=client_id,
+            company_user=company_user,
         )
 
     async def revoke_refresh_token(self, refresh_token: str, customer_id: int | None = None) -> None:
@@ -193,14 +231,15 @@ class SessionService:
             claims = self._signer.verify(access_token, issuer)
         except InvalidToken:
             raise ApiError(catalogue.INVALID_ACCESS_TOKEN) from None
-        customer = await queries.live_session_customer(self._db, claims.session_id, claims.subject)
-        if customer is None:
+        found = await queries.live_session_customer(self._db, claims.session_id, claims.subject)
+        if found is None:
             raise ApiError(catalogue.INVALID_ACCESS_TOKEN)
+        customer, company_user_id = found
         token_store = claims.store or customer.store
         if token_store != store.code or customer.store != store.code:
             raise ApiError(catalogue.TOKEN_NOT_FOR_STORE)
         customer = replace(customer, locale=store.resolve_locale(customer.locale))
-        return Principal(customer=customer, session_id=claims.session_id)
+        return Principal(customer=customer, session_id=claims.session_id, company_user_id=company_user_id)
 
     def _token_pair(
         self,
@@ -212,14 +251,32 @@ class SessionService:
         *,
         issuer: str,
         client_id: str,
+        company_user: CompanyUser | None = None,
     ) -> TokenPair:
-        access_token, expires_in = self._signer.issue(
-            reference, session_id, store, issuer=issuer, client_id=client_id
-        )
+        if company_user is None:
+            access_token, expires_in = self._signer.issue(
+                reference, session_id, store, issuer=issuer, client_id=client_id
+            )
+            scope = "customer"
+        else:
+            access_token, expires_in = self._signer.issue(
+                reference,
+                session_id,
+                store,
+                issuer=issuer,
+                client_id=client_id,
+                company={
+                    "company_user": company_user.id,
+                    "company": company_user.company_id,
+                    "company_role": company_user.role,
+                },
+            )
+            scope = COMPANY_SCOPE
         return TokenPair(
             session_id=session_id,
             access_token=access_token,
             expires_in=expires_in,
             refresh_token=refresh_token,
             refresh_expires_in=refresh_expires_in,
+            scope=scope,
         )

@@ -26,6 +26,7 @@ from resources.backoffice import (
     addresses,
     audit,
     avatars,
+    companies,
     customer_imports,
     customer_search,
     customer_status,
@@ -62,6 +63,8 @@ __all__ = [
     "LOYALTY_WRITER",
     "POINTS_WRITER",
     "CUSTOMERS_IMPORTER",
+    "COMPANIES_READER",
+    "COMPANIES_WRITER",
 ]
 
 PREFIX = "/backoffice"
@@ -88,6 +91,11 @@ CUSTOMERS_IMPORTER = Backoffice(permission=CUSTOMERS_WRITE)  # imports: W, not s
 
 def import_body_limit(settings: Settings) -> int:
     return settings.import_body_limit
+
+
+# CB §1, §4.3: companies and company users, R reads and W writes, no sellers.
+COMPANIES_READER = Backoffice(permission=CUSTOMERS_READ)
+COMPANIES_WRITER = Backoffice(permission=CUSTOMERS_WRITE)
 
 
 def _route(path: str, handlers: Mapping[str, tuple[Endpoint, Access]]) -> ResourceRoute:
@@ -307,6 +315,34 @@ def routes() -> list[BaseRoute]:
         _route("/customer-imports/{id}", {"GET": (customer_imports.get_import, CUSTOMERS_IMPORTER)}),
         _route(
             "/customer-imports/{id}/rows", {"GET": (customer_imports.list_import_rows, CUSTOMERS_IMPORTER)}
+        ),
+        _route(
+            "/companies",
+            {
+                "GET": (companies.list_companies, COMPANIES_READER),
+                "POST": (companies.create_company, COMPANIES_WRITER),
+            },
+        ),
+        _route(
+            "/companies/{company_id}",
+            {
+                "GET": (companies.get_company, COMPANIES_READER),
+                "PATCH": (companies.update_company, COMPANIES_WRITER),
+            },
+        ),
+        _route(
+            "/companies/{company_id}/company-users",
+            {
+                "GET": (companies.list_company_users, COMPANIES_READER),
+                "POST": (companies.create_company_user, COMPANIES_WRITER),
+            },
+        ),
+        _route(
+            "/company-users/{company_user_id}",
+            {
+                "PATCH": (companies.update_company_user, COMPANIES_WRITER),
+                "DELETE": (companies.delete_company_user, COMPANIES_WRITER),
+            },
         ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),

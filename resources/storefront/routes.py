@@ -10,7 +10,17 @@ from collections.abc import Mapping
 
 from starlette.routing import BaseRoute, Route
 
-from app.access import CUSTOMER, OWNER, OWNER_OR_NOT_FOUND, PUBLIC, Access, storefront_checks
+from app.access import (
+    COMPANY_ADMIN,
+    COMPANY_ADMIN_OR_SELF,
+    COMPANY_MEMBER,
+    CUSTOMER,
+    OWNER,
+    OWNER_OR_NOT_FOUND,
+    PUBLIC,
+    Access,
+    storefront_checks,
+)
 from app.routing import EdgeRule, Endpoint, ResourceRoute, resource_route
 from errors import catalogue
 from resources import exports
@@ -21,6 +31,9 @@ from resources.storefront import (
     activation,
     addresses,
     avatars,
+    companies,
+    company_user_tokens,
+    company_users,
     confirmations,
     customers,
     oauth,
@@ -159,6 +172,23 @@ def routes() -> list[BaseRoute]:
             {"GET": (backoffice_points_transfers.list_own_transfers, OWNER)},
         ),
         _route("/customers/{reference}/status", {"GET": (backoffice_customer_status.get_own_status, OWNER)}),
+        # Companies and company users (CB §4): a company token on the company paths (1102 for a
+        # customer token), an admin's role where it says so (1103).
+        _route("/company-users/mine", {"GET": (company_users.list_my_company_users, CUSTOMER)}),
+        _route(
+            "/company-user-access-tokens",
+            {"POST": (company_user_tokens.create_company_user_access_token, CUSTOMER)},
+        ),
+        _route("/companies/{company_id}", {"GET": (companies.get_company, COMPANY_MEMBER)}),
+        _route("/company-users", {"GET": (company_users.list_company_users, COMPANY_ADMIN)}),
+        _route(
+            "/company-users/{company_user_id}",
+            {
+                "GET": (company_users.get_company_user, COMPANY_ADMIN_OR_SELF),
+                "PATCH": (company_users.update_company_user, COMPANY_ADMIN),
+                "DELETE": (company_users.delete_company_user, COMPANY_ADMIN_OR_SELF),
+            },
+        ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API; their clients are public.
         Route("/token", oauth.token, methods=["POST"]),
         Route("/token/revoke", oauth.revoke, methods=["POST"]),

@@ -17,10 +17,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from app.models import Actor
 from app.routing import ResourceRoute
+from app.services.backoffice_customers import Caller
+from app.services.company_users import NewCompanyUser
 from resources.backoffice.routes import routes
 from schemas.payment_instruments import load_payment_instrument
 from tests.backoffice.helpers import (
+    CLI_WRITER,
     OPERATOR_PASSWORD,
     client_token,
     logged_in_operator,
@@ -127,6 +131,8 @@ class Row:
             .replace("{level}", "{id}")
             .replace("{pos}", "{id}")
             .replace("{transfer}", "{transfer_id}")
+            .replace("{company}", "{company_id}")
+            .replace("{company_user}", "{company_user_id}")
             .split("?")[0]
         )
 
@@ -281,6 +287,30 @@ def _reads_loyalty(name: str) -> bool:
     return _any_operator(name) or _holds_r(name)
 
 
+def _new_company() -> dict[str, Any]:
+    return document("companies", {"store": "DE", "name": "Matrix GmbH"})
+
+
+def _rename_company() -> dict[str, Any]:
+    return document("companies", {"name": "Renamed"}, "{company}")
+
+
+def _new_company_user() -> dict[str, Any]:
+    return document(
+        "company-users",
+        {
+            "email": f"matrix-user{next(_customer_numbers)}@example.com",
+            "salutation": "Ms",
+            "firstName": "New",
+            "lastName": "User",
+        },
+    )
+
+
+def _promote_company_user() -> dict[str, Any]:
+    return document("company-users", {"role": "admin"}, "{company_user}")
+
+
 MATRIX = [
     Row("DELETE", "/backoffice/refresh-tokens/{token}", 204, _any_operator),
     Row("PATCH", "/backoffice/operator-password", 204, _any_operator, _own_password),
@@ -369,6 +399,15 @@ MATRIX = [
     Row("POST", "/backoffice/customer-imports", 202, _holds(W), _new_import),
     Row("GET", "/backoffice/customer-imports/{import}", 404, _holds(W)),
     Row("GET", "/backoffice/customer-imports/{import}/rows", 404, _holds(W)),
+    # CB §4.3: companies and company users, R reads and W writes; sellers and clients' K refused.
+    Row("GET", "/backoffice/companies", 200, _holds(R)),
+    Row("POST", "/backoffice/companies", 201, _holds(W), _new_company),
+    Row("GET", "/backoffice/companies/{company}", 200, _holds(R)),
+    Row("PATCH", "/backoffice/companies/{company}", 200, _holds(W), _rename_company),
+    Row("GET", "/backoffice/companies/{company}/company-users", 200, _holds(R)),
+    Row("POST", "/backoffice/companies/{company}/company-users", 201, _holds(W), _new_company_user),
+    Row("PATCH", "/backoffice/company-users/{company_user}", 200, _holds(W), _promote_company_user),
+    Row("DELETE", "/backoffice/company-users/{company_user}", 204, _holds(W)),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
@@ -412,6 +451,16 @@ async def _caller_headers(app, client, spec: dict[str, Any] | None) -> tuple[dic
     return operator.headers, operator.id
 
 
+async def _seed_company(app, email: str) -> tuple[str, str]:
+    """The rows' company (store DE) with the rows' customer as its user: (company id, user id)."""
+    caller = Caller(audit=CLI_WRITER.actor, actor=Actor("system", None), stores=None)
+    company = await app.state.services.companies.create({"store": "DE", "name": "Matrix AG"}, caller)
+    user, _ = await app.state.services.company_users.create_by_backoffice(
+        company.id, NewCompanyUser(email=email, salutation="Mr", first_name="J", last_name="D"), caller
+    )
+    return company.id, user.id
+
+
 async def _counts(app) -> dict[str, int]:
     db = app.state.services.db
     counts = {}
@@ -429,6 +478,10 @@ async def _counts(app) -> dict[str, int]:
         ("levels", ""),
         ("points_of_sale", ""),
         ("points_transfers", ""),
+        ("companies", ""),
+        ("company_users", ""),
+        ("company_events", ""),
+        ("mail_outbox", ""),
         ("refusals", ""),
     ):
         table = "audit_events" if name == "refusals" else name
@@ -479,6 +532,7 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         headers={**loyalty_writer.headers, "Content-Type": JSON_API},
     )
     transfer_id = transfer.json()["data"]["id"]
+    company_id, company_user_id = await _seed_company(app, customer["attributes"]["email"])
     path = (
         row.path.replace("{operator}", target_id)
         .replace("{client}", client_id)
@@ -493,14 +547,22 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         .replace("{level}", level_id)
         .replace("{pos}", pos_id)
         .replace("{transfer}", transfer_id)
+        .replace("{company}", company_id)
+        .replace("{company_user}", company_user_id)
     )
     before = await _counts(app)
 
     body = row.body() if row.body else None
-    if body is not None and body["data"].get("id") in ("{customer}", "{address}", "{level}", "{pos}"):
-        body["data"]["id"] = {"{customer}": reference, "{address}": address_id, "{level}": level_id}.get(
-            body["data"]["id"], pos_id
-        )
+    identifiers = {
+        "{customer}": reference,
+        "{address}": address_id,
+        "{level}": level_id,
+        "{pos}": pos_id,
+        "{company}": company_id,
+        "{company_user}": company_user_id,
+    }
+    if body is not None and body["data"].get("id") in identifiers:
+        body["data"]["id"] = identifiers[body["data"]["id"]]
     if body is not None and body["data"]["attributes"].get("levelId") == "{level}":
         body["data"]["attributes"]["levelId"] = level_id
     if body is not None:  # ingest bodies name the customer
