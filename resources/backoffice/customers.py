@@ -3,6 +3,7 @@ deactivate, send the activation e-mail, read the history."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -163,14 +164,18 @@ async def send_activation_email(request: Request) -> Response:
     return jsonapi.empty_response()
 
 
+# BO §4.4: a comma list of event type names, ASCII letters only (as openapi.yaml's pattern).
+_EVENT_TYPES = re.compile(r"[A-Za-z]+(?:,[A-Za-z]+)*", re.ASCII)
+
+
 async def customer_history(request: Request) -> Response:
     page = jsonapi.parse_cursor_query(request, ("eventType",))
     if page.position is not None and (not isinstance(page.position, int) or isinstance(page.position, bool)):
         raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
     named = page.filters.get("eventType")
-    event_types = tuple(name.strip() for name in named.split(",") if name.strip()) if named else ()
-    if named is not None and not event_types:
+    if named is not None and not _EVENT_TYPES.fullmatch(named):
         raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+    event_types = tuple(named.split(",")) if named else ()
     found = await services(request).backoffice_customers.history(
         request.path_params["reference"], caller(request), event_types, page.position, page.limit + 1
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from app.stores import Store
@@ -233,6 +234,23 @@ async def test_history_pages_by_cursor_newest_first(app, client):
         "CustomerWasRegistered",
     ]
     assert following.json()["links"]["next"] is None
+
+
+@pytest.mark.parametrize(
+    "event_types", ["Ⱥ", "CustomerWasRegistered,", " CustomerWasRegistered", "A,,B", "Ｃustomer"]
+)
+async def test_a_history_filter_outside_the_event_type_form_is_011(app, client, event_types):
+    admin = await logged_in_operator(app, client)
+    reference = (await _create(client, admin.headers)).json()["data"]["id"]
+    response = await client.get(
+        f"/backoffice/customers/{reference}/history",
+        params={"filter[eventType]": event_types},
+        headers=admin.headers,
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {"errors": [error(400, "011", "Invalid query parameter.")]},
+    )
 
 
 async def test_send_activation_email_needs_a_pending_customer(app, client):
