@@ -63,7 +63,8 @@ async def counted_statements(app) -> AsyncIterator[list[str]]:
 
 @pytest.fixture
 async def single_connection_client(app_factory):
-    app = app_factory(database_pool_size=1)
+    # No background loop: its rounds (mail, jobs, sweeps) would share the one connection and the count.
+    app = app_factory(database_pool_size=1, mail_worker_enabled=False)
     async with app.router.lifespan_context(app):
         await empty_tables(app)
         transport = httpx.ASGITransport(app=app)
