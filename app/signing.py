@@ -15,9 +15,7 @@ them; it suits a deployment where logins dominate and the verifiers are known to
 
 from __future__ import annotations
 
-import os
 import secrets
-import tempfile
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from app.secret_files import create_once
 from app.settings import PREFIX, Settings, SettingsError
 
 __all__ = [
@@ -95,21 +94,8 @@ def load_or_create_private_key(path: str, algorithm: str = "RS256") -> SigningKe
     key_class, size_or_curve = _KEY_TYPES[algorithm]
     key_path = Path(path)
     if not key_path.exists():
-        key_path.parent.mkdir(parents=True, exist_ok=True)
         new_key = key_class.generate_key(size_or_curve, private=True)  # type: ignore[arg-type]
-        pem = new_key.as_pem(private=True)
-        descriptor, temporary = tempfile.mkstemp(dir=key_path.parent, prefix=".jwt-key-")
-        try:
-            os.write(descriptor, pem)
-            os.fchmod(descriptor, 0o600)
-        finally:
-            os.close(descriptor)
-        try:
-            os.link(temporary, key_path)  # atomic; fails if another worker won the race
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(temporary)
+        create_once(key_path, new_key.as_pem(private=True))
     pem = key_path.read_bytes()
     try:
         key = key_class.import_key(pem)

@@ -8,10 +8,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
 import secrets
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from app.secret_files import create_once
 from app.settings import Settings
 
 __all__ = [
@@ -53,20 +52,7 @@ def load_mfa_key(settings: Settings) -> bytes:
     if settings.operator_mfa_key:
         return base64.b64decode(settings.operator_mfa_key.strip())
     key_path = Path(settings.jwt_private_key_path).parent / KEY_FILE_NAME
-    if not key_path.exists():
-        key_path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=key_path.parent, prefix=".mfa-key-")
-        try:
-            os.write(descriptor, base64.b64encode(secrets.token_bytes(32)) + b"\n")
-            os.fchmod(descriptor, 0o600)
-        finally:
-            os.close(descriptor)
-        try:
-            os.link(temporary, key_path)  # atomic; fails if another worker won the race
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(temporary)
+    create_once(key_path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
     return base64.b64decode(key_path.read_bytes().strip())
 
 

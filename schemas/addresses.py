@@ -17,7 +17,7 @@ import pycountry
 from marshmallow import ValidationError, fields, post_load, validate
 
 from app.services.customers import SALUTATIONS
-from schemas.base import Boolean, Length, NotBlank, OneOf, ResourceSchema, String
+from schemas.base import Boolean, CustomerCollectionSchema, Length, NotBlank, OneOf, ResourceSchema, String
 
 __all__ = ["AddressSchema", "BackofficeAddressSchema"]
 
@@ -41,7 +41,7 @@ def _optional_text(maximum: int) -> fields.String:
     return String(allow_none=True, validate=Length(None, maximum))
 
 
-class AddressSchema(ResourceSchema):
+class AddressSchema(CustomerCollectionSchema):
     id = fields.String(dump_only=True)
     salutation = String(required=True, validate=OneOf(SALUTATIONS))
     first_name = _required_text(100)
@@ -59,23 +59,10 @@ class AddressSchema(ResourceSchema):
     is_default_billing = Boolean()
     is_default_contact = Boolean()
 
+    customer_collection = "addresses"
+
     class Meta(ResourceSchema.Meta):
         type_ = "addresses"
-
-    def __init__(self, *args: Any, customer_reference: str = "", **kwargs: Any) -> None:
-        self.customer_reference = customer_reference
-        super().__init__(*args, **kwargs)
-
-    def collection_url(self) -> str:
-        return f"{self.base_url}/customers/{self.customer_reference}/addresses"
-
-    def get_resource_links(self, item: dict[str, Any]) -> dict[str, str]:
-        return {"self": f"{self.collection_url()}/{item['id']}"}
-
-    def get_top_level_links(self, data: Any, many: bool) -> dict[str, str | None]:
-        if many:
-            return {"self": self.collection_url()}
-        return {"self": data.get("links", {}).get("self") if data else None}
 
     @post_load
     def upper_case_country_code(self, loaded: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -88,5 +75,4 @@ class AddressSchema(ResourceSchema):
 class BackofficeAddressSchema(AddressSchema):
     """The same address under ``/backoffice/customers/{ref}/addresses``."""
 
-    def collection_url(self) -> str:
-        return f"{self.base_url}/backoffice/customers/{self.customer_reference}/addresses"
+    prefix = "/backoffice"

@@ -15,6 +15,7 @@ from app.models import Company
 __all__ = [
     "BLANK",
     "ResourceSchema",
+    "CustomerCollectionSchema",
     "camel_case",
     "messages",
     "NotBlank",
@@ -194,3 +195,31 @@ class ResourceSchema(Schema):  # type: ignore[misc]
 
     def generate_url(self, link: str | None, **kwargs: Any) -> str | None:
         return self.base_url + link.format_map(kwargs) if link else None
+
+
+class CustomerCollectionSchema(ResourceSchema):
+    """A resource listed under one customer, ``{prefix}/customers/{ref}/{customer_collection}``: its
+    self link and its collection's. ``prefix`` is the face's (``/backoffice``; the storefront's is
+    empty), set by a subclass or per render."""
+
+    customer_collection = ""
+    prefix = ""
+
+    def __init__(
+        self, *args: Any, customer_reference: str = "", prefix: str | None = None, **kwargs: Any
+    ) -> None:
+        self.customer_reference = customer_reference
+        if prefix is not None:
+            self.prefix = prefix
+        super().__init__(*args, **kwargs)
+
+    def collection_url(self) -> str:
+        return f"{self.base_url}{self.prefix}/customers/{self.customer_reference}/{self.customer_collection}"
+
+    def get_resource_links(self, item: dict[str, Any]) -> dict[str, str]:
+        return {"self": f"{self.collection_url()}/{item['id']}"}
+
+    def get_top_level_links(self, data: Any, many: bool) -> dict[str, str | None]:
+        if many:
+            return {"self": self.collection_url()}
+        return {"self": data.get("links", {}).get("self") if data else None}

@@ -22,7 +22,16 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from app.models import Order
 from app.services.orders import ORDER_STATUSES, BatchRefused
 from errors import ApiError, Problem, catalogue
-from schemas.base import Length, NotBlank, OneOf, ResourceSchema, String, camel_case, messages
+from schemas.base import (
+    CustomerCollectionSchema,
+    Length,
+    NotBlank,
+    OneOf,
+    ResourceSchema,
+    String,
+    camel_case,
+    messages,
+)
 from schemas.fields import Money, OffsetDateTime, StrictInteger, problems
 
 __all__ = [
@@ -204,7 +213,7 @@ def load_status_change(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-class OrderSchema(ResourceSchema):
+class OrderSchema(CustomerCollectionSchema):
     """The storefront's view of an order (CB §6.1)."""
 
     id = fields.String(dump_only=True, attribute="order_number")
@@ -217,23 +226,10 @@ class OrderSchema(ResourceSchema):
     locale = fields.String(dump_only=True)
     company_id = fields.String(dump_only=True)
 
+    customer_collection = "orders"
+
     class Meta(ResourceSchema.Meta):
         type_ = "orders"
-
-    def __init__(self, *args: Any, customer_reference: str = "", **kwargs: Any) -> None:
-        self.customer_reference = customer_reference
-        super().__init__(*args, **kwargs)
-
-    def collection_url(self) -> str:
-        return f"{self.base_url}/customers/{self.customer_reference}/orders"
-
-    def get_resource_links(self, item: dict[str, Any]) -> dict[str, str]:
-        return {"self": f"{self.collection_url()}/{item['id']}"}
-
-    def get_top_level_links(self, data: Any, many: bool) -> dict[str, str | None]:
-        if many:
-            return {"self": self.collection_url()}
-        return {"self": data.get("links", {}).get("self") if data else None}
 
     def _order_date(self, order: Order) -> str:
         return order.order_date.isoformat()

@@ -26,7 +26,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 from app.models import PaymentInstrument
 from errors import ApiError, Problem, catalogue
-from schemas.base import NotBlank, ResourceSchema, String, camel_case
+from schemas.base import CustomerCollectionSchema, NotBlank, ResourceSchema, String, camel_case
 from schemas.fields import problems
 
 __all__ = ["PaymentInstrumentSchema", "load_payment_instrument", "card_data_pointers", "luhn_valid"]
@@ -155,7 +155,7 @@ def load_payment_instrument(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-class PaymentInstrumentSchema(ResourceSchema):
+class PaymentInstrumentSchema(CustomerCollectionSchema):
     """The storefront's view: no provider data."""
 
     id = fields.String(dump_only=True)
@@ -166,23 +166,10 @@ class PaymentInstrumentSchema(ResourceSchema):
     expired = fields.Boolean(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 
+    customer_collection = "payment-instruments"
+
     class Meta(ResourceSchema.Meta):
         type_ = TYPE
-
-    def __init__(self, *args: Any, customer_reference: str = "", **kwargs: Any) -> None:
-        self.customer_reference = customer_reference
-        super().__init__(*args, **kwargs)
-
-    def collection_url(self) -> str:
-        return f"{self.base_url}/customers/{self.customer_reference}/payment-instruments"
-
-    def get_resource_links(self, item: dict[str, Any]) -> dict[str, str]:
-        return {"self": f"{self.collection_url()}/{item['id']}"}
-
-    def get_top_level_links(self, data: Any, many: bool) -> dict[str, str | None]:
-        if many:
-            return {"self": self.collection_url()}
-        return {"self": data.get("links", {}).get("self") if data else None}
 
     def _month(self, instrument: PaymentInstrument) -> str:
         return f"{instrument.expiration_month:02d}"

@@ -16,7 +16,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.backoffice.loyalty_fields import IsoDate, TwoDecimals
-from schemas.base import Length, OneOf, ResourceSchema, String
+from schemas.base import CustomerCollectionSchema, Length, OneOf, ResourceSchema, String
 
 __all__ = ["PointsTransferSchema", "CustomerStatusSchema"]
 
@@ -28,7 +28,7 @@ class _Actor(fields.Field):
         return {"type": value.type, "id": value.id}
 
 
-class PointsTransferSchema(ResourceSchema):
+class PointsTransferSchema(CustomerCollectionSchema):
     id = fields.String(dump_only=True)
     transfer_type = String(required=True, validate=OneOf(("add", "spend")))
     points = TwoDecimals(Decimal(0), POINTS_MAX, exclusive_minimum=True, required=True)
@@ -55,24 +55,10 @@ class PointsTransferSchema(ResourceSchema):
             if errors:
                 raise ValidationError(errors)
 
+    customer_collection = "points-transfers"
+
     class Meta(ResourceSchema.Meta):
         type_ = "points-transfers"
-
-    def __init__(self, *args: Any, customer_reference: str = "", prefix: str = "", **kwargs: Any) -> None:
-        self.customer_reference = customer_reference
-        self.prefix = prefix  # "/backoffice" or "" (the storefront)
-        super().__init__(*args, **kwargs)
-
-    def collection_url(self) -> str:
-        return f"{self.base_url}{self.prefix}/customers/{self.customer_reference}/points-transfers"
-
-    def get_resource_links(self, item: dict[str, Any]) -> dict[str, str]:
-        return {"self": f"{self.collection_url()}/{item['id']}"}
-
-    def get_top_level_links(self, data: Any, many: bool) -> dict[str, str | None]:
-        if many:
-            return {"self": self.collection_url()}
-        return {"self": data.get("links", {}).get("self") if data else None}
 
 
 class CustomerStatusSchema(ResourceSchema):
