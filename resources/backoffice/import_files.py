@@ -55,34 +55,12 @@ COLUMNS = (
 )
 REQUIRED = ("firstName", "lastName", "email", "agreement1")
 _BOOLEANS = ("agreement1", "agreement2", "agreement3", "active", "invite")
-# What a JSON row may name (BO §3's creation attributes and the import's own); others are ignored.
-_JSON_NAMES = frozenset(
-    {
-        "store",
-        "salutation",
-        "firstName",
-        "lastName",
-        "email",
-        "agreement1",
-        "phone",
-        "gender",
-        "dateOfBirth",
-        "locale",
-        "loyaltyCardNumber",
-        "labels",
-        "agreement2",
-        "agreement3",
-        "company",
-        "levelId",
-        "posId",
-        "sellerId",
-        "createdAt",
-        "active",
-        "invite",
-    }
-)
 # A CSV row's errors point at its columns, not at the document's nested attributes.
 _CSV_POINTERS = {"company/name": "companyName", "company/taxId": "companyTaxId"}
+_ADDRESS_COLUMNS = ("address1", "address2", "address3", "zipCode", "city", "iso2Code")
+# What a JSON row may name: the columns, with the company as one attribute and no address (BO §3's
+# creation attributes and the import's own); others are ignored.
+_JSON_NAMES = frozenset(COLUMNS) - set(_CSV_POINTERS.values()) - set(_ADDRESS_COLUMNS) | {"company"}
 CHOICE = "The value you selected is not a valid choice."
 
 
