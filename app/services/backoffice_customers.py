@@ -172,13 +172,17 @@ class BackofficeCustomerService:
         assert found is not None, code
         return found
 
-    async def find(self, reference: str, caller: Caller, *, write: bool = False) -> Customer:
+    async def find(
+        self, reference: str, caller: Caller, *, write: bool = False, reading: bool = False
+    ) -> Customer:
         """The customer the caller may touch: unknown, erased or of another store 402; a seller's
-        outside its point of sale 1001 (audited as a refusal); anonymized, for a write, 1012."""
+        outside its point of sale 1001 (audited as a refusal) unless ``reading`` (BO §2.3: a seller
+        reads any customer: profile, addresses, status, transfers, push tokens, avatar); anonymized,
+        for a write, 1012."""
         customer = await bo_queries.customer_by_reference(self._db, reference)
         if customer is None or (caller.stores is not None and customer.store not in caller.stores):
             raise ApiError(catalogue.CUSTOMER_NOT_FOUND)
-        if caller.is_seller and customer.pos_id not in (None, caller.pos_id):
+        if caller.is_seller and not reading and customer.pos_id not in (None, caller.pos_id):
             await self._audit.append(
                 caller.audit, outcome="refused", customer_reference=reference, store=customer.store
             )
@@ -196,7 +200,7 @@ class BackofficeCustomerService:
 
     async def read(self, reference: str, caller: Caller) -> CustomerView:
         """One customer; the read is audited before it is answered."""
-        customer = await self.find(reference, caller)
+        customer = await self.find(reference, caller, reading=True)
         await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
         return await self.view(customer)
 

@@ -42,7 +42,7 @@ def _respond(
 
 async def _customer(request: Request, *, write: bool = False) -> Customer:
     return await services(request).backoffice_customers.find(
-        request.path_params["reference"], caller(request), write=write
+        request.path_params["reference"], caller(request), write=write, reading=not write
     )
 
 

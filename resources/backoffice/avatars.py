@@ -36,7 +36,7 @@ async def put_avatar(request: Request) -> Response:
 async def get_avatar(request: Request) -> Response:
     who = caller(request)
     customers = services(request).backoffice_customers
-    customer = await customers.find(request.path_params["reference"], who)
+    customer = await customers.find(request.path_params["reference"], who, reading=True)
     avatar = await services(request).avatars.get(customer.id)
     await customers.audit_read(customer, who)
     headers = avatar_headers(avatar)

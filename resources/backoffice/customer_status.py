@@ -23,8 +23,12 @@ async def _render(request: Request, customer: Customer, prefix: str) -> Response
 
 async def get_status(request: Request) -> Response:
     who = caller(request)
-    customer = await services(request).backoffice_customers.find(request.path_params["reference"], who)
-    return await _render(request, customer, "/backoffice")
+    customer = await services(request).backoffice_customers.find(
+        request.path_params["reference"], who, reading=True
+    )
+    response = await _render(request, customer, "/backoffice")
+    await services(request).backoffice_customers.audit_read(customer, who)  # BO §4.12, before the answer
+    return response
 
 
 async def get_own_status(request: Request) -> Response:

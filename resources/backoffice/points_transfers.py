@@ -32,7 +32,7 @@ _FILTERS = {"transferType": ("add", "spend"), "state": ("active", "canceled", "e
 
 async def _customer(request: Request, *, write: bool = False) -> Customer:
     return await services(request).backoffice_customers.find(
-        request.path_params["reference"], caller(request), write=write
+        request.path_params["reference"], caller(request), write=write, reading=not write
     )
 
 
@@ -57,8 +57,16 @@ async def _list(request: Request, customer: Customer, prefix: str) -> Response:
     return jsonapi.document_response(document)
 
 
+async def _audited(request: Request, customer: Customer) -> None:
+    """BO §4.12: a read naming the customer, audited before it is answered."""
+    await services(request).backoffice_customers.audit_read(customer, caller(request))
+
+
 async def list_transfers(request: Request) -> Response:
-    return await _list(request, await _customer(request), BACKOFFICE)
+    customer = await _customer(request)
+    response = await _list(request, customer, BACKOFFICE)
+    await _audited(request, customer)
+    return response
 
 
 async def list_own_transfers(request: Request) -> Response:
@@ -79,8 +87,8 @@ async def create_transfer(request: Request) -> Response:
 async def get_transfer(request: Request) -> Response:
     customer = await _customer(request)
     transfer = await services(request).points.get(customer, request.path_params["transfer_id"])
-    schema = _schema(request, customer)
-    return jsonapi.document_response(schema.dump(transfer))
+    await _audited(request, customer)
+    return jsonapi.document_response(_schema(request, customer).dump(transfer))
 
 
 async def cancel_transfer(request: Request) -> Response:

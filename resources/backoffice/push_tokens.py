@@ -22,7 +22,7 @@ async def list_push_tokens(request: Request) -> Response:
     query = jsonapi.parse_query(request, fields_by_type={TYPE: _FIELDS})
     who = caller(request)
     customers = services(request).backoffice_customers
-    customer = await customers.find(request.path_params["reference"], who)
+    customer = await customers.find(request.path_params["reference"], who, reading=True)
     found = await services(request).push_tokens.list_of(customer.id)
     await customers.audit_read(customer, who)
     schema = schema_for(

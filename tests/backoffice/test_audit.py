@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
+import sqlalchemy as sa
+
 from tests.backoffice.helpers import client_token, logged_in_operator, seed_client
-from tests.helpers import document, error, post
+from tests.backoffice.test_permission_matrix import ADDRESS, MATRIX
+from tests.helpers import JSON_API, document, error, post, registered_customer
+from tests.order_helpers import order_fields
+from tests.storefront.test_avatars import picture
 
 
 async def _events(client, headers, query: str = "") -> list[dict]:
@@ -160,3 +166,50 @@ async def test_a_sweep_deletes_in_batches_until_none_is_left(app_factory, monkey
         remaining = await _remaining(app)
 
     assert (swept, remaining) == (5, {"new"})
+
+
+# BO §4.12: every successful read naming a customer, sub-resources included, is one audit entry,
+# written before the answer. The routes are the permission matrix's, so a new one is walked too.
+CUSTOMER_READS = [row for row in MATRIX if row.method == "GET" and "{customer}" in row.path]
+
+
+@pytest.mark.parametrize("row", CUSTOMER_READS, ids=[row.path for row in CUSTOMER_READS])
+async def test_every_read_naming_a_customer_is_audited_once(app, client, row):
+    operator = await logged_in_operator(app, client, permissions=("customers:read", "customers:write"))
+    customer, _ = await registered_customer(client)
+    reference = customer["id"]
+    sent = {**operator.headers, "Content-Type": JSON_API}
+    address = await client.post(
+        f"/backoffice/customers/{reference}/addresses", json=document("addresses", ADDRESS), headers=sent
+    )
+    transfer = await client.post(
+        f"/backoffice/customers/{reference}/points-transfers",
+        json=document("points-transfers", {"transferType": "add", "points": "10"}),
+        headers=sent,
+    )
+    avatar = await client.put(
+        f"/backoffice/customers/{reference}/avatar",
+        content=picture("PNG"),
+        headers={**operator.headers, "Content-Type": "image/png"},
+    )
+    assert (address.status_code, transfer.status_code, avatar.status_code) == (201, 201, 204), avatar.text
+    store = app.state.services.stores.default
+    await app.state.services.orders.ingest(store, order_fields(reference, orderNumber="A-1"))
+    path = (
+        row.path.replace("{customer}", reference)
+        .replace("{address}", address.json()["data"]["id"])
+        .replace("{transfer}", transfer.json()["data"]["id"])
+    )
+    before = await _entries(app)
+
+    response = await client.get(path, headers=operator.headers)
+
+    assert response.status_code == 200, response.text
+    assert (await _entries(app))[len(before) :] == [(f"GET {row.template}", reference, "succeeded")]
+
+
+async def _entries(app) -> list[tuple[str, str | None, str]]:
+    rows = await app.state.services.db.fetch_all(
+        sa.text("SELECT action, customer_reference, outcome FROM audit_events ORDER BY id")
+    )
+    return [(row[0], row[1], row[2]) for row in rows]

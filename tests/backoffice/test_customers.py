@@ -320,12 +320,32 @@ async def test_another_stores_customer_is_unknown(app_factory):
         ] == "901"
 
 
-async def test_a_seller_touches_only_its_own_point_of_sale(app, client):
+async def test_a_seller_reads_any_customer_and_writes_only_its_own_point_of_sale(app, client):
     admin = await logged_in_operator(app, client)
     seller = await logged_in_operator(app, client, role="seller", permissions=(), pos_id=OWN_POS)
     foreign = (await _create(client, admin.headers, posId=OTHER_POS)).json()["data"]["id"]
+    await post(
+        client,
+        f"/backoffice/customers/{foreign}/addresses",
+        document("addresses", ADDRESS),
+        headers=admin.headers,
+    )
     refused = {"errors": [error(403, "1001", "Customer belongs to another point of sale.")]}
-    assert (await client.get(f"/backoffice/customers/{foreign}", headers=seller.headers)).json() == refused
+    # BO §2.3: a seller reads any customer (profile, addresses, status, transfers, push tokens, avatar).
+    read = await client.get(f"/backoffice/customers/{foreign}", headers=seller.headers)
+    assert read.status_code == 200, read.text
+    assert read.json()["data"]["attributes"]["posId"] == OTHER_POS
+    for tail in ("addresses", "status", "points-transfers", "push-tokens"):
+        answer = await client.get(f"/backoffice/customers/{foreign}/{tail}", headers=seller.headers)
+        assert answer.status_code == 200, (tail, answer.text)
+    assert (
+        await client.get(f"/backoffice/customers/{foreign}/avatar", headers=seller.headers)
+    ).status_code == 404
+    # Each read is audited as any operator's (the avatar's 404 holds no personal data).
+    assert [entry for entry in await _audit(app) if entry[1] == foreign and entry[0].startswith("GET")] == [
+        (f"GET /backoffice/customers/{{reference}}{tail}", foreign, "succeeded")
+        for tail in ("", "/addresses", "/status", "/points-transfers", "/push-tokens")
+    ]
     assert (await _patch(client, seller.headers, foreign, {"lastName": "X"})).json() == refused
     assert (await _audit(app))[-1] == ("PATCH /backoffice/customers/{reference}", foreign, "refused")
 
