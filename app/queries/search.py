@@ -145,13 +145,14 @@ def keyset_after(
     return sa.or_(column < value, sa.and_(column == value, customers.c.id < last_id))
 
 
-def _order(sort: str, descending: bool) -> list[Any]:
+def _order(sort: str, descending: bool, key: Any = None, id_: Any = None) -> list[Any]:
+    """ORDER BY the sort key (``key``: another spelling of it), ties by id, nulls largest."""
     column, _, nullable = SORT_COLUMNS[sort]
+    key = column if key is None else key
+    id_ = customers.c.id if id_ is None else id_
     if descending:
-        key = column.desc().nulls_first() if nullable else column.desc()
-        return [key, customers.c.id.desc()]
-    key = column.asc().nulls_last() if nullable else column.asc()
-    return [key, customers.c.id.asc()]
+        return [key.desc().nulls_first() if nullable else key.desc(), id_.desc()]
+    return [key.asc().nulls_last() if nullable else key.asc(), id_.asc()]
 
 
 async def search_rows(
@@ -161,14 +162,26 @@ async def search_rows(
     descending: bool,
     limit: int,
     offset: int = 0,
+    *,
+    sort_after_matching: bool = False,
 ) -> list[dict[str, Any]]:
+    """One page of customers in ``sort`` order. ``sort_after_matching`` (a caller that counted few
+    matches): the matching rows are found first, in a subquery fenced by ``OFFSET 0`` so that
+    PostgreSQL plans it alone (the filters' own indexes), and only they are sorted; otherwise the
+    planner may walk the sort key's index and test every row it meets, which costs in proportion to
+    the customers rather than to the matches when its estimate of the matches is far too high."""
     column, _, _ = SORT_COLUMNS[sort]
-    statement = (
-        sa.select(customers, column.label("sort_value"))
-        .where(*conditions)
-        .order_by(*_order(sort, descending))
-        .limit(limit)
-    )
+    if sort_after_matching:
+        matching = sa.select(customers, column.label("sort_value")).where(*conditions).offset(0).subquery()
+        order = _order(sort, descending, matching.c.sort_value, matching.c.id)
+        statement = sa.select(matching).order_by(*order).limit(limit)
+    else:
+        statement = (
+            sa.select(customers, column.label("sort_value"))
+            .where(*conditions)
+            .order_by(*_order(sort, descending))
+            .limit(limit)
+        )
     if offset:
         statement = statement.offset(offset)
     rows = [mapping(row) for row in await db.fetch_all(statement)]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from app.queries import search as search_queries
 from app.queries._common import mapping
 from app.stores import Store
 from app.tables import addresses, audit_events, customer_labels, customers
@@ -211,17 +212,32 @@ async def test_dates_are_days_in_each_customers_store_time_zone(world):
 
 async def test_aggregate_ranges_and_sorting_with_ties_by_id_and_nulls_largest(world):
     app, client, headers = world
+    # Rows as CB §6.3 keeps them: amounts above 0 only with a lastTransactionDate; none without orders.
     big = await seed(app, transactions_amount=5000, last_transaction_date=datetime(2026, 2, 1, tzinfo=UTC))
-    tie_a = await seed(app, transactions_amount=2000)
+    tie_a = await seed(app, transactions_amount=2000, last_transaction_date=datetime(2026, 1, 5, tzinfo=UTC))
     tie_b = await seed(app, transactions_amount=2000, last_transaction_date=datetime(2026, 1, 5, tzinfo=UTC))
-    await seed(app, transactions_amount=100)
+    small = await seed(app, transactions_amount=100, last_transaction_date=datetime(2026, 3, 1, tzinfo=UTC))
+    no_orders = await seed(app)
 
     query = "?filter[transactionsAmountFrom]=2000&filter[transactionsAmountTo]=5000"
     assert await references(client, headers, query + "&sort=transactionsAmount") == [tie_a, tie_b, big]
     assert await references(client, headers, query + "&sort=-transactionsAmount") == [big, tie_b, tie_a]
-    # No transaction yet sorts as the largest date.
-    assert await references(client, headers, query + "&sort=lastTransactionDate") == [tie_b, big, tie_a]
-    assert await references(client, headers, query + "&sort=-lastTransactionDate") == [tie_a, big, tie_b]
+    assert await references(client, headers, query + "&sort=lastTransactionDate") == [tie_a, tie_b, big]
+    assert await references(client, headers, query + "&sort=-lastTransactionDate") == [big, tie_b, tie_a]
+    # No transaction yet sorts as the largest date: last ascending, first descending.
+    up_to = "?filter[transactionsAmountTo]=2000"
+    assert await references(client, headers, up_to + "&sort=lastTransactionDate") == [
+        tie_a,
+        tie_b,
+        small,
+        no_orders,
+    ]
+    assert await references(client, headers, up_to + "&sort=-lastTransactionDate") == [
+        no_orders,
+        small,
+        tie_b,
+        tie_a,
+    ]
     body = (await search(client, headers, query)).json()
     assert body["meta"] == {"total": 3, "totalExact": True}
     assert body["data"][0]["attributes"]["transactionsAmount"] in (2000, 5000)
@@ -375,3 +391,35 @@ async def test_a_search_is_audited_with_filter_names_and_references_never_values
         "references": [found],
     }
     assert "ecretname" not in str(mapping(row))
+
+
+@pytest.mark.parametrize("sort", sorted(search_queries.SORT_COLUMNS))
+async def test_sorting_after_matching_gives_the_order_of_the_sort_index(world, sort):
+    """queries.search_rows' two plans (few matches sorted after matching; else the sort key's index)
+    give one order: every key both ways, ties by id, nulls largest, offsets alike."""
+    app, _, _ = world
+    db = app.state.services.db
+    for number in range(7):
+        dated = number % 3 != 0
+        await seed(
+            app,
+            first_name=("Bea", "ada", None)[number % 3],
+            last_name=("Zed", "Ay")[number % 2],
+            created_at=datetime(2026, 1, 1 + number % 4, tzinfo=UTC),
+            transactions_amount=(number % 2) * 700 if dated else 0,
+            last_transaction_date=datetime(2026, 2, 1 + number % 2, tzinfo=UTC) if dated else None,
+        )
+    conditions = [customers.c.store == "DE"]
+    for descending in (False, True):
+        for offset in (0, 2):
+            pages = [
+                [
+                    row["id"]
+                    for row in await search_queries.search_rows(
+                        db, conditions, sort, descending, 4, offset, sort_after_matching=after
+                    )
+                ]
+                for after in (False, True)
+            ]
+            assert pages[0] == pages[1], (sort, descending, offset)
+            assert len(pages[0]) == 4
