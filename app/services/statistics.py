@@ -54,6 +54,8 @@ class StatisticsService:
         # Midnight as the zone has it on that day (zoneinfo applies that day's offset: DST-correct).
         since = datetime.combine(first_day, time(0), tzinfo=zone)
         _, _, spelling = queries.INTERVALS[interval]
+        firsts = _period_firsts(first_day, today, interval)
+        labels = [day.strftime(spelling) for day in firsts]
         if self._db.is_sqlite:
             counts: dict[str, int] = {}
             for start, count in await queries.registrations_per_quarter_hour(
@@ -61,14 +63,19 @@ class StatisticsService:
             ):
                 period = start.astimezone(zone).strftime(spelling)
                 counts[period] = counts.get(period, 0) + count
+            periods = [RegistrationCount(period=label, count=counts.get(label, 0)) for label in labels]
         else:
-            counts = await queries.registrations_per_period(
-                self._db, store.code, since, until, store.time_zone, interval
+            # Each period from its local midnight (the first one from ``since``) to the next one's;
+            # the last to ``until`` inclusive (timestamps are kept to the microsecond).
+            starts = [since] + [datetime.combine(day, time(0), tzinfo=zone) for day in firsts[1:]]
+            ends = [*starts[1:], until + timedelta(microseconds=1)]
+            counted = await queries.registrations_per_window(
+                self._db, store.code, list(zip(starts, ends, strict=True))
             )
-        periods = [
-            RegistrationCount(period=period, count=counts.get(period, 0))
-            for period in _periods(first_day, today, interval, spelling)
-        ]
+            periods = [
+                RegistrationCount(period=label, count=count)
+                for label, count in zip(labels, counted, strict=True)
+            ]
         return RegistrationStatistics(
             interval=interval,
             last_days=last_days,
@@ -78,22 +85,19 @@ class StatisticsService:
         )
 
 
-def _periods(first: date, last: date, interval: str, spelling: str) -> list[str]:
-    """Every period from the one holding ``first`` to the one holding ``last``, oldest first."""
+def _period_firsts(first: date, last: date, interval: str) -> list[date]:
+    """The first day of every period from the one holding ``first`` to the one holding ``last``
+    (the first period's is ``first`` itself), oldest first."""
     if interval == "day":
-        return [
-            (first + timedelta(days=offset)).strftime(spelling) for offset in range((last - first).days + 1)
-        ]
-    periods: list[str] = []
+        return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    firsts: list[date] = []
     day = first
     while day <= last:
-        label = day.strftime(spelling)
-        if not periods or periods[-1] != label:
-            periods.append(label)
+        firsts.append(day)
         # The first day of the next month or year.
         day = (
             date(day.year + 1, 1, 1)
             if interval == "year"
             else date(day.year + day.month // 12, day.month % 12 + 1, 1)
         )
-    return periods
+    return firsts
