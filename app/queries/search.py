@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 
 from app.clock import as_utc
@@ -23,6 +24,7 @@ __all__ = [
     "Bound",
     "contains",
     "equals",
+    "one_of",
     "address_matches",
     "has_label",
     "in_store_window",
@@ -75,6 +77,14 @@ def contains(column: sa.ColumnElement[Any], text: str) -> sa.ColumnElement[bool]
 
 def equals(column: sa.ColumnElement[Any], text: str) -> sa.ColumnElement[bool]:
     return column == text
+
+
+def one_of(db: Database, column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``= ANY($n)`` with one array parameter, so the statement
+    keeps one shape whatever the number of values and its compiled SQL is cached (app.database)."""
+    if db.is_sqlite:
+        return column.in_(values)
+    return column == sa.any_(sa.literal(list(values), ARRAY(column.type)))
 
 
 def address_matches(field: str, condition: Any) -> sa.ColumnElement[bool]:
@@ -230,7 +240,7 @@ async def labels_of(db: Database, customer_ids: Sequence[int]) -> dict[int, list
         return {}
     rows = await db.fetch_all(
         sa.select(customer_labels.c.customer_id, customer_labels.c.key, customer_labels.c.value)
-        .where(customer_labels.c.customer_id.in_(customer_ids))
+        .where(one_of(db, customer_labels.c.customer_id, customer_ids))
         .order_by(customer_labels.c.id)
     )
     found: dict[int, list[tuple[str, str]]] = {}

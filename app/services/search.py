@@ -282,7 +282,7 @@ class SearchService:
         if match not in ("contains", "exact"):
             raise _bad("match")
         stores = self._store_codes(filters, scope)
-        conditions: list[sa.ColumnElement[bool]] = [customers.c.store.in_(stores)]
+        conditions: list[sa.ColumnElement[bool]] = [queries.one_of(self._db, customers.c.store, stores)]
         for name in TEXT_FILTERS:
             value = _one(filters, name)
             if value is not None:
@@ -297,7 +297,7 @@ class SearchService:
             listed = [part.strip() for part in status.split(",")]
             if any(part not in CUSTOMER_STATUSES for part in listed):
                 raise _bad("status")
-            conditions.append(customers.c.status.in_(listed))
+            conditions.append(queries.one_of(self._db, customers.c.status, listed))
         active = _boolean(filters, "active")
         if active is not None:
             conditions.append(customers.c.status == "active" if active else customers.c.status != "active")
