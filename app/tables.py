@@ -56,8 +56,8 @@ customer_reference_sequences = sa.Table(
 )
 
 # The search's and the statistics' indexes (BO §4.5: pg_trgm GIN, (key, id) btrees, lower()
-# expressions) are PostgreSQL's only and live in migration 0015, not here; autogenerate leaves them
-# out of its comparison (migrations/env.py).
+# expressions; the store included by 0023) are PostgreSQL's only and live in migrations 0015 and
+# 0023, not here; autogenerate leaves them out of its comparison (migrations/env.py).
 POSTGRESQL_ONLY_INDEXES = frozenset(
     {
         *(
@@ -89,6 +89,7 @@ POSTGRESQL_ONLY_INDEXES = frozenset(
         "ix_addresses_city_trgm",
         "ix_addresses_zip_code_trgm",
         "ix_customers_store_created_at",
+        "ix_customers_id_store",
     }
 )
 customers = sa.Table(
