@@ -13,6 +13,7 @@ from app import jsonapi
 from app.access import services
 from app.models import CompanyRecord, CompanyUser
 from app.services.company_users import NewCompanyUser
+from resources._rendering import company_user_resource as shared_company_user_resource
 from resources.backoffice._common import parse_boolean, time_position
 from resources.backoffice.customers import caller
 from schemas.backoffice.companies import (
@@ -59,23 +60,7 @@ def company_resource(base: str, company: CompanyRecord) -> dict[str, Any]:
 
 
 def company_user_resource(base: str, user: CompanyUser) -> dict[str, Any]:
-    return {
-        "type": COMPANY_USER_TYPE,
-        "id": user.id,
-        "attributes": {
-            "isActive": user.is_active,
-            "isDefault": user.is_default,
-            "role": user.role,
-            "email": user.email,
-            "firstName": user.first_name,
-            "lastName": user.last_name,
-            "customerReference": user.customer_reference,
-            "createdAt": user.created_at.isoformat(),
-            "updatedAt": user.updated_at.isoformat(),
-        },
-        "relationships": {"companies": {"data": [{"type": COMPANY_TYPE, "id": user.company_id}]}},
-        "links": {"self": f"{base}/backoffice/company-users/{user.id}"},
-    }
+    return shared_company_user_resource(base, user, "/backoffice", customerReference=user.customer_reference)
 
 
 def _page(request: Request, page: jsonapi.CursorPage, found: list[Any], resource: Any) -> Response:
