@@ -16,11 +16,18 @@ from app.models import Actor, HistoryEvent
 from app.queries._common import insert_rows, mapping
 from app.tables import customer_events
 
-__all__ = ["append_event", "append_events", "events_of_customer", "rewrite_values", "event_from_row"]
+__all__ = [
+    "append_event",
+    "append_events",
+    "events_of_customer",
+    "rewrite_values",
+    "event_from_row",
+    "json_value",
+]
 
 
-def _json(value: Any) -> Any:
-    # The JSON columns come back decoded from SQLAlchemy's JSON type, or as text from a raw driver.
+def json_value(value: Any) -> Any:
+    """A JSON column's value: decoded by SQLAlchemy's JSON type already, or text from a raw driver."""
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -33,8 +40,8 @@ def event_from_row(row: Any) -> HistoryEvent:
         customer_reference=values["customer_reference"],
         event_type=values["event_type"],
         actor=Actor(values["actor_type"], values["actor_id"]),
-        changed_fields=list(_json(values["changed_fields"])),
-        values=dict(_json(values["values"])),
+        changed_fields=list(json_value(values["changed_fields"])),
+        values=dict(json_value(values["values"])),
         points_balance=None if balance is None else f"{balance:.2f}",
         created_at=as_utc(values["created_at"]),
     )
@@ -115,7 +122,7 @@ async def rewrite_values(
     )
     changed = 0
     for row in rows:
-        current = dict(_json(row[1]))
+        current = dict(json_value(row[1]))
         rewritten = rewrite(current)
         if rewritten != current:
             await db.execute(
