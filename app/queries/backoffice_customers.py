@@ -49,6 +49,7 @@ __all__ = [
     "sessions_of",
     "audit_entries_of",
     "import_rows_of",
+    "company_users_of",
 ]
 
 
@@ -229,4 +230,29 @@ async def audit_entries_of(db: Database, reference: str) -> list[dict[str, Any]]
     )
     return [
         {"occurredAt": as_utc(row[0]).isoformat(), "action": row[1], "operatorId": row[2]} for row in rows
+    ]
+
+
+async def company_users_of(db: Database, customer_id: int) -> list[dict[str, Any]]:
+    """The customer's company users (CB §1's export), active or not, oldest first."""
+    rows = await db.fetch_all(
+        sa.select(
+            company_users.c.id,
+            company_users.c.company_id,
+            company_users.c.role,
+            company_users.c.is_active,
+            company_users.c.created_at,
+        )
+        .where(company_users.c.customer_id == customer_id)
+        .order_by(company_users.c.created_at, company_users.c.id)
+    )
+    return [
+        {
+            "id": row[0],
+            "companyId": row[1],
+            "role": row[2],
+            "isActive": bool(row[3]),
+            "createdAt": as_utc(row[4]).isoformat(),
+        }
+        for row in rows
     ]
