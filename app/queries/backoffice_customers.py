@@ -14,7 +14,7 @@ from app.database import Database
 from app.models import Customer, HistoryEvent
 from app.queries._common import insert_rows
 from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
-from app.queries.history import event_from_row
+from app.queries.history import event_from_row, page_of_events
 from app.tables import (
     addresses,
     audit_events,
@@ -130,14 +130,8 @@ async def history_page(
     db: Database, reference: str, event_types: Sequence[str], before_id: int | None, limit: int
 ) -> list[HistoryEvent]:
     """The events of ``reference``, newest first, below ``before_id``; erased customers' too."""
-    conditions: list[Any] = [customer_events.c.customer_reference == reference]
-    if event_types:
-        conditions.append(customer_events.c.event_type.in_(list(event_types)))
-    if before_id is not None:
-        conditions.append(customer_events.c.id < before_id)
-    rows = await db.fetch_all(
-        sa.select(customer_events).where(*conditions).order_by(customer_events.c.id.desc()).limit(limit)
-    )
+    owner = customer_events.c.customer_reference == reference
+    rows = await db.fetch_all(page_of_events(customer_events, owner, event_types, before_id, limit))
     return [event_from_row(row) for row in rows]
 
 

@@ -12,7 +12,7 @@ from app.clock import as_utc
 from app.database import Database
 from app.models import Actor, CompanyEvent, CompanyRecord
 from app.queries._common import mapping
-from app.queries.history import json_value
+from app.queries.history import json_value, page_of_events
 from app.tables import companies, company_events
 
 __all__ = [
@@ -127,14 +127,8 @@ async def company_history_page(
     db: Database, company_id: str, event_types: Sequence[str], before_id: int | None, limit: int
 ) -> list[CompanyEvent]:
     """The company's events, newest first, below ``before_id``."""
-    conditions: list[Any] = [company_events.c.company_id == company_id]
-    if event_types:
-        conditions.append(company_events.c.event_type.in_(list(event_types)))
-    if before_id is not None:
-        conditions.append(company_events.c.id < before_id)
-    rows = await db.fetch_all(
-        sa.select(company_events).where(*conditions).order_by(company_events.c.id.desc()).limit(limit)
-    )
+    owner = company_events.c.company_id == company_id
+    rows = await db.fetch_all(page_of_events(company_events, owner, event_types, before_id, limit))
     return [_company_event(mapping(row)) for row in rows]
 
 

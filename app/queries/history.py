@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,12 +23,26 @@ __all__ = [
     "rewrite_values",
     "event_from_row",
     "json_value",
+    "page_of_events",
 ]
 
 
 def json_value(value: Any) -> Any:
     """A JSON column's value: decoded by SQLAlchemy's JSON type already, or text from a raw driver."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def page_of_events(
+    table: sa.Table, owner: Any, event_types: Sequence[str], before_id: int | None, limit: int
+) -> Any:
+    """The statement for one page of a history table (BO §4.4): the events matching ``owner`` (and
+    of ``event_types``, when any), newest first, below the cursor ``before_id``."""
+    conditions: list[Any] = [owner]
+    if event_types:
+        conditions.append(table.c.event_type.in_(list(event_types)))
+    if before_id is not None:
+        conditions.append(table.c.id < before_id)
+    return sa.select(table).where(*conditions).order_by(table.c.id.desc()).limit(limit)
 
 
 def event_from_row(row: Any) -> HistoryEvent:

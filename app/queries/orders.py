@@ -248,17 +248,15 @@ async def replace_order(db: Database, order: Order) -> None:
 
 
 def _customer_orders(customer_id: int, status: str | None) -> Any:
-    condition = orders.c.customer_id == customer_id
-    return condition if status is None else sa.and_(condition, orders.c.status == status)
+    return _orders_where(orders.c.customer_id == customer_id, status)
 
 
-def _company_orders(company_id: str, status: str | None) -> Any:
-    condition = orders.c.company_id == company_id
+def _orders_where(condition: Any, status: str | None) -> Any:
     return condition if status is None else sa.and_(condition, orders.c.status == status)
 
 
 async def _offset_page(
-    db: Database, condition: Any, reference: str | None, *, newest_first: bool, offset: int, limit: int
+    db: Database, condition: Any, reference: str | None, newest_first: bool, offset: int, limit: int
 ) -> list[Order]:
     """Orders matching ``condition`` in ``(order_date, order_number)`` order, one offset page; with
     no ``reference`` each order's customer reference is read with it."""
@@ -284,14 +282,8 @@ async def list_orders(
     limit: int,
 ) -> list[Order]:
     """A page in ``(order_date, order_number)`` order, served by ``ix_orders_customer_list``."""
-    return await _offset_page(
-        db,
-        _customer_orders(customer_id, status),
-        reference,
-        newest_first=newest_first,
-        offset=offset,
-        limit=limit,
-    )
+    condition = _customer_orders(customer_id, status)
+    return await _offset_page(db, condition, reference, newest_first, offset, limit)
 
 
 async def list_company_orders(
@@ -299,14 +291,8 @@ async def list_company_orders(
 ) -> list[Order]:
     """The orders ingested with this ``companyId``, a page as ``list_orders``'s, served by
     ``ix_orders_company_list``."""
-    return await _offset_page(
-        db,
-        _company_orders(company_id, status),
-        None,
-        newest_first=newest_first,
-        offset=offset,
-        limit=limit,
-    )
+    condition = _orders_where(orders.c.company_id == company_id, status)
+    return await _offset_page(db, condition, None, newest_first, offset, limit)
 
 
 async def list_orders_after(
@@ -349,7 +335,7 @@ async def count_orders(db: Database, customer_id: int, status: str | None) -> in
 
 async def count_company_orders(db: Database, company_id: str, status: str | None) -> int:
     """The company's orders (of one status), counted on ``ix_orders_company_list``."""
-    return await _count(db, _company_orders(company_id, status))
+    return await _count(db, _orders_where(orders.c.company_id == company_id, status))
 
 
 async def _count(db: Database, condition: Any) -> int:

@@ -12,17 +12,7 @@ import sqlalchemy as sa
 
 from app.stores import Store
 from tests.backoffice.helpers import client_token, logged_in_operator, seed_client
-from tests.helpers import (
-    JSON_API,
-    PASSWORD,
-    bearer,
-    document,
-    error,
-    login,
-    patch,
-    post,
-    registered_customer,
-)
+from tests.helpers import JSON_API, PASSWORD, bearer, document, error, login, patch, post, registered_customer
 from tests.mail_helpers import running_app, text_of, token_of, wait_for_files
 
 STORES = (

@@ -34,6 +34,26 @@ async def _orders(client, headers, path="/companies/mine/orders"):
     return response.json()
 
 
+def _shown(number: str, order_date: str, status: str, company_id: str, company_user_id: str) -> dict:
+    """An order of the builders' defaults as the company view shows it: no self link."""
+    item = {"sku": "A-1001", "name": "Drill", "quantity": 1, "unitPrice": 11500, "sumPrice": 11500}
+    return {
+        "type": "orders",
+        "id": number,
+        "attributes": {
+            "orderNumber": number,
+            "orderDate": order_date,
+            "status": status,
+            "currencyIsoCode": "EUR",
+            "totals": {"grandTotal": 11990, "deliveryCosts": 490},
+            "locale": "en_US",
+            "companyId": company_id,
+            "companyUserId": company_user_id,
+            "items": [item],
+        },
+    }
+
+
 class TestList:
     async def test_the_companys_orders_of_every_user_and_only_those(self, app, client):
         operator, company, admin, buyer = await _company_with_admin_and_buyer(app, client)
@@ -50,52 +70,8 @@ class TestList:
         page = f"{base}?page%5Boffset%5D=0&page%5Blimit%5D=20"
         assert body == {
             "data": [
-                {
-                    "type": "orders",
-                    "id": "A-1",
-                    "attributes": {
-                        "orderNumber": "A-1",
-                        "orderDate": "2026-11-20T13:08:00+00:00",
-                        "status": "new",
-                        "currencyIsoCode": "EUR",
-                        "totals": {"grandTotal": 11990, "deliveryCosts": 490},
-                        "locale": "en_US",
-                        "companyId": company,
-                        "companyUserId": admin.company_user_id,
-                        "items": [
-                            {
-                                "sku": "A-1001",
-                                "name": "Drill",
-                                "quantity": 1,
-                                "unitPrice": 11500,
-                                "sumPrice": 11500,
-                            }
-                        ],
-                    },
-                },
-                {
-                    "type": "orders",
-                    "id": "B-1",
-                    "attributes": {
-                        "orderNumber": "B-1",
-                        "orderDate": "2026-11-20T13:03:00+00:00",
-                        "status": "shipped",
-                        "currencyIsoCode": "EUR",
-                        "totals": {"grandTotal": 11990, "deliveryCosts": 490},
-                        "locale": "en_US",
-                        "companyId": company,
-                        "companyUserId": buyer.company_user_id,
-                        "items": [
-                            {
-                                "sku": "A-1001",
-                                "name": "Drill",
-                                "quantity": 1,
-                                "unitPrice": 11500,
-                                "sumPrice": 11500,
-                            }
-                        ],
-                    },
-                },
+                _shown("A-1", "2026-11-20T13:08:00+00:00", "new", company, admin.company_user_id),
+                _shown("B-1", "2026-11-20T13:03:00+00:00", "shipped", company, buyer.company_user_id),
             ],
             "links": {"self": page, "first": page, "prev": None, "next": None, "last": page},
             "meta": {
