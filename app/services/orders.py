@@ -233,7 +233,7 @@ class OrderService:
         companies = await queries.order_companies(
             self._db,
             store.code,
-            sorted({fields["company_id"] for fields in batch if fields.get("company_id") is not None}),
+            sorted({fields["company_id"] for fields in batch if _company_to_check(fields)}),
             sorted(customer.id for customer in found.values()),
         )
         now = utc_now()
@@ -412,7 +412,7 @@ def _refusals(
         problems.append(
             _invalid(prefix + "locale", "locale", "The value you selected is not a valid choice.")
         )
-    company_id = fields.get("company_id")
+    company_id = fields.get("company_id") if _company_to_check(fields) else None
     if company_id is not None and company_id not in companies.known:
         problems.append(Problem(catalogue.COMPANY_NOT_IN_STORE, prefix + "companyId"))
     elif company_id is not None and customer is not None and (company_id, customer.id) not in companies.users:
@@ -420,11 +420,22 @@ def _refusals(
     return problems
 
 
+def _company_to_check(fields: dict[str, Any]) -> bool:
+    """Whether the row names a company to look up: a stored order's status change keeps its company
+    user (``company_user_id`` comes only from the stored order), even one that has left since."""
+    return fields.get("company_id") is not None and "company_user_id" not in fields
+
+
 def _new_order(
     store: Store, fields: dict[str, Any], customer: CustomerOfStore, companies: OrderCompanies, now: datetime
 ) -> Order:
     locale = fields.get("locale")
     company_id = fields.get("company_id")
+    company_user_id: str | None
+    if _company_to_check(fields):
+        company_user_id = companies.users[(fields["company_id"], customer.id)]
+    else:
+        company_user_id = fields.get("company_user_id")  # none, or a stored order's
     return Order(
         store=store.code,
         order_number=fields["order_number"],
@@ -439,7 +450,7 @@ def _new_order(
         locale=(store.locale_choice(locale) if locale is not None else None)
         or store.resolve_locale(customer.locale),
         company_id=company_id,
-        company_user_id=None if company_id is None else companies.users[(company_id, customer.id)],
+        company_user_id=company_user_id,
         source_updated_at=fields["source_updated_at"].astimezone(UTC),
         created_at=now,
         updated_at=now,
@@ -461,5 +472,6 @@ def _fields_of(order: Order) -> dict[str, Any]:
         ],
         "locale": order.locale,
         "company_id": order.company_id,
+        "company_user_id": order.company_user_id,
         "source_updated_at": order.source_updated_at,
     }

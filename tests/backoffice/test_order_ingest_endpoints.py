@@ -557,3 +557,47 @@ async def test_an_orders_company_is_the_stores_with_a_user_of_its_customer_kept_
         ("C-0", company_id, company_user_id),
         ("C-4", None, None),
     ]
+
+
+async def test_a_company_order_of_a_user_who_left_takes_status_changes_but_no_new_company_claim(ingest):
+    app, client = ingest
+    operator = await logged_in_operator(app, client.http)
+    member = await register(client.http)
+    company_id, company_user_id = await _company_with_user(
+        client.http, operator, member["attributes"]["email"]
+    )
+    attributes = order_attributes(member["id"], orderNumber="L-1", companyId=company_id)
+    assert (
+        await client.post("/backoffice/stores/DE/orders", document("orders", attributes))
+    ).status_code == 201
+    removed = await client.http.delete(
+        f"/backoffice/company-users/{company_user_id}", headers=operator.headers
+    )
+    assert removed.status_code == 204, removed.text
+
+    returned = await client.patch(
+        "/backoffice/stores/DE/orders/L-1",
+        document("orders", {"status": "returned", "sourceUpdatedAt": "2026-11-22T08:00:00Z"}),
+    )
+    claimed = await client.post(
+        "/backoffice/stores/DE/orders",
+        document("orders", {**attributes, "status": "delivered", "sourceUpdatedAt": "2026-11-23T08:00:00Z"}),
+    )
+
+    assert (returned.status_code, returned.json()["meta"]) == (200, {"outcome": "updated"}), returned.text
+    kept = returned.json()["data"]["attributes"]
+    assert (kept["status"], kept["companyId"], kept["companyUserId"]) == (
+        "returned",
+        company_id,
+        company_user_id,
+    )
+    assert (claimed.status_code, claimed.json()) == (
+        422,
+        {
+            "errors": [
+                error(
+                    422, "1134", "The customer is not a user of this company.", "/data/attributes/companyId"
+                )
+            ]
+        },
+    )
