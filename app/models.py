@@ -11,6 +11,7 @@ __all__ = [
     "Customer",
     "Company",
     "CompanyRecord",
+    "CompanyEvent",
     "CompanyUser",
     "Credentials",
     "TokenPair",
@@ -415,6 +416,21 @@ class CompanyRecord:
     external_reference: str | None
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CompanyEvent:
+    """One entry of a company's history (CB §5.4), in a customer event's shape (BO §4.4); a company
+    has no points, so ``points_balance`` is always None."""
+
+    id: int
+    company_id: str
+    event_type: str
+    actor: Actor
+    changed_fields: list[str]
+    values: dict[str, Any]
+    created_at: datetime
+    points_balance: None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Rendering helpers shared by the resources: a schema bound to this request's base URL."""
+"""Rendering helpers shared by the resources: a schema bound to this request's base URL, and the
+company user as both faces show it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from starlette.requests import Request
 
 from app import jsonapi
 from app.access import services
+from app.models import CompanyUser
+from schemas.company_users import COMPANY_TYPE, COMPANY_USER_TYPE
 
-__all__ = ["schema_for", "wire_fields", "only_fields"]
+__all__ = ["schema_for", "wire_fields", "only_fields", "company_user_resource"]
 
 
 def schema_for(request: Request, schema_class: type[Any], **kwargs: Any) -> Any:
@@ -37,3 +40,27 @@ def only_fields(schema_class: type[Any], wire_names: tuple[str, ...] | None) -> 
     schema = schema_class()
     by_wire = {field.data_key or name: name for name, field in schema.dump_fields.items()}
     return ("id", *(by_wire[name] for name in wire_names))
+
+
+def company_user_resource(
+    base: str, user: CompanyUser, prefix: str = "", **face_attributes: Any
+) -> dict[str, Any]:
+    """A company user (CB §4.1) under a face's ``prefix`` (the storefront's is empty); a face adds
+    what only it shows (the back-office's ``customerReference``)."""
+    return {
+        "type": COMPANY_USER_TYPE,
+        "id": user.id,
+        "attributes": {
+            "isActive": user.is_active,
+            "isDefault": user.is_default,
+            "role": user.role,
+            "email": user.email,
+            "firstName": user.first_name,
+            "lastName": user.last_name,
+            **face_attributes,
+            "createdAt": user.created_at.isoformat(),
+            "updatedAt": user.updated_at.isoformat(),
+        },
+        "relationships": {"companies": {"data": [{"type": COMPANY_TYPE, "id": user.company_id}]}},
+        "links": {"self": f"{base}{prefix}/company-users/{user.id}"},
+    }

@@ -45,6 +45,7 @@ def _render(request: Request, export: CustomerExport) -> Response:
                 "pendingCredentialChanges": [],
                 "auditEvents": export.audit_events,
                 "importRows": export.import_rows,
+                "companyUsers": export.company_users,
             },
         }
     }

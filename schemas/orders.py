@@ -8,7 +8,8 @@ Ingest (``POST /backoffice/stores/{store}/orders``):
   "items": [{"sku": "A-1001", "name": "Drill", "quantity": 1, "unitPrice": 11500}]}}}
 
 The storefront shows ``orderNumber, orderDate`` (in UTC), ``status, currencyIsoCode, totals, items``
-(each with ``sumPrice``), ``locale, companyId``.
+(each with ``sumPrice``), ``locale, companyId``; a company admin's list of its company's orders
+(``GET /companies/{id|mine}/orders``) adds ``companyUserId``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from schemas.fields import Money, OffsetDateTime, StrictInteger, problems
 __all__ = [
     "OrderSchema",
     "BackofficeOrderSchema",
+    "CompanyOrderSchema",
+    "COMPANY_ORDER_FIELDS",
     "load_order",
     "load_order_batch",
     "load_status_change",
@@ -260,6 +263,27 @@ ORDER_FIELDS = (
     "locale",
     "companyId",
 )
+
+
+class CompanyOrderSchema(OrderSchema):
+    """The company's view of an order (CB §6.1) adds ``companyUserId``. Its orders are its users',
+    whose own order URLs name customer references the storefront does not show a company admin, so
+    an order here carries no self link; the collection's is the company's."""
+
+    company_user_id = fields.String(dump_only=True)
+
+    def __init__(self, *args: Any, company: str = "", **kwargs: Any) -> None:
+        self.company = company  # the company's id (``company_id`` is the attribute's field)
+        super().__init__(*args, **kwargs)
+
+    def collection_url(self) -> str:
+        return f"{self.base_url}/companies/{self.company}/orders"
+
+    def get_resource_links(self, item: dict[str, Any]) -> dict[str, str]:
+        return {}
+
+
+COMPANY_ORDER_FIELDS = (*ORDER_FIELDS, "companyUserId")
 
 
 class BackofficeOrderSchema(OrderSchema):

@@ -14,7 +14,7 @@ from app.database import Database
 from app.models import Customer, HistoryEvent
 from app.queries._common import insert_rows
 from app.queries.customers import CUSTOMER_COLUMNS, customer_from_row
-from app.queries.history import event_from_row
+from app.queries.history import event_from_row, page_of_events
 from app.tables import (
     addresses,
     audit_events,
@@ -49,6 +49,7 @@ __all__ = [
     "sessions_of",
     "audit_entries_of",
     "import_rows_of",
+    "company_users_of",
 ]
 
 
@@ -129,14 +130,8 @@ async def history_page(
     db: Database, reference: str, event_types: Sequence[str], before_id: int | None, limit: int
 ) -> list[HistoryEvent]:
     """The events of ``reference``, newest first, below ``before_id``; erased customers' too."""
-    conditions: list[Any] = [customer_events.c.customer_reference == reference]
-    if event_types:
-        conditions.append(customer_events.c.event_type.in_(list(event_types)))
-    if before_id is not None:
-        conditions.append(customer_events.c.id < before_id)
-    rows = await db.fetch_all(
-        sa.select(customer_events).where(*conditions).order_by(customer_events.c.id.desc()).limit(limit)
-    )
+    owner = customer_events.c.customer_reference == reference
+    rows = await db.fetch_all(page_of_events(customer_events, owner, event_types, before_id, limit))
     return [event_from_row(row) for row in rows]
 
 
@@ -229,4 +224,29 @@ async def audit_entries_of(db: Database, reference: str) -> list[dict[str, Any]]
     )
     return [
         {"occurredAt": as_utc(row[0]).isoformat(), "action": row[1], "operatorId": row[2]} for row in rows
+    ]
+
+
+async def company_users_of(db: Database, customer_id: int) -> list[dict[str, Any]]:
+    """The customer's company users (CB §1's export), active or not, oldest first."""
+    rows = await db.fetch_all(
+        sa.select(
+            company_users.c.id,
+            company_users.c.company_id,
+            company_users.c.role,
+            company_users.c.is_active,
+            company_users.c.created_at,
+        )
+        .where(company_users.c.customer_id == customer_id)
+        .order_by(company_users.c.created_at, company_users.c.id)
+    )
+    return [
+        {
+            "id": row[0],
+            "companyId": row[1],
+            "role": row[2],
+            "isActive": bool(row[3]),
+            "createdAt": as_utc(row[4]).isoformat(),
+        }
+        for row in rows
     ]

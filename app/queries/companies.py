@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,8 +10,9 @@ import sqlalchemy as sa
 
 from app.clock import as_utc
 from app.database import Database
-from app.models import Actor, CompanyRecord
+from app.models import Actor, CompanyEvent, CompanyRecord
 from app.queries._common import mapping
+from app.queries.history import json_value, page_of_events
 from app.tables import companies, company_events
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "list_companies",
     "update_company",
     "append_company_event",
+    "company_history_page",
 ]
 
 COMPANY_COLUMNS = [
@@ -117,4 +120,25 @@ async def append_company_event(
             values=values,
             created_at=now,
         )
+    )
+
+
+async def company_history_page(
+    db: Database, company_id: str, event_types: Sequence[str], before_id: int | None, limit: int
+) -> list[CompanyEvent]:
+    """The company's events, newest first, below ``before_id``."""
+    owner = company_events.c.company_id == company_id
+    rows = await db.fetch_all(page_of_events(company_events, owner, event_types, before_id, limit))
+    return [_company_event(mapping(row)) for row in rows]
+
+
+def _company_event(values: Any) -> CompanyEvent:
+    return CompanyEvent(
+        id=int(values["id"]),
+        company_id=values["company_id"],
+        event_type=values["event_type"],
+        actor=Actor(values["actor_type"], values["actor_id"]),
+        changed_fields=list(json_value(values["changed_fields"])),
+        values=dict(json_value(values["values"])),
+        created_at=as_utc(values["created_at"]),
     )

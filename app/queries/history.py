@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,12 +16,33 @@ from app.models import Actor, HistoryEvent
 from app.queries._common import insert_rows, mapping
 from app.tables import customer_events
 
-__all__ = ["append_event", "append_events", "events_of_customer", "rewrite_values", "event_from_row"]
+__all__ = [
+    "append_event",
+    "append_events",
+    "events_of_customer",
+    "rewrite_values",
+    "event_from_row",
+    "json_value",
+    "page_of_events",
+]
 
 
-def _json(value: Any) -> Any:
-    # The JSON columns come back decoded from SQLAlchemy's JSON type, or as text from a raw driver.
+def json_value(value: Any) -> Any:
+    """A JSON column's value: decoded by SQLAlchemy's JSON type already, or text from a raw driver."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def page_of_events(
+    table: sa.Table, owner: Any, event_types: Sequence[str], before_id: int | None, limit: int
+) -> Any:
+    """The statement for one page of a history table (BO §4.4): the events matching ``owner`` (and
+    of ``event_types``, when any), newest first, below the cursor ``before_id``."""
+    conditions: list[Any] = [owner]
+    if event_types:
+        conditions.append(table.c.event_type.in_(list(event_types)))
+    if before_id is not None:
+        conditions.append(table.c.id < before_id)
+    return sa.select(table).where(*conditions).order_by(table.c.id.desc()).limit(limit)
 
 
 def event_from_row(row: Any) -> HistoryEvent:
@@ -33,8 +54,8 @@ def event_from_row(row: Any) -> HistoryEvent:
         customer_reference=values["customer_reference"],
         event_type=values["event_type"],
         actor=Actor(values["actor_type"], values["actor_id"]),
-        changed_fields=list(_json(values["changed_fields"])),
-        values=dict(_json(values["values"])),
+        changed_fields=list(json_value(values["changed_fields"])),
+        values=dict(json_value(values["values"])),
         points_balance=None if balance is None else f"{balance:.2f}",
         created_at=as_utc(values["created_at"]),
     )
@@ -115,7 +136,7 @@ async def rewrite_values(
     )
     changed = 0
     for row in rows:
-        current = dict(_json(row[1]))
+        current = dict(json_value(row[1]))
         rewritten = rewrite(current)
         if rewritten != current:
             await db.execute(

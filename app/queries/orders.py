@@ -5,7 +5,7 @@ The aggregate columns of ``customers`` are read and written here only."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,12 +16,14 @@ from app.clock import as_utc
 from app.database import Database
 from app.models import Order, OrderItem
 from app.queries._common import mapping
-from app.tables import COUNTED_STATUSES, customer_events, customers, orders
+from app.tables import COUNTED_STATUSES, companies, company_users, customer_events, customers, orders
 
 __all__ = [
     "Aggregates",
     "CustomerOfStore",
     "customers_by_reference",
+    "OrderCompanies",
+    "order_companies",
     "lock_aggregates",
     "write_aggregates",
     "latest_counted_order_date",
@@ -30,6 +32,8 @@ __all__ = [
     "list_orders",
     "list_orders_after",
     "count_orders",
+    "list_company_orders",
+    "count_company_orders",
     "recompute_aggregates",
     "to_stored_time",
     "AggregatesChange",
@@ -93,6 +97,36 @@ async def customers_by_reference(
         )
     )
     return {row[1]: CustomerOfStore(row[0], row[1], row[2]) for row in rows}
+
+
+@dataclass(frozen=True)
+class OrderCompanies:
+    """Which of a batch's ``companyId`` values are companies of the store, and the company user of
+    each (company, customer) pair that has one."""
+
+    known: frozenset[str] = frozenset()
+    users: dict[tuple[str, int], str] = field(default_factory=dict)
+
+
+async def order_companies(
+    db: Database, store: str, company_ids: list[str], customer_ids: list[int]
+) -> OrderCompanies:
+    """One statement for a whole batch: the store's companies among ``company_ids``, each with its
+    users among ``customer_ids`` (none asked: nothing read)."""
+    if not company_ids:
+        return OrderCompanies()
+    membership = sa.and_(
+        company_users.c.company_id == companies.c.id, company_users.c.customer_id.in_(customer_ids)
+    )
+    rows = await db.fetch_all(
+        sa.select(companies.c.id, company_users.c.customer_id, company_users.c.id)
+        .select_from(companies.outerjoin(company_users, membership))
+        .where(companies.c.store == store, companies.c.id.in_(company_ids))
+    )
+    return OrderCompanies(
+        known=frozenset(row[0] for row in rows),
+        users={(row[0], row[1]): row[2] for row in rows if row[2] is not None},
+    )
 
 
 async def lock_aggregates(db: Database, customer_id: int) -> Aggregates:
@@ -214,8 +248,27 @@ async def replace_order(db: Database, order: Order) -> None:
 
 
 def _customer_orders(customer_id: int, status: str | None) -> Any:
-    condition = orders.c.customer_id == customer_id
+    return _orders_where(orders.c.customer_id == customer_id, status)
+
+
+def _orders_where(condition: Any, status: str | None) -> Any:
     return condition if status is None else sa.and_(condition, orders.c.status == status)
+
+
+async def _offset_page(
+    db: Database, condition: Any, reference: str | None, newest_first: bool, offset: int, limit: int
+) -> list[Order]:
+    """Orders matching ``condition`` in ``(order_date, order_number)`` order, one offset page; with
+    no ``reference`` each order's customer reference is read with it."""
+    ordering = (
+        (orders.c.order_date.desc(), orders.c.order_number.desc())
+        if newest_first
+        else (orders.c.order_date.asc(), orders.c.order_number.asc())
+    )
+    query = sa.select(orders) if reference is not None else _ORDER_AND_REFERENCE
+    rows = await db.fetch_all(query.where(condition).order_by(*ordering).offset(offset).limit(limit))
+    found = [mapping(row) for row in rows]
+    return [_order(values, values["reference"] if reference is None else reference) for values in found]
 
 
 async def list_orders(
@@ -229,19 +282,17 @@ async def list_orders(
     limit: int,
 ) -> list[Order]:
     """A page in ``(order_date, order_number)`` order, served by ``ix_orders_customer_list``."""
-    ordering = (
-        (orders.c.order_date.desc(), orders.c.order_number.desc())
-        if newest_first
-        else (orders.c.order_date.asc(), orders.c.order_number.asc())
-    )
-    rows = await db.fetch_all(
-        sa.select(orders)
-        .where(_customer_orders(customer_id, status))
-        .order_by(*ordering)
-        .offset(offset)
-        .limit(limit)
-    )
-    return [_order(mapping(row), reference) for row in rows]
+    condition = _customer_orders(customer_id, status)
+    return await _offset_page(db, condition, reference, newest_first, offset, limit)
+
+
+async def list_company_orders(
+    db: Database, company_id: str, *, status: str | None, newest_first: bool, offset: int, limit: int
+) -> list[Order]:
+    """The orders ingested with this ``companyId``, a page as ``list_orders``'s, served by
+    ``ix_orders_company_list``."""
+    condition = _orders_where(orders.c.company_id == company_id, status)
+    return await _offset_page(db, condition, None, newest_first, offset, limit)
 
 
 async def list_orders_after(
@@ -279,9 +330,16 @@ async def count_orders(db: Database, customer_id: int, status: str | None) -> in
     if status is None:
         row = await db.fetch_one(sa.select(customers.c.orders_count).where(customers.c.id == customer_id))
         return int(row[0]) if row else 0
-    row = await db.fetch_one(
-        sa.select(sa.func.count()).select_from(orders).where(_customer_orders(customer_id, status))
-    )
+    return await _count(db, _customer_orders(customer_id, status))
+
+
+async def count_company_orders(db: Database, company_id: str, status: str | None) -> int:
+    """The company's orders (of one status), counted on ``ix_orders_company_list``."""
+    return await _count(db, _orders_where(orders.c.company_id == company_id, status))
+
+
+async def _count(db: Database, condition: Any) -> int:
+    row = await db.fetch_one(sa.select(sa.func.count()).select_from(orders).where(condition))
     return int(row[0])
 
 

@@ -99,6 +99,7 @@ class CustomerExport:
     history: list[HistoryEvent]
     audit_events: list[dict[str, Any]]
     import_rows: list[dict[str, Any]] = field(default_factory=list)
+    company_users: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -660,6 +661,7 @@ class BackofficeCustomerService:
             history=await history.events_of(self._db, customer),
             audit_events=await bo_queries.audit_entries_of(self._db, reference),
             import_rows=await bo_queries.import_rows_of(self._db, reference),
+            company_users=await bo_queries.company_users_of(self._db, customer.id),
         )
 
     async def count_matching(self, email_or_phone: str, caller: Caller) -> int:

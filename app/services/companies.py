@@ -10,7 +10,7 @@ from typing import Any
 
 from app.clock import utc_now
 from app.database import Database
-from app.models import CompanyRecord
+from app.models import CompanyEvent, CompanyRecord
 from app.queries import companies as queries
 from app.queries import company_users as company_user_queries
 from app.services.audit import AuditService
@@ -65,6 +65,18 @@ class CompanyService:
         if found is None or (stores is not None and found.store not in stores):
             raise ApiError(catalogue.COMPANY_NOT_FOUND)
         return found
+
+    async def history(
+        self,
+        company_id: str,
+        stores: tuple[str, ...] | None,
+        event_types: tuple[str, ...],
+        before_id: int | None,
+        limit: int,
+    ) -> list[CompanyEvent]:
+        """The company's events (CB §5.4), newest first; a company outside ``stores`` is 1106."""
+        await self.get(company_id, stores)
+        return await queries.company_history_page(self._db, company_id, event_types, before_id, limit)
 
     async def list(
         self,

@@ -22,7 +22,7 @@ from app.clock import utc_now
 from app.database import Database
 from app.models import Actor, IngestResult, Order, OrderItem, OrderPage
 from app.queries import orders as queries
-from app.queries.orders import Aggregates, AggregatesChange, CustomerOfStore
+from app.queries.orders import Aggregates, AggregatesChange, CustomerOfStore, OrderCompanies
 from app.services.levels import recalculate_customers
 from app.stores import Store
 from app.tables import COUNTED_STATUSES
@@ -111,6 +111,23 @@ class OrderService:
             limit=limit,
         )
         total = await queries.count_orders(self._db, customer_id, status)
+        return OrderPage(orders=tuple(found), total=total, offset=offset, limit=limit)
+
+    async def list_for_company(
+        self,
+        company_id: str,
+        *,
+        status: str | None = None,
+        newest_first: bool = True,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> OrderPage:
+        """The orders ingested with this ``companyId`` (CB §6.4), whoever of its users placed them,
+        in the customer list's order."""
+        found = await queries.list_company_orders(
+            self._db, company_id, status=status, newest_first=newest_first, offset=offset, limit=limit
+        )
+        total = await queries.count_company_orders(self._db, company_id, status)
         return OrderPage(orders=tuple(found), total=total, offset=offset, limit=limit)
 
     async def page_for_customer(
@@ -209,20 +226,26 @@ class OrderService:
     async def _prepare(
         self, store: Store, batch: Sequence[dict[str, Any]], *, batch_mode: bool
     ) -> list[_Row]:
-        """Find each row's customer (1131), check its currency (1133), locale (901) and company
-        (1110): every row's refusals at once, nothing written."""
+        """Find each row's customer (1131), check its currency (1133), locale (901), company (1110)
+        and the customer's user of it (1134): every row's refusals at once, nothing written."""
         references = sorted({fields["customer_reference"] for fields in batch})
         found = await queries.customers_by_reference(self._db, store.code, references)
+        companies = await queries.order_companies(
+            self._db,
+            store.code,
+            sorted({fields["company_id"] for fields in batch if _company_to_check(fields)}),
+            sorted(customer.id for customer in found.values()),
+        )
         now = utc_now()
         rows: list[_Row] = []
         problems: list[Problem] = []
         for index, fields in enumerate(batch):
             prefix = f"orders/{index}/" if batch_mode else ""
             customer = found.get(fields["customer_reference"])
-            row_problems = _refusals(store, fields, customer, prefix)
+            row_problems = _refusals(store, fields, customer, companies, prefix)
             problems.extend(row_problems)
             if customer is not None and not row_problems:
-                rows.append(_Row(_new_order(store, fields, customer, now), prefix))
+                rows.append(_Row(_new_order(store, fields, customer, companies, now), prefix))
         if problems:
             raise (BatchRefused if batch_mode else ApiError).of(problems)
         return rows
@@ -373,7 +396,11 @@ def _invalid(pointer: str, name: str, message: str) -> Problem:
 
 
 def _refusals(
-    store: Store, fields: dict[str, Any], customer: CustomerOfStore | None, prefix: str
+    store: Store,
+    fields: dict[str, Any],
+    customer: CustomerOfStore | None,
+    companies: OrderCompanies,
+    prefix: str,
 ) -> list[Problem]:
     problems: list[Problem] = []
     if customer is None:
@@ -385,14 +412,30 @@ def _refusals(
         problems.append(
             _invalid(prefix + "locale", "locale", "The value you selected is not a valid choice.")
         )
-    if fields.get("company_id") is not None:
-        # No company is known to this service yet: every companyId names none of the store's.
+    company_id = fields.get("company_id") if _company_to_check(fields) else None
+    if company_id is not None and company_id not in companies.known:
         problems.append(Problem(catalogue.COMPANY_NOT_IN_STORE, prefix + "companyId"))
+    elif company_id is not None and customer is not None and (company_id, customer.id) not in companies.users:
+        problems.append(Problem(catalogue.NOT_A_COMPANY_USER, prefix + "companyId"))
     return problems
 
 
-def _new_order(store: Store, fields: dict[str, Any], customer: CustomerOfStore, now: datetime) -> Order:
+def _company_to_check(fields: dict[str, Any]) -> bool:
+    """Whether the row names a company to look up: a stored order's status change keeps its company
+    user (``company_user_id`` comes only from the stored order), even one that has left since."""
+    return fields.get("company_id") is not None and "company_user_id" not in fields
+
+
+def _new_order(
+    store: Store, fields: dict[str, Any], customer: CustomerOfStore, companies: OrderCompanies, now: datetime
+) -> Order:
     locale = fields.get("locale")
+    company_id = fields.get("company_id")
+    company_user_id: str | None
+    if _company_to_check(fields):
+        company_user_id = companies.users[(fields["company_id"], customer.id)]
+    else:
+        company_user_id = fields.get("company_user_id")  # none, or a stored order's
     return Order(
         store=store.code,
         order_number=fields["order_number"],
@@ -406,8 +449,8 @@ def _new_order(store: Store, fields: dict[str, Any], customer: CustomerOfStore, 
         items=tuple(OrderItem(**item) for item in fields["items"]),
         locale=(store.locale_choice(locale) if locale is not None else None)
         or store.resolve_locale(customer.locale),
-        company_id=None,
-        company_user_id=None,
+        company_id=company_id,
+        company_user_id=company_user_id,
         source_updated_at=fields["source_updated_at"].astimezone(UTC),
         created_at=now,
         updated_at=now,
@@ -429,5 +472,6 @@ def _fields_of(order: Order) -> dict[str, Any]:
         ],
         "locale": order.locale,
         "company_id": order.company_id,
+        "company_user_id": order.company_user_id,
         "source_updated_at": order.source_updated_at,
     }

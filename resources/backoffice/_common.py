@@ -1,7 +1,11 @@
-"""Helpers of the back-office resources: the writer a service sees, cursor-paged rendering."""
+"""Helpers of the back-office resources: the writer a service sees, cursor-paged rendering, the
+history query and page (BO §4.4) of customers and companies alike."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +17,17 @@ from app.access import audit_actor, backoffice_principal, services
 from app.services.operators import OPERATORS_WRITE, Writer
 from errors import ApiError, catalogue
 from resources._rendering import schema_for
+from schemas.backoffice.customers import HistoryEventSchema
 
-__all__ = ["writer", "render_page", "time_position", "parse_boolean"]
+__all__ = [
+    "writer",
+    "render_page",
+    "time_position",
+    "parse_boolean",
+    "HistoryQuery",
+    "history_query",
+    "render_history",
+]
 
 
 def writer(request: Request) -> Writer:
@@ -60,3 +73,35 @@ def render_page(
         request, page, next_position, services(request).settings.public_base_url
     )
     return jsonapi.document_response(document)
+
+
+_EVENT_TYPES = re.compile(r"[A-Za-z]+(?:,[A-Za-z]+)*", re.ASCII)
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """A history read (BO §4.4): the page, its cursor (an event's sequence number) and the
+    ``filter[eventType]`` types (none: all)."""
+
+    page: jsonapi.CursorPage
+    before_id: int | None
+    event_types: tuple[str, ...]
+
+
+def history_query(request: Request) -> HistoryQuery:
+    """The cursor and ``filter[eventType]`` (ASCII letters, comma-separated); anything else is 011."""
+    page = jsonapi.parse_cursor_query(request, ("eventType",))
+    if page.position is not None and (not isinstance(page.position, int) or isinstance(page.position, bool)):
+        raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+    named = page.filters.get("eventType")
+    if named is not None and not _EVENT_TYPES.fullmatch(named):
+        raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
+    return HistoryQuery(page, page.position, tuple(named.split(",")) if named else ())
+
+
+def render_history(request: Request, query: HistoryQuery, found: Sequence[Any]) -> Response:
+    """One page of ``history-events``, newest first; ``found`` holds one event past the page when
+    there is a next one."""
+    items = list(found[: query.page.limit])
+    next_position = items[-1].id if len(found) > query.page.limit else None
+    return render_page(request, HistoryEventSchema, items, query.page, next_position)

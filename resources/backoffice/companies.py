@@ -1,6 +1,7 @@
-"""``/backoffice/companies``, ``…/companies/{id}``, ``…/companies/{id}/company-users`` and
-``/backoffice/company-users/{id}`` (CB §4.1, §4.4): companies and their users as operators see and
-write them. The route table has checked the caller's permission (R reads, W writes)."""
+"""``/backoffice/companies``, ``…/companies/{id}``, ``…/companies/{id}/history`` (CB §5.4),
+``…/companies/{id}/company-users`` and ``/backoffice/company-users/{id}`` (CB §4.1, §4.4): companies,
+their events and their users as operators see and write them. The route table has checked the
+caller's permission (R reads, W writes)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from app import jsonapi
 from app.access import services
 from app.models import CompanyRecord, CompanyUser
 from app.services.company_users import NewCompanyUser
-from resources.backoffice._common import parse_boolean, time_position
+from resources._rendering import company_user_resource as shared_company_user_resource
+from resources.backoffice._common import history_query, parse_boolean, render_history, time_position
 from resources.backoffice.customers import caller
 from schemas.backoffice.companies import (
     COMPANY_TYPE,
@@ -29,6 +31,7 @@ __all__ = [
     "create_company",
     "get_company",
     "update_company",
+    "company_history",
     "list_company_users",
     "create_company_user",
     "update_company_user",
@@ -59,23 +62,7 @@ def company_resource(base: str, company: CompanyRecord) -> dict[str, Any]:
 
 
 def company_user_resource(base: str, user: CompanyUser) -> dict[str, Any]:
-    return {
-        "type": COMPANY_USER_TYPE,
-        "id": user.id,
-        "attributes": {
-            "isActive": user.is_active,
-            "isDefault": user.is_default,
-            "role": user.role,
-            "email": user.email,
-            "firstName": user.first_name,
-            "lastName": user.last_name,
-            "customerReference": user.customer_reference,
-            "createdAt": user.created_at.isoformat(),
-            "updatedAt": user.updated_at.isoformat(),
-        },
-        "relationships": {"companies": {"data": [{"type": COMPANY_TYPE, "id": user.company_id}]}},
-        "links": {"self": f"{base}/backoffice/company-users/{user.id}"},
-    }
+    return shared_company_user_resource(base, user, "/backoffice", customerReference=user.customer_reference)
 
 
 def _page(request: Request, page: jsonapi.CursorPage, found: list[Any], resource: Any) -> Response:
@@ -125,6 +112,18 @@ async def update_company(request: Request) -> Response:
     loaded = jsonapi.load_attributes(CompanyUpdateSchema, COMPANY_TYPE, attributes, partial=True)
     company = await services(request).companies.update(company_id, loaded, caller(request))
     return jsonapi.document_response({"data": company_resource(_base(request), company)})
+
+
+async def company_history(request: Request) -> Response:
+    query = history_query(request)
+    found = await services(request).companies.history(
+        request.path_params["company_id"],
+        caller(request).stores,
+        query.event_types,
+        query.before_id,
+        query.page.limit + 1,
+    )
+    return render_history(request, query, found)
 
 
 async def list_company_users(request: Request) -> Response:

@@ -3,7 +3,6 @@ deactivate, send the activation e-mail, read the history."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -15,14 +14,13 @@ from app.models import Actor
 from app.services.backoffice_customers import Caller, CustomerView, NewCustomer
 from errors import ApiError, catalogue
 from resources._rendering import only_fields, schema_for, wire_fields
-from resources.backoffice._common import render_page
+from resources.backoffice._common import history_query, render_history
 from resources.storefront.addresses import ADDRESS_FIELDS
 from schemas.addresses import BackofficeAddressSchema
 from schemas.backoffice.customers import (
     EDITABLE,
     BackofficeCustomerSchema,
     BackofficeCustomerUpdateSchema,
-    HistoryEventSchema,
 )
 
 __all__ = [
@@ -165,23 +163,16 @@ async def send_activation_email(request: Request) -> Response:
 
 
 # BO §4.4: a comma list of event type names, ASCII letters only (as openapi.yaml's pattern).
-_EVENT_TYPES = re.compile(r"[A-Za-z]+(?:,[A-Za-z]+)*", re.ASCII)
-
-
 async def customer_history(request: Request) -> Response:
-    page = jsonapi.parse_cursor_query(request, ("eventType",))
-    if page.position is not None and (not isinstance(page.position, int) or isinstance(page.position, bool)):
-        raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
-    named = page.filters.get("eventType")
-    if named is not None and not _EVENT_TYPES.fullmatch(named):
-        raise ApiError(catalogue.INVALID_QUERY_PARAMETER)
-    event_types = tuple(named.split(",")) if named else ()
+    query = history_query(request)
     found = await services(request).backoffice_customers.history(
-        request.path_params["reference"], caller(request), event_types, page.position, page.limit + 1
+        request.path_params["reference"],
+        caller(request),
+        query.event_types,
+        query.before_id,
+        query.page.limit + 1,
     )
-    items = found[: page.limit]
-    next_position = items[-1].id if len(found) > page.limit else None
-    return render_page(request, HistoryEventSchema, items, page, next_position)
+    return render_history(request, query, found)
 
 
 async def anonymize_customer(request: Request) -> Response:

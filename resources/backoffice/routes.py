@@ -344,6 +344,8 @@ def routes() -> list[BaseRoute]:
                 "DELETE": (companies.delete_company_user, COMPANIES_WRITER),
             },
         ),
+        # CB §5.4: the company's own events in BO §4.4's shape.
+        _route("/companies/{company_id}/history", {"GET": (companies.company_history, COMPANIES_READER)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),
         Route(PREFIX + "/token/revoke", oauth.revoke, methods=["POST"]),

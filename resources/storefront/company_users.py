@@ -13,6 +13,7 @@ from app import jsonapi
 from app.access import principal, services
 from app.models import CompanyUser
 from app.tables import COMPANY_ROLES
+from resources._rendering import company_user_resource
 from resources.storefront.companies import company_resource
 from schemas.company_users import COMPANY_TYPE, COMPANY_USER_TYPE, CompanyUserChangeSchema
 
@@ -31,30 +32,13 @@ def _base(request: Request) -> str:
     return jsonapi.base_url(request, services(request).settings.public_base_url)
 
 
-def _resource(base: str, user: CompanyUser) -> dict[str, Any]:
-    return {
-        "type": COMPANY_USER_TYPE,
-        "id": user.id,
-        "attributes": {
-            "isActive": user.is_active,
-            "isDefault": user.is_default,
-            "role": user.role,
-            "email": user.email,
-            "firstName": user.first_name,
-            "lastName": user.last_name,
-            "createdAt": user.created_at.isoformat(),
-            "updatedAt": user.updated_at.isoformat(),
-        },
-        "relationships": {"companies": {"data": [{"type": COMPANY_TYPE, "id": user.company_id}]}},
-        "links": {"self": f"{base}/company-users/{user.id}"},
-    }
-
-
 def _document(request: Request, users: CompanyUser | list[CompanyUser], include: bool) -> dict[str, Any]:
     base = _base(request)
     many = users if isinstance(users, list) else [users]
     data: Any = (
-        [_resource(base, user) for user in many] if isinstance(users, list) else _resource(base, users)
+        [company_user_resource(base, user) for user in many]
+        if isinstance(users, list)
+        else company_user_resource(base, users)
     )
     document: dict[str, Any] = {"data": data}
     if include:

@@ -189,6 +189,8 @@ def routes() -> list[BaseRoute]:
                 "DELETE": (company_users.delete_company_user, COMPANY_ADMIN_OR_SELF),
             },
         ),
+        # CB §6.4: the orders ingested with the company's id, for its admins.
+        _route("/companies/{company_id}/orders", {"GET": (orders.list_company_orders, COMPANY_ADMIN)}),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API; their clients are public.
         Route("/token", oauth.token, methods=["POST"]),
         Route("/token/revoke", oauth.revoke, methods=["POST"]),

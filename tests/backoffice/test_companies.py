@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.stores import Store
-from tests.backoffice.helpers import logged_in_operator
-from tests.helpers import JSON_API, PASSWORD, document, error, login, patch, post, registered_customer
+from tests.backoffice.helpers import client_token, logged_in_operator, seed_client
+from tests.helpers import JSON_API, PASSWORD, bearer, document, error, login, patch, post, registered_customer
 from tests.mail_helpers import running_app, text_of, token_of, wait_for_files
 
 STORES = (
@@ -425,3 +425,133 @@ class TestErasureAndAnonymization:
         )
         assert again.status_code == 201, again.text
         assert again.json()["data"]["attributes"]["customerReference"] != customer["id"]
+
+
+class TestCompanyHistory:
+    """``GET /backoffice/companies/{id}/history`` (CB §5.4, BO §4.4): the company's own events."""
+
+    async def test_creation_and_changes_newest_first_in_the_history_events_shape(self, app, client):
+        admin = await logged_in_operator(app, client)
+        company = await _company(client, admin.headers, externalReference="ERP-1")
+        path = f"/backoffice/companies/{company['id']}"
+        for changes in (
+            {"name": "ACME AG"},
+            {"name": "ACME AG"},
+            {"isActive": False, "externalReference": None},
+        ):
+            changed = await patch(client, path, document("companies", changes, company["id"]), admin.token)
+            assert changed.status_code == 200, changed.text
+
+        history = await client.get(f"{path}/history", headers=admin.headers)
+
+        assert history.status_code == 200, history.text
+        data = history.json()["data"]
+        actor = {"type": "operator", "id": admin.id}
+        assert [(item["type"], item["attributes"]["actor"]) for item in data] == [
+            ("history-events", actor)
+        ] * 3
+        assert [
+            (
+                item["attributes"]["eventType"],
+                sorted(item["attributes"]["changedFields"]),
+                item["attributes"]["values"],
+                item["attributes"]["pointsBalance"],
+            )
+            for item in data
+        ] == [
+            (
+                "CompanyWasUpdated",
+                ["externalReference", "isActive"],
+                {"isActive": False, "externalReference": None},
+                None,
+            ),
+            ("CompanyWasUpdated", ["name"], {"name": "ACME AG"}, None),
+            (
+                "CompanyWasCreated",
+                ["externalReference", "isActive", "name", "store"],
+                {"store": "DE", "name": "ACME GmbH", "isActive": True, "externalReference": "ERP-1"},
+                None,
+            ),
+        ]
+        assert [int(item["id"]) for item in data] == sorted((int(item["id"]) for item in data), reverse=True)
+        assert all(item["attributes"]["createdAt"].endswith("+00:00") for item in data)
+
+    async def test_cursor_paging_and_the_event_type_filter(self, app, client):
+        admin = await logged_in_operator(app, client)
+        company = await _company(client, admin.headers)
+        path = f"/backoffice/companies/{company['id']}"
+        for name in ("One", "Two"):
+            await patch(client, path, document("companies", {"name": name}, company["id"]), admin.token)
+
+        first = await client.get(f"{path}/history?page[limit]=2", headers=admin.headers)
+        following = await client.get(first.json()["links"]["next"], headers=admin.headers)
+        created = await client.get(
+            f"{path}/history?filter[eventType]=CompanyWasCreated", headers=admin.headers
+        )
+
+        assert [item["attributes"]["values"] for item in first.json()["data"]] == [
+            {"name": "Two"},
+            {"name": "One"},
+        ]
+        assert [item["attributes"]["eventType"] for item in following.json()["data"]] == ["CompanyWasCreated"]
+        assert following.json()["links"]["next"] is None
+        assert [item["attributes"]["eventType"] for item in created.json()["data"]] == ["CompanyWasCreated"]
+        other = await _company(client, admin.headers, name="Other")
+        other_history = await client.get(
+            f"/backoffice/companies/{other['id']}/history", headers=admin.headers
+        )
+        assert [item["attributes"]["values"]["name"] for item in other_history.json()["data"]] == ["Other"]
+
+    async def test_an_unknown_company_is_1106_and_a_bad_query_011(self, app, client):
+        admin = await logged_in_operator(app, client)
+        company = await _company(client, admin.headers)
+        for unknown in ("00000000-0000-4000-8000-000000000009", "x"):
+            response = await client.get(f"/backoffice/companies/{unknown}/history", headers=admin.headers)
+            assert (response.status_code, response.json()) == (
+                404,
+                {"errors": [error(404, "1106", "Company not found.")]},
+            )
+        for query in (
+            "filter[eventType]=",
+            "filter[eventType]=Company-Was",
+            "page[cursor]=x",
+            "filter[name]=A",
+        ):
+            response = await client.get(
+                f"/backoffice/companies/{company['id']}/history?{query}", headers=admin.headers
+            )
+            assert (response.status_code, response.json()) == (
+                400,
+                {"errors": [error(400, "011", "Invalid query parameter.")]},
+            ), query
+
+    async def test_another_stores_company_is_1106_to_a_store_limited_operator(self, app_factory):
+        async with running_app(app_factory, stores=STORES) as (app, client):
+            admin = await logged_in_operator(app, client)
+            swiss = await _company(client, admin.headers, store="CH")
+            limited = await logged_in_operator(app, client, stores=["DE"])
+            response = await client.get(
+                f"/backoffice/companies/{swiss['id']}/history", headers=limited.headers
+            )
+            assert (response.status_code, response.json()) == (
+                404,
+                {"errors": [error(404, "1106", "Company not found.")]},
+            )
+
+    async def test_sellers_commerce_clients_and_customers_are_refused(self, app, client):
+        admin = await logged_in_operator(app, client)
+        company = await _company(client, admin.headers)
+        path = f"/backoffice/companies/{company['id']}/history"
+        seller = await logged_in_operator(app, client, role="seller", permissions=("customers:read",))
+        client_id, secret = await seed_client(app, ("commerce:write",))
+        commerce = bearer((await client_token(client, client_id, secret)).json()["access_token"])
+        _, tokens = await registered_customer(client)
+        refused = error(403, "1000", "Insufficient permissions.")
+        for headers, expected in (
+            (seller.headers, (403, {"errors": [refused]})),
+            (commerce, (403, {"errors": [refused]})),
+            (bearer(tokens["accessToken"]), (401, {"errors": [error(401, "001", "Invalid access token.")]})),
+            ({}, (403, {"errors": [error(403, "002", "Missing access token.")]})),
+        ):
+            response = await client.get(path, headers=headers)
+            assert (response.status_code, response.json()) == expected

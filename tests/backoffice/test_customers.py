@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from app import tables
+from app.clock import as_utc
 from app.stores import Store
 from tests.backoffice.helpers import logged_in_operator
 from tests.helpers import JSON_API, bearer, document, error, post, registered_customer
@@ -506,6 +508,122 @@ async def test_data_export_on_both_faces_as_an_attachment(app, client):
     assert (
         await client.get(f"/backoffice/customers/{reference}/data-export", headers=seller.headers)
     ).json() == {"errors": [error(403, "1000", "Insufficient permissions.")]}
+
+
+async def _rows_of(app, table: sa.Table, condition: Any) -> list[dict[str, Any]]:
+    found = await app.state.services.db.fetch_all(
+        sa.select(table).where(condition).order_by(*table.primary_key)
+    )
+    return [dict(row._mapping) for row in found]
+
+
+async def test_the_export_holds_the_rows_kept_of_the_customer_in_each_table_it_covers(app, client):
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference = customer["id"]
+    await _patch(client, admin.headers, reference, {"labels": [{"key": "tier", "value": "gold"}]})
+    address = await post(
+        client,
+        f"/backoffice/customers/{reference}/addresses",
+        document("addresses", ADDRESS),
+        headers=admin.headers,
+    )
+    assert address.status_code == 201, address.text
+    linked = []
+    for name, role in (("ACME GmbH", "admin"), ("Former AG", "buyer")):
+        company = await post(
+            client,
+            "/backoffice/companies",
+            document("companies", {"store": "DE", "name": name}),
+            headers=admin.headers,
+        )
+        user = await post(
+            client,
+            f"/backoffice/companies/{company.json()['data']['id']}/company-users",
+            document(
+                "company-users",
+                {
+                    "email": customer["attributes"]["email"],
+                    "salutation": "Mr",
+                    "firstName": "J",
+                    "lastName": "D",
+                    "role": role,
+                },
+            ),
+            headers=admin.headers,
+        )
+        assert user.status_code == 201, user.text
+        linked.append(user.json()["data"]["id"])
+    left = await client.patch(
+        f"/backoffice/company-users/{linked[1]}",
+        json=document("company-users", {"isActive": False}, linked[1]),
+        headers={**admin.headers, "Content-Type": JSON_API},
+    )
+    assert left.status_code == 200, left.text
+    other, _ = await registered_customer(client)  # its rows must not be in the export
+    await post(
+        client,
+        f"/backoffice/customers/{other['id']}/addresses",
+        document("addresses", ADDRESS),
+        headers=admin.headers,
+    )
+
+    exported = await client.get(f"/backoffice/customers/{reference}/data-export", headers=admin.headers)
+    own = await client.get(f"/customers/{reference}/data-export", headers=bearer(tokens["accessToken"]))
+
+    assert (exported.status_code, own.status_code) == (200, 200), exported.text
+    attributes = exported.json()["data"]["attributes"]
+    customer_id = (await _rows_of(app, tables.customers, tables.customers.c.reference == reference))[0]["id"]
+    assert [
+        row["id"]
+        for row in await _rows_of(app, tables.addresses, tables.addresses.c.customer_id == customer_id)
+    ] == [item["id"] for item in attributes["addresses"]]
+    assert sorted(
+        row["id"]
+        for row in await _rows_of(app, tables.sessions, tables.sessions.c.customer_id == customer_id)
+    ) == sorted(session["id"] for session in attributes["sessions"])
+    assert [
+        (str(row["id"]), row["event_type"])
+        for row in await _rows_of(
+            app, tables.customer_events, tables.customer_events.c.customer_id == customer_id
+        )
+    ] == [(event["id"], event["eventType"]) for event in attributes["history"]]
+    assert [
+        row["action"]
+        for row in await _rows_of(
+            app, tables.audit_events, tables.audit_events.c.customer_reference == reference
+        )
+    ] == [entry["action"] for entry in attributes["auditEvents"]]
+    assert [
+        {"key": row["key"], "value": row["value"]}
+        for row in await _rows_of(
+            app, tables.customer_labels, tables.customer_labels.c.customer_id == customer_id
+        )
+    ] == attributes["customer"]["labels"]
+    company_user_rows = await _rows_of(
+        app, tables.company_users, tables.company_users.c.customer_id == customer_id
+    )
+    assert (
+        sorted(
+            (
+                {
+                    "id": row["id"],
+                    "companyId": row["company_id"],
+                    "role": row["role"],
+                    "isActive": bool(row["is_active"]),
+                    "createdAt": as_utc(row["created_at"]).isoformat(),
+                }
+                for row in company_user_rows
+            ),
+            key=lambda user: user["createdAt"] + user["id"],
+        )
+        == attributes["companyUsers"]
+    )
+    assert [(user["id"], user["role"], user["isActive"]) for user in attributes["companyUsers"]] == [
+        (linked[0], "admin", True),
+        (linked[1], "buyer", False),
+    ]
+    assert own.json()["data"]["attributes"]["companyUsers"] == attributes["companyUsers"]
 
 
 ADDRESS = {

@@ -482,3 +482,122 @@ async def test_an_order_number_twice_in_a_batch_is_901_at_the_later_row_and_noth
     listed = await client.get(f"/backoffice/customers/{reference}/orders")
     assert listed.json()["data"] == []
     assert await _order_events(client, reference) == []
+
+
+async def _company_with_user(client: httpx.AsyncClient, operator: Any, email: str) -> tuple[str, str]:
+    """A company of store DE and the customer with ``email`` as its user: (company id, user id)."""
+    created = await _post(
+        client,
+        "/backoffice/companies",
+        document("companies", {"store": "DE", "name": "ACME"}),
+        headers=operator.headers,
+    )
+    company_id: str = created.json()["data"]["id"]
+    linked = await _post(
+        client,
+        f"/backoffice/companies/{company_id}/company-users",
+        document("company-users", {"email": email, "salutation": "Mr", "firstName": "J", "lastName": "D"}),
+        headers=operator.headers,
+    )
+    assert linked.status_code == 201, linked.text
+    return company_id, linked.json()["data"]["id"]
+
+
+async def test_an_orders_company_is_the_stores_with_a_user_of_its_customer_kept_as_company_user_id(ingest):
+    app, client = ingest
+    operator = await logged_in_operator(app, client.http)
+    member, stranger = await register(client.http), await register(client.http)
+    company_id, company_user_id = await _company_with_user(
+        client.http, operator, member["attributes"]["email"]
+    )
+    rows = [
+        order_attributes(member["id"], orderNumber="C-0", companyId=company_id),
+        order_attributes(member["id"], orderNumber="C-1", companyId="00000000-0000-4000-8000-000000000009"),
+        order_attributes(stranger["id"], orderNumber="C-2", companyId=company_id),
+        order_attributes("DE--999", orderNumber="C-3", companyId=company_id),
+    ]
+
+    refused = await client.post(
+        "/backoffice/stores/DE/order-batches", document("order-batches", {"orders": rows})
+    )
+    created = await client.post("/backoffice/stores/DE/orders", document("orders", rows[0]))
+    private = await client.post(
+        "/backoffice/stores/DE/orders", document("orders", order_attributes(member["id"], orderNumber="C-4"))
+    )
+
+    assert (refused.status_code, refused.json()) == (
+        422,
+        {
+            "errors": [
+                error(422, "1110", "Company not found in this store.", "/data/attributes/orders/1/companyId"),
+                error(
+                    422,
+                    "1134",
+                    "The customer is not a user of this company.",
+                    "/data/attributes/orders/2/companyId",
+                ),
+                error(
+                    422,
+                    "1131",
+                    "Customer not found in this store.",
+                    "/data/attributes/orders/3/customerReference",
+                ),
+            ]
+        },
+    )
+    assert created.status_code == 201, created.text
+    attributes = created.json()["data"]["attributes"]
+    assert (attributes["companyId"], attributes["companyUserId"]) == (company_id, company_user_id)
+    private_attributes = private.json()["data"]["attributes"]
+    assert (private_attributes["companyId"], private_attributes["companyUserId"]) == (None, None)
+    stored = await app.state.services.db.fetch_all(
+        sa.text("SELECT order_number, company_id, company_user_id FROM orders ORDER BY order_number")
+    )
+    assert [(row[0], row[1], row[2]) for row in stored] == [
+        ("C-0", company_id, company_user_id),
+        ("C-4", None, None),
+    ]
+
+
+async def test_a_company_order_of_a_user_who_left_takes_status_changes_but_no_new_company_claim(ingest):
+    app, client = ingest
+    operator = await logged_in_operator(app, client.http)
+    member = await register(client.http)
+    company_id, company_user_id = await _company_with_user(
+        client.http, operator, member["attributes"]["email"]
+    )
+    attributes = order_attributes(member["id"], orderNumber="L-1", companyId=company_id)
+    assert (
+        await client.post("/backoffice/stores/DE/orders", document("orders", attributes))
+    ).status_code == 201
+    removed = await client.http.delete(
+        f"/backoffice/company-users/{company_user_id}", headers=operator.headers
+    )
+    assert removed.status_code == 204, removed.text
+
+    returned = await client.patch(
+        "/backoffice/stores/DE/orders/L-1",
+        document("orders", {"status": "returned", "sourceUpdatedAt": "2026-11-22T08:00:00Z"}),
+    )
+    claimed = await client.post(
+        "/backoffice/stores/DE/orders",
+        document("orders", {**attributes, "status": "delivered", "sourceUpdatedAt": "2026-11-23T08:00:00Z"}),
+    )
+
+    assert (returned.status_code, returned.json()["meta"]) == (200, {"outcome": "updated"}), returned.text
+    kept = returned.json()["data"]["attributes"]
+    assert (kept["status"], kept["companyId"], kept["companyUserId"]) == (
+        "returned",
+        company_id,
+        company_user_id,
+    )
+    assert (claimed.status_code, claimed.json()) == (
+        422,
+        {
+            "errors": [
+                error(
+                    422, "1134", "The customer is not a user of this company.", "/data/attributes/companyId"
+                )
+            ]
+        },
+    )

@@ -408,6 +408,8 @@ MATRIX = [
     Row("POST", "/backoffice/companies/{company}/company-users", 201, _holds(W), _new_company_user),
     Row("PATCH", "/backoffice/company-users/{company_user}", 200, _holds(W), _promote_company_user),
     Row("DELETE", "/backoffice/company-users/{company_user}", 204, _holds(W)),
+    # CB §5.4: a company's history, R.
+    Row("GET", "/backoffice/companies/{company}/history", 200, _holds(R)),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")

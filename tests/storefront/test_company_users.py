@@ -382,6 +382,13 @@ MATRIX = [
         None,
         {"b2c": (OK, None, None), "buyer": (OK, None, None), "admin": (OK, None, None)},
     ),
+    Action(
+        "the company's orders",
+        "GET",
+        "/companies/mine/orders",
+        None,
+        {"b2c": REFUSED_KIND, "buyer": REFUSED_ROLE, "admin": (OK, None, None)},
+    ),
 ]
 CASES = [
     pytest.param(action, caller, expected, id=f"{action.name} as {caller}")
