@@ -345,6 +345,48 @@ async def _cursor_at(client: httpx.AsyncClient, sort: str, depth: int) -> str:
     return first + _encode_cursor([value, row["id"]], fingerprint)
 
 
+async def _level_writes(client: httpx.AsyncClient) -> list[str]:
+    """BO §9 "level create, 1M customers" (report): a level every customer's level is recomputed
+    against (set-based, in the write's transaction), then its deletion (recomputed again); for a
+    threshold few customers reach and for one a quarter of them reach. A write the database cannot
+    finish within GLUE_DATABASE_TIMEOUT answers 503 and is rolled back; its time is reported."""
+    lines = []
+    connection = await asyncpg.connect(URL)
+    try:
+        for threshold in (5_000_000, 50_000):
+            holding = await connection.fetchval(
+                "SELECT count(*) FROM customers WHERE store = 'DE' AND transactions_amount_without_delivery_costs >= $1",
+                threshold,
+            )
+            attributes = {
+                "store": "DE",
+                "name": f"Bench {time.time_ns()}",
+                "conditionValue": threshold,
+                "rewardPercent": 1,
+            }
+            started = time.perf_counter()
+            created = await client.post(
+                "/backoffice/levels",
+                json={"data": {"type": "levels", "attributes": attributes}},
+                headers={"Content-Type": "application/vnd.api+json"},
+            )
+            create_ms = (time.perf_counter() - started) * 1000
+            outcome = str(created.status_code)
+            delete_ms = None
+            if created.status_code == 201:
+                started = time.perf_counter()
+                deleted = await client.delete(f"/backoffice/levels/{created.json()['data']['id']}")
+                delete_ms = (time.perf_counter() - started) * 1000
+                outcome += f", delete {deleted.status_code}"
+            lines.append(
+                f"| level create, conditionValue {threshold} ({holding} customers reach it) | {create_ms:.1f} | | report | {outcome} | "
+                + (f"delete {delete_ms:.1f} ms |" if delete_ms is not None else "nothing written |")
+            )
+    finally:
+        await connection.close()
+    return lines
+
+
 def _days_of_last_year() -> tuple[list[datetime], list[datetime]]:
     """The 365 windows the statistics scenario counts (Berlin days, the last one until now)."""
     zone = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -472,6 +514,7 @@ async def _run() -> None:
                     await _explain(statistics_queries.COUNT_PER_WINDOW, "DE", *_days_of_last_year()),
                 ),
             )
+            lines += await _level_writes(client)
         lines.append("")
         for name, plan in explains:
             lines += [f"## EXPLAIN (ANALYZE): {name}", "", "```", plan, "```", ""]
