@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "delete_level",
     "has_manual_customers",
     "next_level",
+    "AmountWindow",
     "recalculation_candidates",
     "apply_recalculation",
     "customer_recalculation",
@@ -142,7 +144,18 @@ def _earned_level(customer_table: Any = customers) -> Any:
     )
 
 
-def _needs_recalculation(store: str, customer_ids: Sequence[int] | None) -> list[Any]:
+@dataclass(frozen=True)
+class AmountWindow:
+    """The customers a level write can move: ``low`` ≤ their amount without delivery costs and,
+    when ``high`` is set, < ``high`` (the next level's condition value above the change)."""
+
+    low: int
+    high: int | None
+
+
+def _needs_recalculation(
+    store: str, customer_ids: Sequence[int] | None, window: AmountWindow | None = None
+) -> list[Any]:
     conditions = [
         customers.c.store == store,
         customers.c.manually_assigned_level.is_(False),
@@ -150,6 +163,11 @@ def _needs_recalculation(store: str, customer_ids: Sequence[int] | None) -> list
     ]
     if customer_ids is not None:
         conditions.append(customers.c.id.in_(list(customer_ids)))
+    if window is not None:
+        amount = customers.c.transactions_amount_without_delivery_costs
+        conditions.append(amount >= window.low)
+        if window.high is not None:
+            conditions.append(amount < window.high)
     return conditions
 
 
@@ -166,7 +184,7 @@ class LevelChange:
 
 
 async def recalculation_candidates(
-    db: Database, store: str, customer_ids: Sequence[int] | None = None
+    db: Database, store: str, customer_ids: Sequence[int] | None = None, window: AmountWindow | None = None
 ) -> list[LevelChange]:
     """The store's customers (all, or those of ``customer_ids``) without a manual level whose
     effective level is not the one they earn."""
@@ -177,7 +195,7 @@ async def recalculation_candidates(
             customers.c.level_id,
             _earned_level().label("earned"),
         )
-        .where(*_needs_recalculation(store, customer_ids))
+        .where(*_needs_recalculation(store, customer_ids, window))
         .order_by(customers.c.id)
     )
     return [
@@ -187,12 +205,17 @@ async def recalculation_candidates(
 
 
 async def apply_recalculation(
-    db: Database, store: str, now: datetime, customer_ids: Sequence[int] | None = None
+    db: Database,
+    store: str,
+    now: datetime,
+    customer_ids: Sequence[int] | None = None,
+    window: AmountWindow | None = None,
 ) -> None:
-    """Set-based: every such customer of the store (or of ``customer_ids``) gets the level it earns."""
+    """Set-based: every such customer of the store (or of ``customer_ids``, or in ``window``) gets
+    the level it earns."""
     await db.execute(
         customers.update()
-        .where(*_needs_recalculation(store, customer_ids))
+        .where(*_needs_recalculation(store, customer_ids, window))
         .values(level_id=_earned_level(), updated_at=now)
     )
 

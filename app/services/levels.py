@@ -63,6 +63,14 @@ async def recalculate_customer(db: Database, customer_id: int, actor: Actor, now
     )
 
 
+async def _moved_by(db: Database, store: str, low: int, high: int) -> queries.AmountWindow:
+    """The amounts a level write changes the earned level of (after the write): from the lower of
+    the old and new condition values up to the next level's above the higher one. Customers below
+    keep the level they earn, and so do those at or above that next level."""
+    above = await queries.next_level(db, store, high)
+    return queries.AmountWindow(low=low, high=above.condition_value if above else None)
+
+
 async def recalculate_customers(
     db: Database, store: str, customer_ids: Sequence[int], actor: Actor, now: datetime
 ) -> int:
@@ -72,12 +80,17 @@ async def recalculate_customers(
 
 
 async def _recalculate_store(
-    db: Database, store: str, actor: Actor, now: datetime, customer_ids: Sequence[int] | None = None
+    db: Database,
+    store: str,
+    actor: Actor,
+    now: datetime,
+    customer_ids: Sequence[int] | None = None,
+    window: queries.AmountWindow | None = None,
 ) -> int:
     """Set-based, inside the caller's transaction: every customer of the store (or of
-    ``customer_ids``) without a manual level gets the level it earns; one event per customer whose
-    level moved. How many moved."""
-    changes = await queries.recalculation_candidates(db, store, customer_ids)
+    ``customer_ids``, or within ``window``) without a manual level gets the level it earns; one
+    event per customer whose level moved. How many moved."""
+    changes = await queries.recalculation_candidates(db, store, customer_ids, window)
     if not changes:
         return 0
     await history_queries.insert_event_rows(
@@ -96,7 +109,7 @@ async def _recalculate_store(
             for change in changes
         ],
     )
-    await queries.apply_recalculation(db, store, now, customer_ids)
+    await queries.apply_recalculation(db, store, now, customer_ids, window)
     return len(changes)
 
 
@@ -150,7 +163,9 @@ class LevelService:
                     "updated_at": now,
                 },
             )
-            moved = await _recalculate_store(self._db, store.code, caller.actor, now)
+            condition = values["condition_value"]
+            window = await _moved_by(self._db, store.code, condition, condition)
+            moved = await _recalculate_store(self._db, store.code, caller.actor, now, window=window)
             await self._audit.append(
                 caller.audit, store=store.code, details={"levelId": level_id, "recalculated": moved}
             )
@@ -176,7 +191,9 @@ class LevelService:
         now = utc_now()
         async with self._db.transaction():
             await self._write(queries.update_level, level_id, {**changes, "updated_at": now})
-            moved = await _recalculate_store(self._db, current.store, caller.actor, now)
+            values_now = (current.condition_value, changes.get("condition_value", current.condition_value))
+            window = await _moved_by(self._db, current.store, min(values_now), max(values_now))
+            moved = await _recalculate_store(self._db, current.store, caller.actor, now, window=window)
             await self._audit.append(
                 caller.audit,
                 store=current.store,
@@ -197,7 +214,9 @@ class LevelService:
             if await queries.has_manual_customers(self._db, level_id):
                 raise ApiError(catalogue.LEVEL_MANUALLY_ASSIGNED)
             await queries.delete_level(self._db, level_id)
-            moved = await _recalculate_store(self._db, current.store, caller.actor, now)
+            condition = current.condition_value
+            window = await _moved_by(self._db, current.store, condition, condition)
+            moved = await _recalculate_store(self._db, current.store, caller.actor, now, window=window)
             await self._audit.append(
                 caller.audit, store=current.store, details={"levelId": level_id, "recalculated": moved}
             )

@@ -382,3 +382,54 @@ class TestRecalculation:
             assert (await _customer(client, admin.headers, reference))["levelId"] is None
         assert len(await _events(client, admin.headers, small, "LevelWasRecalculated")) == 2
         assert len(await _events(client, admin.headers, big, "LevelWasRecalculated")) == 4
+
+    async def test_lowering_raising_past_another_level_and_deleting_leave_every_level_earned(
+        self, app, client
+    ):
+        """A level write recomputes only the amounts it can move (from the lower of the old and new
+        condition values to the next level above the higher one): after each write of a sequence
+        that lowers, raises past other levels and deletes, every customer holds the level its
+        amount earns, as a full recomputation from the levels would give."""
+        admin = await logged_in_operator(app, client)
+        amounts = [0, 5000, 9999, 10000, 15000, 49999, 50000, 60000, 99999, 100000, 120000]
+        spenders = []
+        for amount in amounts:
+            reference = (await register(client))["id"]
+            await _set_spent(app, reference, amount)
+            spenders.append((reference, amount))
+        conditions: dict[str, int] = {}
+
+        async def check() -> None:
+            for reference, amount in spenders:
+                reached = [(value, level) for level, value in conditions.items() if value <= amount]
+                expected = max(reached)[1] if reached else None
+                assert (await _customer(client, admin.headers, reference))["levelId"] == expected, (
+                    amount,
+                    conditions,
+                )
+
+        async def change(level: str, value: int) -> None:
+            response = await patch(
+                client,
+                f"/backoffice/levels/{level}",
+                document("levels", {"conditionValue": value}),
+                admin.token,
+            )
+            assert response.status_code == 200, response.text
+            conditions[level] = value
+
+        for name, value in (("A", 10000), ("B", 50000), ("C", 100000)):
+            conditions[(await _create(client, admin.headers, name=name, conditionValue=value))["id"]] = value
+            await check()
+        a, b, c = list(conditions)
+        await change(b, 8000)  # lowered below A
+        await check()
+        await change(b, 110000)  # raised past A and C
+        await check()
+        await change(a, 60000)  # raised past nothing, into B's old range
+        await check()
+        assert (await client.delete(f"/backoffice/levels/{c}", headers=admin.headers)).status_code == 204
+        del conditions[c]
+        await check()
+        await change(b, 1)  # lowered below everyone but the customer without orders
+        await check()
