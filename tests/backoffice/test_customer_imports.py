@@ -6,7 +6,7 @@ without a duplicate. Here the apps run without their own loop; each test drives 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -519,13 +519,9 @@ NOT_INVITED = {
 
 
 @pytest.fixture
-def smtp() -> Any:
-    server = SmtpServer()
-    server.start()
-    try:
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer.running() as server:
         yield server
-    finally:
-        server.stop()
 
 
 async def _level(client, headers, store: str, name: str) -> str:
