@@ -16,7 +16,7 @@ import asyncio
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -244,6 +244,17 @@ class Database:
         assert not self.is_sqlite
         async with self.connection() as connection:
             return list(await connection.raw_connection.fetch(sql, *arguments))
+
+    async def copy_records(
+        self, table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]
+    ) -> None:
+        """PostgreSQL only: rows by ``COPY … FROM STDIN`` (binary) on this task's connection, so in
+        its transaction; no statement to parse and plan, however many rows."""
+        assert not self.is_sqlite
+        async with self.connection() as connection:
+            await connection.raw_connection.copy_records_to_table(
+                table, records=records, columns=list(columns)
+            )
 
     async def fetch_one(self, query: Any) -> Any:
         async with self.connection() as connection:

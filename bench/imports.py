@@ -11,7 +11,10 @@ on every run) serves the app with one uvicorn worker (its background loop runs t
    are committed, starts a new one, which takes the job over when the dead one's lease lapses:
    the totals must be exact and no customer duplicated.
 
-Results go to ``bench/results/imports.txt``. Every wait is bounded.
+The machine may be shared: the import's window also reports the load average and the CPU the
+rest of the machine used meanwhile (all busy CPU less the server's and its PostgreSQL backends').
+Invitation mails go to files in a scratch directory. Results go to ``bench/results/imports.txt``.
+Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -84,6 +88,7 @@ def start_server(keys: str, port: int) -> subprocess.Popen[bytes]:
         "GLUE_DATABASE_URL": DATABASE_URL,
         "GLUE_JWT_PRIVATE_KEY_PATH": str(Path(keys) / "jwt.pem"),
         "GLUE_LOG_LEVEL": "warning",
+        "GLUE_MAIL_DIRECTORY": str(Path(keys) / "mail"),
         **{f"GLUE_{name.upper()}": str(value) for name, value in FAST_ARGON2.items()},
     }
     command = [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
@@ -98,6 +103,67 @@ def start_server(keys: str, port: int) -> subprocess.Popen[bytes]:
         time.sleep(0.1)
     process.kill()
     raise RuntimeError("uvicorn did not start")
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy so far (all cores, /proc/stat)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def process_seconds(pid: int) -> float:
+    """CPU seconds (user and system) a process has used, 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_pids() -> list[int]:
+    """The PostgreSQL backends connected to the benchmark's database (the server's pool)."""
+    connection = await asyncpg.connect(DATABASE_URL)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+    return [int(row[0]) for row in rows]
+
+
+class CpuWindow:
+    """The CPU the machine, the server and its database backends used between start and stop."""
+
+    def __init__(self, server_pid: int) -> None:
+        self._server = server_pid
+        self._backends: dict[int, float] = {}
+        self._backend_now: dict[int, float] = {}
+        self._load = os.getloadavg()[0]
+        self._started = time.monotonic()
+        self._busy = busy_seconds()
+        self._own = process_seconds(server_pid)
+
+    def sample_backends(self) -> None:
+        """Note the backends' CPU so far (new ones from when they are first seen)."""
+        for pid in asyncio.run(backend_pids()):
+            self._backends.setdefault(pid, process_seconds(pid))
+        self._backend_now = {pid: process_seconds(pid) for pid in self._backends}
+
+    def report(self) -> str:
+        self.sample_backends()
+        elapsed = time.monotonic() - self._started
+        busy = busy_seconds() - self._busy
+        server = process_seconds(self._server) - self._own
+        database = sum(self._backend_now[pid] - start for pid, start in self._backends.items())
+        other = max(0.0, busy - server - database)
+        return (
+            f"  CPU in the window ({elapsed:.0f} s, {os.cpu_count()} cores): "
+            f"server {server / elapsed:.2f} cores, its PostgreSQL backends {database / elapsed:.2f}, "
+            f"everything else {other / elapsed:.2f}; "
+            f"load average {self._load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+        )
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -159,14 +225,24 @@ def job(client: httpx.Client, headers: dict[str, str], import_id: str) -> dict[s
 
 
 def wait_until(
-    client: httpx.Client, headers: dict[str, str], import_id: str, processed: int, pid: int, seconds: float
+    client: httpx.Client,
+    headers: dict[str, str],
+    import_id: str,
+    processed: int,
+    pid: int,
+    seconds: float,
+    every_second: Callable[[], None] | None = None,
 ) -> tuple[dict[str, object], int]:
     """Poll the job until ``processed`` rows are done (bounded); the job and the server's peak RSS."""
     deadline = time.monotonic() + seconds
     peak = 0
+    polls = 0
     while True:
         attributes = job(client, headers, import_id)
         peak = max(peak, peak_rss_kib(pid))
+        polls += 1
+        if every_second is not None and polls % 5 == 0:
+            every_second()
         if int(attributes["processed"]) >= processed:  # type: ignore[call-overload]
             return attributes, peak
         if time.monotonic() > deadline:
@@ -209,8 +285,13 @@ def main() -> None:
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
                 headers = login(client)
+                window = CpuWindow(server.pid)
+                window.sample_backends()
                 import_id, upload_seconds = upload(client, headers, body)
-                done, peak = wait_until(client, headers, import_id, ROWS, server.pid, 1800)
+                done, peak = wait_until(
+                    client, headers, import_id, ROWS, server.pid, 1800, window.sample_backends
+                )
+                cpu = window.report()
                 assert done["status"] == "completed", done
                 rate = ROWS / seconds_between(done)
                 count, duplicated = asyncio.run(customers_and_duplicates("full"))
@@ -228,6 +309,7 @@ def main() -> None:
                 lines.append(
                     f"  server peak RSS {peak / 1024:.0f} MiB (VmHWM, the worker runs in the server)"
                 )
+                lines.append(cpu)
 
                 killed_id, _ = upload(client, headers, killed_body)
                 before, _ = wait_until(client, headers, killed_id, 2000, server.pid, 600)

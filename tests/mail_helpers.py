@@ -8,8 +8,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -78,6 +78,17 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    @classmethod
+    @contextmanager
+    def running(cls) -> Iterator[SmtpServer]:
+        """A started server, stopped on leaving."""
+        server = cls()
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
     async def wait_for(self, count: int, within: float = 10.0) -> list[EmailMessage]:
         """At least ``count`` messages, waiting in short steps."""

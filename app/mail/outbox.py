@@ -39,6 +39,25 @@ class Outbox:
             now=utc_now(),
         )
 
+    async def enqueue_many(self, mails: list[OutgoingMail]) -> None:
+        """``enqueue`` for several mails at once (a bulk import's batch), in one statement."""
+        if mails:
+            await queries.insert_mails(
+                self._db,
+                [
+                    {
+                        "kind": mail.kind,
+                        "message_id": new_message_id(self._domain),
+                        "recipient": mail.recipient,
+                        "subject": mail.subject,
+                        "text_body": mail.text,
+                        "html_body": mail.html,
+                    }
+                    for mail in mails
+                ],
+                utc_now(),
+            )
+
     async def enqueue_sms(self, sms: OutgoingSms) -> None:
         """Queue a text to an E.164 number; call inside the caller's transaction, as for mail."""
         await queries.insert_sms(

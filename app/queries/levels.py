@@ -35,6 +35,7 @@ __all__ = [
     "apply_recalculation",
     "customer_recalculation",
     "set_customer_level",
+    "level_stores",
 ]
 
 
@@ -77,6 +78,15 @@ async def insert_level(db: Database, values: dict[str, Any]) -> None:
 async def level_by_id(db: Database, level_id: str) -> Level | None:
     row = await db.fetch_one(sa.select(levels).where(levels.c.id == level_id))
     return level_from_row(row) if row else None
+
+
+async def level_stores(db: Database, level_ids: Sequence[str]) -> dict[str, str]:
+    """Each of these levels' store, by id (unknown ids left out); on PostgreSQL the levels are
+    locked for share until the caller's transaction ends, so none is deleted under a new holder."""
+    query = sa.select(levels.c.id, levels.c.store).where(levels.c.id.in_(sorted(set(level_ids))))
+    if not db.is_sqlite:
+        query = query.with_for_update(read=True)
+    return {row[0]: row[1] for row in await db.fetch_all(query)}
 
 
 async def list_levels(

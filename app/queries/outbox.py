@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.clock import as_utc
 from app.database import Database
-from app.queries._common import mapping
+from app.queries._common import insert_rows, mapping
 from app.tables import mail_outbox
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "mark_sent",
     "mark_failed",
     "backlog",
+    "insert_mails",
 ]
 
 
@@ -74,6 +75,19 @@ async def insert_mail(
             next_attempt_at=now,
         )
     )
+
+
+async def insert_mails(db: Database, mails: list[dict[str, str]], now: datetime) -> None:
+    """Several mails (kind, message_id, recipient, subject, text_body, html_body) in one statement."""
+    for start in range(0, len(mails), 250):
+        await insert_rows(
+            db,
+            mail_outbox,
+            [
+                {**mail, "channel": MAIL, "created_at": now, "attempts": 0, "next_attempt_at": now}
+                for mail in mails[start : start + 250]
+            ],
+        )
 
 
 async def insert_sms(

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.database import Database
-from app.queries._common import mapping
+from app.queries._common import insert_rows, mapping
 from app.tables import customers, restore_password_keys
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "supersede_restore_keys",
     "insert_restore_key",
     "consume_restore_key",
+    "NewRestoreKey",
+    "insert_restore_keys",
 ]
 
 
@@ -118,6 +120,32 @@ async def insert_restore_key(
             digest=digest, customer_id=customer_id, created_at=now, expires_at=expires_at
         )
     )
+
+
+@dataclass(frozen=True)
+class NewRestoreKey:
+    digest: str
+    customer_id: int
+    created_at: datetime
+    expires_at: datetime
+
+
+async def insert_restore_keys(db: Database, keys: list[NewRestoreKey]) -> None:
+    """Several customers' keys (invitations of a creation or a bulk import) in one statement."""
+    for start in range(0, len(keys), 500):
+        await insert_rows(
+            db,
+            restore_password_keys,
+            [
+                {
+                    "digest": key.digest,
+                    "customer_id": key.customer_id,
+                    "created_at": key.created_at,
+                    "expires_at": key.expires_at,
+                }
+                for key in keys[start : start + 500]
+            ],
+        )
 
 
 async def consume_restore_key(db: Database, digest: str, now: datetime) -> int | None:

@@ -6,7 +6,7 @@ every read naming a customer is audited before it is answered."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,12 +15,13 @@ from app.clock import utc_now
 from app.database import Database
 from app.emails import email_key, normalise_email
 from app.keys import link_with_token, new_key
-from app.mail import MailKind, Outbox, render_mail
+from app.mail import MailKind, Outbox, OutgoingMail, render_mail
 from app.models import Actor, Address, AuditActor, Company, Customer, DefaultAddresses, HistoryEvent
 from app.queries import addresses as address_queries
 from app.queries import backoffice_customers as bo_queries
 from app.queries import customers as queries
 from app.queries import history as history_queries
+from app.queries import levels as level_queries
 from app.queries import passwords as password_queries
 from app.queries import sessions as session_queries
 from app.queries import sms_codes as sms_code_queries
@@ -47,6 +48,7 @@ __all__ = [
     "PreparedCustomer",
     "CustomerView",
     "CustomerExport",
+    "level_refusal",
 ]
 
 CHOICE = "The value you selected is not a valid choice."
@@ -58,6 +60,8 @@ CUSTOMER_WAS_ERASED = "CustomerWasErased"
 
 # What a back-office creation's event shows: a registration's values, and what operators also set.
 _REGISTERED_VALUES = (*REGISTERED_VALUES, "loyalty_card_number", "pos_id", "seller_id")
+# Named once: a bulk import names them for thousands of customers.
+_REGISTERED_WIRE_NAMES = tuple((name, history.wire_name(name)) for name in _REGISTERED_VALUES)
 
 
 @dataclass(frozen=True)
@@ -126,15 +130,18 @@ class NewCustomer:
     # An import may backdate the customer and create it inactive (BO §3, §4.7).
     created_at: datetime | None = None
     active: bool = True
+    level_id: str | None = None  # a manual level of the store (BO §3: create and import)
 
 
 @dataclass(frozen=True)
 class PreparedCustomer:
-    """A checked creation: the customer's columns (without its reference) and its labels."""
+    """A checked creation: the customer's columns (without its reference), its labels and
+    whether it is invited."""
 
     store: str
     columns: dict[str, Any]
     labels: list[dict[str, str]]
+    invite: bool = False
 
 
 def unique_labels(labels: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -238,6 +245,8 @@ class BackofficeCustomerService:
         prepared = self.prepare(new, caller)
         try:
             async with self._db.transaction():
+                if await self.unknown_levels([prepared]):
+                    raise level_refusal()
                 customer = await self.insert(prepared, caller, address=new.address, invite=new.invite)
         except queries.AttributeTaken as taken:
             raise refuse_taken(taken) from None
@@ -273,6 +282,7 @@ class BackofficeCustomerService:
         return PreparedCustomer(
             store=store.code,
             labels=unique_labels(new.labels),
+            invite=new.invite,
             columns={
                 "store": store.code,
                 "email": email,
@@ -294,6 +304,8 @@ class BackofficeCustomerService:
                 **column_values({"company": new.company}),
                 "pos_id": pos_id,
                 "seller_id": seller_id,
+                "level_id": new.level_id,
+                "manually_assigned_level": new.level_id is not None,
                 "created_at": new.created_at or now,
                 "updated_at": now,
             },
@@ -317,22 +329,26 @@ class BackofficeCustomerService:
         )
         if prepared.labels:
             await bo_queries.replace_labels(self._db, customer.id, prepared.labels)
-        values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
+        changed, values = _registration(customer, prepared, channel)
         await history.record(
             self._db,
             customer,
             history.CUSTOMER_WAS_REGISTERED,
             caller.actor,
             prepared.columns["updated_at"],
-            changed_fields=[*values, "labels"],
-            values={**values, "labels": prepared.labels, "channel": channel},
+            changed_fields=changed,
+            values=values,
         )
-        fields = [*values, "labels"]
+        fields = list(changed)
         if address is not None:
             await self._add_first_address(customer, address, caller, prepared.columns["updated_at"])
             fields.append("address")
         if invite:
-            await self._invite(customer, self._store(prepared.store), prepared.columns["updated_at"])
+            key, mail = self._invitation(
+                customer, self._store(prepared.store), prepared.columns["updated_at"]
+            )
+            await password_queries.insert_restore_keys(self._db, [key])
+            await self._outbox.enqueue(mail)
             fields.append("invite")
         await self._audit.append(
             caller.audit,
@@ -345,9 +361,9 @@ class BackofficeCustomerService:
     async def insert_many(
         self, prepared: list[PreparedCustomer], caller: Caller, channel: str
     ) -> list[Customer]:
-        """``insert`` for several customers at once (a bulk import's batch): the same rows, events
-        and audit entries, a few statements in all. A taken e-mail, phone or card raises
-        ``AttributeTaken`` for the whole call (the caller's savepoint undoes it)."""
+        """``insert`` for several customers at once (a bulk import's batch): the same rows, events,
+        invitations and audit entries, a few statements in all. A taken e-mail, phone or card
+        raises ``AttributeTaken`` for the whole call (the caller's savepoint undoes it)."""
         numbers: dict[str, list[int]] = {}
         for store in {item.store for item in prepared}:
             count = sum(1 for item in prepared if item.store == store)
@@ -370,23 +386,38 @@ class BackofficeCustomerService:
         )
         events = []
         entries = []
+        keys = []
+        mails = []
         for customer, item in zip(customers, prepared, strict=True):
-            values = {history.wire_name(name): getattr(customer, name) for name in _REGISTERED_VALUES}
-            events.append(
-                (
-                    customer,
-                    history.CUSTOMER_WAS_REGISTERED,
-                    caller.actor,
-                    item.columns["updated_at"],
-                    [*values, "labels"],
-                    {**values, "labels": item.labels, "channel": channel},
-                )
-            )
-            entries.append((customer.reference, item.store, {"fields": sorted([*values, "labels"])}))
+            changed, values = _registration(customer, item, channel)
+            now = item.columns["updated_at"]
+            events.append((customer, history.CUSTOMER_WAS_REGISTERED, caller.actor, now, changed, values))
+            if item.invite:
+                key, mail = self._invitation(customer, self._store(item.store), now)
+                keys.append(key)
+                mails.append(mail)
+            fields = [*changed, "invite"] if item.invite else changed
+            entries.append((customer.reference, item.store, {"fields": sorted(fields)}))
         for start in range(0, len(events), _BULK_CHUNK):
             await history.record_many(self._db, events[start : start + _BULK_CHUNK])
             await self._audit.append_many(caller.audit, entries[start : start + _BULK_CHUNK])
+        await password_queries.insert_restore_keys(self._db, keys)
+        await self._outbox.enqueue_many(mails)
         return customers
+
+    async def unknown_levels(self, prepared: Sequence[PreparedCustomer]) -> set[int]:
+        """BO §3, §4.3: the positions of the creations whose ``levelId`` is no level of their
+        store (each refused as ``level_refusal``), in the caller's transaction, one query in all;
+        the levels named are locked for share until it ends (PostgreSQL)."""
+        named = [item.columns["level_id"] for item in prepared if item.columns["level_id"] is not None]
+        if not named:
+            return set()
+        stores = await level_queries.level_stores(self._db, named)
+        return {
+            position
+            for position, item in enumerate(prepared)
+            if item.columns["level_id"] is not None and stores.get(item.columns["level_id"]) != item.store
+        }
 
     async def _add_first_address(
         self, customer: Customer, address: dict[str, Any], caller: Caller, now: datetime
@@ -421,26 +452,24 @@ class BackofficeCustomerService:
             },
         )
 
-    async def _invite(self, customer: Customer, store: Store, now: datetime) -> None:
-        """BO §4.2: an SF restore key, mailed in the store's language to its restore URL; the
-        restore that spends it sets the first password."""
+    def _invitation(
+        self, customer: Customer, store: Store, now: datetime
+    ) -> tuple[password_queries.NewRestoreKey, OutgoingMail]:
+        """BO §4.2: an SF restore key valid GLUE_INVITATION_KEY_TTL and its mail, in the store's
+        language, to its restore URL; the restore that spends it sets the first password."""
         key, digest = new_key()
         ttl = self._settings.invitation_key_ttl
-        await password_queries.insert_restore_key(
-            self._db, digest, customer.id, now, now + timedelta(seconds=ttl)
-        )
         link_base = store.restore_password_url or self._settings.restore_password_url
         name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
-        await self._outbox.enqueue(
-            render_mail(
-                MailKind.INVITATION,
-                customer.email,
-                store.resolve_locale(customer.locale),
-                name=name,
-                link=link_with_token(link_base, key),
-                days=str(max(1, round(ttl / 86400))),
-            )
+        mail = render_mail(
+            MailKind.INVITATION,
+            customer.email,
+            store.resolve_locale(customer.locale),
+            name=name,
+            link=link_with_token(link_base, key),
+            days=str(max(1, round(ttl / 86400))),
         )
+        return password_queries.NewRestoreKey(digest, customer.id, now, now + timedelta(seconds=ttl)), mail
 
     async def insert_registered(
         self,
@@ -692,6 +721,21 @@ class BackofficeCustomerService:
         events = await bo_queries.history_page(self._db, reference, event_types, before_id, limit)
         await self._audit.append(caller.audit, customer_reference=reference, store=store)
         return events
+
+
+def level_refusal() -> ApiError:
+    """A ``levelId`` that is no level of the customer's store: 901 choice, as an assignment's."""
+    return ApiError.invalid("levelId", CHOICE)
+
+
+def _registration(
+    customer: Customer, prepared: PreparedCustomer, channel: str
+) -> tuple[list[str], dict[str, Any]]:
+    """A creation's CustomerWasRegistered: its changed fields and values (a manual level's too)."""
+    values = {wire: getattr(customer, name) for name, wire in _REGISTERED_WIRE_NAMES}
+    if customer.manually_assigned_level:
+        values.update(levelId=customer.level_id, manuallyAssignedLevel=True)
+    return [*values, "labels"], {**values, "labels": prepared.labels, "channel": channel}
 
 
 def _resolved(customer: Customer, store: Store) -> Customer:

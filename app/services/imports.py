@@ -12,12 +12,15 @@ impossible whatever two workers do (a race redoes the batch row by row)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
+
+import anyio.to_thread
 
 from app.clock import utc_now
 from app.database import Database
@@ -32,6 +35,7 @@ from app.services.backoffice_customers import (
     Caller,
     NewCustomer,
     PreparedCustomer,
+    level_refusal,
 )
 from app.services.customers import refuse_taken
 from app.settings import Settings
@@ -67,6 +71,23 @@ def _problems(error: ApiError) -> list[dict[str, Any]]:
 _INTERNAL_ERROR = _problems(ApiError(catalogue.INTERNAL_ERROR))
 
 
+def _caller_of(job: ImportJob) -> Caller:
+    """The uploader, as the back-office creation knows its caller."""
+    return Caller(
+        audit=AuditActor(job.created_by, job.created_by_role, ACTION, job.request_id),
+        actor=Actor(job.created_by_type, job.created_by),
+        stores=tuple(job.stores) if job.stores is not None else None,
+    )
+
+
+class Candidate(NamedTuple):
+    """A row that passed the checks needing no database: its number, e-mail and customer."""
+
+    row: int
+    email: str | None
+    prepared: PreparedCustomer
+
+
 def _email_of(raw: dict[str, Any]) -> str | None:
     email = raw.get("email")
     return email[:255] if isinstance(email, str) else None
@@ -89,6 +110,8 @@ class ImportService:
         self._outbox = outbox
         self._row_loader = row_loader
         self._source: tuple[str, list[dict[str, Any]]] | None = None  # the job being run, parsed
+        # The next batch's checks, running: (job, its first row's offset, their outcome).
+        self._ahead: tuple[str, int, asyncio.Future[list[ImportRowResult | Candidate]]] | None = None
         self._last_sweep = utc_now() - RETENTION_SWEEP_INTERVAL
 
     @property
@@ -177,22 +200,54 @@ class ImportService:
         if job is None:
             return 0
         rows = await self._rows_of(job)
-        batch = rows[job.processed : job.processed + self._settings.import_batch_size]
-        caller = Caller(
-            audit=AuditActor(job.created_by, job.created_by_role, ACTION, job.request_id),
-            actor=Actor(job.created_by_type, job.created_by),
-            stores=tuple(job.stores) if job.stores is not None else None,
-        )
+        checked = await self._checked(job, rows, job.processed)
+        following = job.processed + len(checked)
+        if following < job.total:  # the next batch is checked while this one is written
+            self._ahead = (job.id, following, asyncio.ensure_future(self._check(job, rows, following)))
         async with self._db.transaction():
             if not await queries.lock_for_batch(self._db, job.id, worker, job.processed):
                 return 0  # another worker took the job over
-            results = await self._import_batch(job, batch, caller)
+            results = await self._import_batch(job, checked, _caller_of(job))
             done = utc_now()
             await queries.record_batch(self._db, job, results, done, done + LEASE)
+        self._outbox.wake()  # the batch's invitations, if any, go out after its commit
         if job.processed + len(results) >= job.total:
             self._source = None
             logger.info("import %s completed: %d rows", job.id, job.total)
         return max(len(results), 1)
+
+    async def _checked(
+        self, job: ImportJob, rows: list[Any], first: int
+    ) -> list[ImportRowResult | Candidate]:
+        """The batch from ``first`` checked: by the look-ahead of the batch before when it checked
+        this one, else now."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[:2] == (job.id, first):
+            return await ahead[2]
+        return await self._check(job, rows, first)
+
+    async def _check(self, job: ImportJob, rows: list[Any], first: int) -> list[ImportRowResult | Candidate]:
+        """The checks of a batch that need no database, in a worker thread (a batch's rows cost
+        milliseconds of CPU, which the event loop does not wait for)."""
+        batch = rows[first : first + self._settings.import_batch_size]
+        return await anyio.to_thread.run_sync(self._check_rows, job, batch, first)
+
+    def _check_rows(self, job: ImportJob, batch: list[Any], first: int) -> list[ImportRowResult | Candidate]:
+        """Each row validated as the back-office creation validates its document: a failed row's
+        result, or the row's checked customer."""
+        caller = _caller_of(job)
+        checked: list[ImportRowResult | Candidate] = []
+        for offset, raw in enumerate(batch):
+            row = first + offset + 1
+            email = _email_of(raw) if isinstance(raw, dict) else None
+            try:
+                checked.append(Candidate(row, email, self._prepare(job, raw, caller)))
+            except ApiError as error:
+                checked.append(ImportRowResult(job.id, row, FAILED, email, None, _problems(error)))
+            except Exception:  # one row's surprise must not stop the others (BO §4.7: 019)
+                logger.exception("import %s row %d failed unexpectedly", job.id, row)
+                checked.append(ImportRowResult(job.id, row, FAILED, email, None, _INTERNAL_ERROR))
+        return checked
 
     async def _rows_of(self, job: ImportJob) -> list[dict[str, Any]]:
         if self._source is None or self._source[0] != job.id:
@@ -200,25 +255,22 @@ class ImportService:
             self._source = (job.id, json.loads(source) if source else [])
         return self._source[1]
 
-    async def _import_batch(self, job: ImportJob, batch: list[Any], caller: Caller) -> list[ImportRowResult]:
-        """A batch's results, in the caller's transaction: each row validated as the back-office
-        creation validates it; the e-mails, phones and cards its store or an earlier row holds
-        refused set-wise (400, 1010, 1011); the rest created at once. Should another writer take
+    async def _import_batch(
+        self, job: ImportJob, checked: list[ImportRowResult | Candidate], caller: Caller
+    ) -> list[ImportRowResult]:
+        """A checked batch's results, in the caller's transaction: the levels named checked
+        against the rows' stores (901) and the e-mails, phones and cards its store or an earlier
+        row holds refused (400, 1010, 1011), set-wise; the rest created at once, invitations
+        included. Should another writer take
         one of them meanwhile (the unique indexes say so), the batch is redone row by row."""
-        results: dict[int, ImportRowResult] = {}
-        candidates: list[tuple[int, str | None, PreparedCustomer]] = []
-        for offset, raw in enumerate(batch):
-            row = job.processed + offset + 1
-            email = _email_of(raw) if isinstance(raw, dict) else None
-            try:
-                prepared = self._prepare(job, raw, caller)
-            except ApiError as error:
-                results[row] = ImportRowResult(job.id, row, FAILED, email, None, _problems(error))
-            except Exception:  # one row's surprise must not stop the others (BO §4.7: 019)
-                logger.exception("import %s row %d failed unexpectedly", job.id, row)
-                results[row] = ImportRowResult(job.id, row, FAILED, email, None, _INTERNAL_ERROR)
-            else:
-                candidates.append((row, email, prepared))
+        results = {item.row: item for item in checked if isinstance(item, ImportRowResult)}
+        candidates = [item for item in checked if isinstance(item, Candidate)]
+        unknown_levels = await self._customers.unknown_levels([item for _, _, item in candidates])
+        if unknown_levels:
+            for position in sorted(unknown_levels):
+                row, email, _ = candidates[position]
+                results[row] = ImportRowResult(job.id, row, FAILED, email, None, _problems(level_refusal()))
+            candidates = [item for position, item in enumerate(candidates) if position not in unknown_levels]
         emails, phones, cards = await queries.taken_keys(
             self._db,
             {(item.store, item.columns["email_key"]) for _, _, item in candidates},
@@ -275,7 +327,9 @@ class ImportService:
         """One row's customer in its own savepoint (the batch met a race); its result either way."""
         try:
             async with self._db.savepoint("import_row"):
-                customer = await self._customers.insert(prepared, caller, channel="import")
+                customer = await self._customers.insert(
+                    prepared, caller, channel="import", invite=prepared.invite
+                )
         except customer_queries.AttributeTaken as taken:
             return ImportRowResult(job.id, row, FAILED, email, None, _problems(refuse_taken(taken)))
         except Exception:  # BO §4.7: an unexpected row error fails the row (019)

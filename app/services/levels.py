@@ -211,9 +211,11 @@ class LevelService:
         current = await self.get(level_id, caller)
         now = utc_now()
         async with self._db.transaction():
+            # Deleted first: the row lock waits for an import holding the level (for share), whose
+            # new holders the check then sees; a refusal rolls the deletion back.
+            await queries.delete_level(self._db, level_id)
             if await queries.has_manual_customers(self._db, level_id):
                 raise ApiError(catalogue.LEVEL_MANUALLY_ASSIGNED)
-            await queries.delete_level(self._db, level_id)
             condition = current.condition_value
             window = await _moved_by(self._db, current.store, condition, condition)
             moved = await _recalculate_store(self._db, current.store, caller.actor, now, window=window)

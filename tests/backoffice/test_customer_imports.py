@@ -6,7 +6,7 @@ without a duplicate. Here the apps run without their own loop; each test drives 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -15,10 +15,16 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from app import jsonapi
 from app.mail.worker import DeliveryWorker
+from app.stores import Store
 from app.tables import customer_imports
+from errors import ApiError
+from resources.backoffice.import_files import _row_loader
+from schemas.backoffice.customer_imports import ImportRowSchema
 from tests.backoffice.helpers import logged_in_operator
 from tests.helpers import JSON_API, document, error, post
+from tests.mail_helpers import SmtpServer, text_of, token_of
 
 HEADER = "firstName,lastName,email,agreement1,phone,labels,companyName,companyTaxId,createdAt,active"
 INVALID_DOCUMENT = error(400, "013", "Post data is invalid.")
@@ -495,3 +501,256 @@ async def test_anonymizing_and_erasing_a_customer_reach_its_import_rows(app_fact
         assert [(row["row"], row["email"], row["customerReference"]) for row in rows] == [
             (1, None, first["customerReference"])
         ]
+
+
+# BO §4.3, §4.7: levelId (a manual level of the row's store) and invite (BO §4.2's invitation).
+STORES = (
+    Store("DE", "de_DE", ("de_DE", "en_GB"), "EUR", "Europe/Berlin"),
+    Store("CH", "de_CH", ("de_CH", "fr_CH"), "CHF", "Europe/Zurich"),
+)
+UNKNOWN_LEVEL = {
+    **error(422, "901", "levelId => The value you selected is not a valid choice."),
+    "source": {"pointer": "/levelId"},
+}
+NOT_INVITED = {
+    **error(422, "901", "invite => An inactive customer cannot be invited."),
+    "source": {"pointer": "/invite"},
+}
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer.running() as server:
+        yield server
+
+
+async def _level(client, headers, store: str, name: str) -> str:
+    attributes = {"store": store, "name": name, "conditionValue": 100000, "rewardPercent": "5"}
+    response = await post(client, "/backoffice/levels", document("levels", attributes), headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["id"])
+
+
+async def _customer(client, headers, reference: str) -> dict[str, Any]:
+    response = await client.get(f"/backoffice/customers/{reference}", headers=headers)
+    assert response.status_code == 200, response.text
+    attributes: dict[str, Any] = response.json()["data"]["attributes"]
+    return attributes
+
+
+async def _restore(client, token: str, password: str) -> httpx.Response:
+    return await client.patch(
+        "/customer-restore-password",
+        json=document(
+            "customer-restore-password",
+            {"restorePasswordKey": token, "password": password, "confirmPassword": password},
+        ),
+        headers={"Content-Type": JSON_API},
+    )
+
+
+async def test_a_csv_import_assigns_manual_levels_of_the_rows_store_and_mails_invitations(app_factory, smtp):
+    async with _quiet_app(app_factory, stores=STORES, smtp_url=smtp.url) as (app, client):
+        admin = await logged_in_operator(app, client)
+        gold = await _level(client, admin.headers, "DE", "Gold")
+        swiss = await _level(client, admin.headers, "CH", "Edelweiss")
+        text = "\n".join(
+            [
+                "store,firstName,lastName,email,agreement1,levelId,invite,active,locale",
+                f"DE,Ada,Gold,ada@example.com,true,{gold},true,,en_GB",
+                "DE,Bob,Nolevel,bob@example.com,true,no-such-level,,,",
+                f"DE,Cy,Swiss,cy@example.com,true,{swiss},,,",
+                f"CH,Di,Swiss,di@example.com,true,{swiss},,,",
+                "DE,Ed,Inactive,ed@example.com,true,,true,false,",
+                "DE,Flo,Plain,flo@example.com,true,,true,,",
+                "DE,Gus,Quiet,gus@example.com,true,,false,,",
+            ]
+        )
+        uploaded = await _upload_csv(client, admin.headers, text)
+        assert uploaded.status_code == 202, uploaded.text
+        import_id = uploaded.json()["data"]["id"]
+
+        await _worker(app, "w1").drain()
+        mails = await smtp.wait_for(2)
+
+        rows = await _rows(client, admin.headers, import_id)
+        assert [(row["row"], row["status"], row["errors"]) for row in rows] == [
+            (1, "succeeded", []),
+            (2, "failed", [UNKNOWN_LEVEL]),
+            (3, "failed", [UNKNOWN_LEVEL]),  # another store's level
+            (4, "succeeded", []),
+            (5, "failed", [NOT_INVITED]),
+            (6, "succeeded", []),
+            (7, "succeeded", []),
+        ]
+        ada = await _customer(client, admin.headers, rows[0]["customerReference"])
+        di = await _customer(client, admin.headers, rows[3]["customerReference"])
+        flo = await _customer(client, admin.headers, rows[5]["customerReference"])
+        assert (ada["levelId"], ada["manuallyAssignedLevel"]) == (gold, True)
+        assert (di["store"], di["levelId"], di["manuallyAssignedLevel"]) == ("CH", swiss, True)
+        assert (flo["levelId"], flo["manuallyAssignedLevel"]) == (None, False)
+        registered = await client.get(
+            f"/backoffice/customers/{rows[0]['customerReference']}/history"
+            "?filter[eventType]=CustomerWasRegistered",
+            headers=admin.headers,
+        )
+        [event] = [item["attributes"] for item in registered.json()["data"]]
+        assert (event["values"]["levelId"], event["values"]["manuallyAssignedLevel"]) == (gold, True)
+        assert {"levelId", "manuallyAssignedLevel"} <= set(event["changedFields"])
+        assert await _count(app, "SELECT COUNT(*) FROM customers") == 4
+
+        # Only the invited rows are mailed, each once, in the customer's language, with a key
+        # that sets the first password.
+        await asyncio.sleep(0.2)
+        assert sorted(str(mail["To"]) for mail in smtp.messages) == ["ada@example.com", "flo@example.com"]
+        by_recipient = {str(mail["To"]): mail for mail in mails}
+        assert str(by_recipient["ada@example.com"]["Subject"]) == "Your new customer account"
+        assert str(by_recipient["flo@example.com"]["Subject"]) == "Ihr neues Kundenkonto"
+        assert "http://localhost:3000/password/restore?token=" in text_of(by_recipient["ada@example.com"])
+        assert await _count(app, "SELECT COUNT(*) FROM restore_password_keys") == 2
+        restored = await _restore(client, token_of(by_recipient["ada@example.com"]), "Imported-Horse-7")
+        assert restored.status_code == 204, restored.text
+        login = await post(
+            client,
+            "/access-tokens",
+            document("access-tokens", {"username": "ada@example.com", "password": "Imported-Horse-7"}),
+        )
+        assert login.status_code == 201, login.text
+        audit = await app.state.services.db.fetch_all(
+            sa.text(
+                "SELECT customer_reference, details FROM audit_events"
+                " WHERE action = 'POST /backoffice/customer-imports' AND customer_reference IS NOT NULL"
+            )
+        )
+        invited = {row[0] for row in audit if '"invite"' in str(row[1]).replace("'", '"')}
+        assert invited == {rows[0]["customerReference"], rows[5]["customerReference"]}
+
+
+async def test_a_json_import_assigns_levels_and_mails_invitations(app_factory, smtp):
+    async with _quiet_app(app_factory, smtp_url=smtp.url) as (app, client):
+        admin = await logged_in_operator(app, client)
+        gold = await _level(client, admin.headers, "DE", "Gold")
+        person = {"lastName": "Json", "agreement1": True}
+        body = document(
+            "customer-imports",
+            {
+                "customers": [
+                    {
+                        **person,
+                        "firstName": "Ada",
+                        "email": "ada@example.com",
+                        "levelId": gold,
+                        "invite": True,
+                    },
+                    {**person, "firstName": "Bob", "email": "bob@example.com", "levelId": "unknown"},
+                    {
+                        **person,
+                        "firstName": "Cy",
+                        "email": "cy@example.com",
+                        "levelId": None,
+                        "invite": False,
+                    },
+                    {**person, "firstName": "Di", "email": "di@example.com", "invite": True, "active": False},
+                ]
+            },
+        )
+        response = await post(client, "/backoffice/customer-imports", body, headers=admin.headers)
+        assert response.status_code == 202, response.text
+        import_id = response.json()["data"]["id"]
+
+        await _worker(app, "w1").drain()
+        [mail] = await smtp.wait_for(1)
+
+        rows = await _rows(client, admin.headers, import_id)
+        assert [(row["status"], row["errors"]) for row in rows] == [
+            ("succeeded", []),
+            ("failed", [UNKNOWN_LEVEL]),
+            ("succeeded", []),
+            ("failed", [NOT_INVITED]),
+        ]
+        ada = await _customer(client, admin.headers, rows[0]["customerReference"])
+        cy = await _customer(client, admin.headers, rows[2]["customerReference"])
+        assert (ada["levelId"], ada["manuallyAssignedLevel"]) == (gold, True)
+        assert (cy["levelId"], cy["manuallyAssignedLevel"]) == (None, False)
+        assert str(mail["To"]) == "ada@example.com"
+        assert token_of(mail)
+        assert await _count(app, "SELECT COUNT(*) FROM mail_outbox") == 1
+        # The level has a manual holder now: it cannot be deleted (BO §4.3).
+        refused = await client.delete(f"/backoffice/levels/{gold}", headers=admin.headers)
+        assert refused.status_code == 422
+        assert refused.json() == {"errors": [error(422, "1022", "Level is manually assigned to customers.")]}
+
+
+_GOOD_ROW: dict[str, Any] = {
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "email": " Ada@Exämple.com ",
+    "agreement1": True,
+    "salutation": "Ms",
+    "phone": "+49 151 11111111",
+    "gender": "Female",
+    "dateOfBirth": "1990-05-01",
+    "locale": "de_DE",
+    "loyaltyCardNumber": "CARD-1",
+    "labels": [{"key": "tier", "value": "gold"}],
+    "agreement2": True,
+    "company": {"name": "Analytical", "taxId": "DE-1"},
+    "store": "DE",
+    "posId": "p",
+    "sellerId": "s",
+    "createdAt": "2020-05-01T10:00:00+02:00",
+    "active": False,
+    "invite": False,
+    "levelId": "5d0c",
+}
+_BAD_VALUES: list[tuple[str, Any]] = [
+    ("firstName", ""),
+    ("firstName", None),
+    ("firstName", "x" * 101),
+    ("lastName", 7),
+    ("email", "not-an-email"),
+    ("email", "a@localhost"),
+    ("email", ""),
+    ("salutation", "Sir"),
+    ("dateOfBirth", "2999-01-01"),
+    ("dateOfBirth", "1990-1-5"),
+    ("locale", " "),
+    ("loyaltyCardNumber", "no spaces"),
+    ("labels", [{"key": "bad key", "value": 1}, "x"]),
+    ("labels", "tier:gold"),
+    ("agreement2", "true"),
+    ("company", {"name": "Only"}),
+    ("store", ""),
+    ("posId", "p" * 37),
+    ("createdAt", "yesterday"),
+    ("createdAt", "2020-05-01T10:00:00"),
+    ("active", None),
+    ("invite", 1),
+    ("levelId", 5),
+    ("shoeSize", 9),
+]
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        _GOOD_ROW,
+        {"firstName": "A", "lastName": "B", "email": "a@example.com", "agreement1": True},
+        {},
+        *({**_GOOD_ROW, name: value} for name, value in _BAD_VALUES),
+        {name: value for name, value in _GOOD_ROW.items() if name not in ("firstName", "email")},
+    ],
+)
+def test_a_row_loads_through_the_compiled_schema_as_through_the_schema(attributes: dict[str, Any]) -> None:
+    """One source of the rules: the worker's compiled load of a row answers what the creation's
+    schema answers, values or every error."""
+
+    def outcome(load: Any) -> Any:
+        try:
+            return load(attributes)
+        except ApiError as refused:
+            return [(problem.entry.code, problem.attribute, problem.detail) for problem in refused.problems]
+
+    expected = outcome(lambda value: jsonapi.load_attributes(ImportRowSchema, "customers", value))
+    assert outcome(_row_loader()) == expected
+    assert expected  # a value or an error that could differ
