@@ -50,7 +50,6 @@ __all__ = [
     "audit_entries_of",
     "import_rows_of",
     "company_users_of",
-    "pending_changes_of",
 ]
 
 
@@ -248,30 +247,6 @@ async def company_users_of(db: Database, customer_id: int) -> list[dict[str, Any
             "role": row[2],
             "isActive": bool(row[3]),
             "createdAt": as_utc(row[4]).isoformat(),
-        }
-        for row in rows
-    ]
-
-
-async def pending_changes_of(db: Database, customer_id: int) -> list[dict[str, Any]]:
-    """The customer's credential changes awaiting confirmation (BO §4.2): kind, the new value and
-    its times; the key's digest is not even read."""
-    rows = await db.fetch_all(
-        sa.select(
-            credential_changes.c.kind,
-            credential_changes.c.value,
-            credential_changes.c.created_at,
-            credential_changes.c.expires_at,
-        )
-        .where(credential_changes.c.customer_id == customer_id)
-        .order_by(credential_changes.c.kind)
-    )
-    return [
-        {
-            "kind": row[0],
-            "value": row[1],
-            "createdAt": as_utc(row[2]).isoformat(),
-            "expiresAt": as_utc(row[3]).isoformat(),
         }
         for row in rows
     ]

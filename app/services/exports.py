@@ -13,6 +13,7 @@ from app.database import Database
 from app.models import Address, Avatar, HistoryEvent, Order, PaymentInstrument, PointsTransfer, PushToken
 from app.queries import avatars as avatar_queries
 from app.queries import backoffice_customers as bo_queries
+from app.queries import credential_changes as credential_change_queries
 from app.queries import orders as order_queries
 from app.queries import points as points_queries
 from app.queries import push_tokens as push_token_queries
@@ -90,7 +91,7 @@ class ExportService:
                 db, customer.id, store_today(self._stores, customer.store), None, None, False, 0, None
             ),
             history=await history.events_of(db, customer),
-            pending_credential_changes=await bo_queries.pending_changes_of(db, customer.id),
+            pending_credential_changes=await credential_change_queries.exported_changes_of(db, customer.id),
             audit_events=await bo_queries.audit_entries_of(db, reference),
             import_rows=await bo_queries.import_rows_of(db, reference),
             orders=await order_queries.list_orders(
