@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -11,7 +12,15 @@ from app.clock import as_utc
 from app.database import Database
 from app.tables import credential_changes, customers
 
-__all__ = ["PendingChange", "replace_change", "changes_of", "delete_change", "delete_changes", "value_taken"]
+__all__ = [
+    "PendingChange",
+    "replace_change",
+    "changes_of",
+    "exported_changes_of",
+    "delete_change",
+    "delete_changes",
+    "value_taken",
+]
 
 
 @dataclass(frozen=True)
@@ -49,18 +58,38 @@ async def replace_change(
     )
 
 
-async def changes_of(db: Database, customer_id: int) -> list[PendingChange]:
-    rows = await db.fetch_all(
-        sa.select(
-            credential_changes.c.kind,
-            credential_changes.c.value,
-            credential_changes.c.digest,
-            credential_changes.c.expires_at,
-        )
+def _changes_of(customer_id: int, *columns: Any) -> Any:
+    return (
+        sa.select(*columns)
         .where(credential_changes.c.customer_id == customer_id)
         .order_by(credential_changes.c.kind)
     )
+
+
+async def changes_of(db: Database, customer_id: int) -> list[PendingChange]:
+    columns = credential_changes.c
+    rows = await db.fetch_all(
+        _changes_of(customer_id, columns.kind, columns.value, columns.digest, columns.expires_at)
+    )
     return [PendingChange(str(row[0]), str(row[1]), row[2], as_utc(row[3])) for row in rows]
+
+
+async def exported_changes_of(db: Database, customer_id: int) -> list[dict[str, Any]]:
+    """The data export's view (BO §4.11): kind, the new value and its times; the key's digest is
+    not even read."""
+    columns = credential_changes.c
+    rows = await db.fetch_all(
+        _changes_of(customer_id, columns.kind, columns.value, columns.created_at, columns.expires_at)
+    )
+    return [
+        {
+            "kind": row[0],
+            "value": row[1],
+            "createdAt": as_utc(row[2]).isoformat(),
+            "expiresAt": as_utc(row[3]).isoformat(),
+        }
+        for row in rows
+    ]
 
 
 async def delete_change(db: Database, customer_id: int, kind: str) -> None:

@@ -256,10 +256,10 @@ def _orders_where(condition: Any, status: str | None) -> Any:
 
 
 async def _offset_page(
-    db: Database, condition: Any, reference: str | None, newest_first: bool, offset: int, limit: int
+    db: Database, condition: Any, reference: str | None, newest_first: bool, offset: int, limit: int | None
 ) -> list[Order]:
-    """Orders matching ``condition`` in ``(order_date, order_number)`` order, one offset page; with
-    no ``reference`` each order's customer reference is read with it."""
+    """Orders matching ``condition`` in ``(order_date, order_number)`` order, one offset page (``limit``
+    None: to the end); with no ``reference`` each order's customer reference is read with it."""
     ordering = (
         (orders.c.order_date.desc(), orders.c.order_number.desc())
         if newest_first
@@ -279,7 +279,7 @@ async def list_orders(
     status: str | None,
     newest_first: bool,
     offset: int,
-    limit: int,
+    limit: int | None,
 ) -> list[Order]:
     """A page in ``(order_date, order_number)`` order, served by ``ix_orders_customer_list``."""
     condition = _customer_orders(customer_id, status)

@@ -108,8 +108,9 @@ async def list_transfers(
     state: str | None,
     newest_first: bool,
     offset: int,
-    limit: int,
+    limit: int | None,
 ) -> list[PointsTransfer]:
+    """One page of the customer's transfers (``limit`` None: all of them)."""
     order = (_t.c.created_at.desc(), _t.c.id.desc()) if newest_first else (_t.c.created_at, _t.c.id)
     rows = await db.fetch_all(
         _select(today)

@@ -17,6 +17,7 @@ from app.services.company_users import CompanyUserService
 from app.services.confirmations import ConfirmationService
 from app.services.credential_changes import CredentialChangeService
 from app.services.customers import CustomerService
+from app.services.exports import ExportService
 from app.services.imports import ImportService, RowLoader
 from app.services.integration_clients import IntegrationClientService
 from app.services.levels import LevelService
@@ -78,6 +79,7 @@ class Services:
     imports: ImportService
     companies: CompanyService
     company_users: CompanyUserService
+    exports: ExportService
 
 
 def build_services(settings: Settings, *, import_row_loader: RowLoader | None = None) -> Services:
@@ -110,6 +112,8 @@ def build_services(settings: Settings, *, import_row_loader: RowLoader | None = 
         db, settings.store_catalogue, customers, confirmations, audit, settings, outbox
     )
     companies = CompanyService(db, settings.store_catalogue, audit)
+    addresses = AddressService(db)
+    payment_instruments = PaymentInstrumentService(db)
     return Services(
         settings=settings,
         stores=settings.store_catalogue,
@@ -118,7 +122,7 @@ def build_services(settings: Settings, *, import_row_loader: RowLoader | None = 
         signer=signer,
         customers=customers,
         sessions=SessionService(db, settings, hasher, signer, limiter),
-        addresses=AddressService(db),
+        addresses=addresses,
         limiter=limiter,
         limiter_store=limiter_store,
         outbox=outbox,
@@ -139,7 +143,7 @@ def build_services(settings: Settings, *, import_row_loader: RowLoader | None = 
         operator_mfa=operator_mfa,
         integration_clients=IntegrationClientService(db, settings, audit),
         orders=OrderService(db),
-        payment_instruments=PaymentInstrumentService(db),
+        payment_instruments=payment_instruments,
         avatars=AvatarService(db, settings),
         push_tokens=PushTokenService(db, settings),
         activation=activation,
@@ -153,5 +157,8 @@ def build_services(settings: Settings, *, import_row_loader: RowLoader | None = 
         companies=companies,
         company_users=CompanyUserService(
             db, settings, settings.store_catalogue, outbox, audit, companies, backoffice_customers
+        ),
+        exports=ExportService(
+            db, settings.store_catalogue, backoffice_customers, addresses, payment_instruments, audit
         ),
     )

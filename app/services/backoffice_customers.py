@@ -16,7 +16,7 @@ from app.database import Database
 from app.emails import email_key, normalise_email
 from app.keys import link_with_token, new_key
 from app.mail import MailKind, Outbox, OutgoingMail, render_mail
-from app.models import Actor, Address, AuditActor, Company, Customer, DefaultAddresses, HistoryEvent
+from app.models import Actor, AuditActor, Company, Customer, DefaultAddresses, HistoryEvent
 from app.queries import addresses as address_queries
 from app.queries import backoffice_customers as bo_queries
 from app.queries import customers as queries
@@ -26,7 +26,6 @@ from app.queries import passwords as password_queries
 from app.queries import sessions as session_queries
 from app.queries import sms_codes as sms_code_queries
 from app.services import history
-from app.services.addresses import AddressService
 from app.services.audit import AuditService
 from app.services.confirmations import ConfirmationService
 from app.services.customers import (
@@ -47,7 +46,6 @@ __all__ = [
     "NewCustomer",
     "PreparedCustomer",
     "CustomerView",
-    "CustomerExport",
     "level_refusal",
 ]
 
@@ -90,20 +88,6 @@ class CustomerView:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.customer, name)
-
-
-@dataclass(frozen=True)
-class CustomerExport:
-    """The data export's parts (BO §4.11); those of parts not built yet are empty."""
-
-    exported_at: datetime
-    customer: CustomerView
-    addresses: list[Address]
-    sessions: list[dict[str, Any]]
-    history: list[HistoryEvent]
-    audit_events: list[dict[str, Any]]
-    import_rows: list[dict[str, Any]] = field(default_factory=list)
-    company_users: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -669,29 +653,6 @@ class BackofficeCustomerService:
             return False
         events = await bo_queries.history_page(self._db, reference, (CUSTOMER_WAS_ERASED,), None, 1)
         return bool(events)
-
-    async def export(
-        self, reference: str, caller: Caller | None, addresses: AddressService
-    ) -> CustomerExport:
-        """Everything kept about the customer (BO §4.11), never a hash, digest, key or code; an
-        operator's export is audited (before it is answered; the entry is in it too)."""
-        if caller is not None:
-            customer = await self.find(reference, caller)
-            await self._audit.append(caller.audit, customer_reference=reference, store=customer.store)
-        else:
-            found = await bo_queries.customer_by_reference(self._db, reference)
-            assert found is not None
-            customer = found
-        return CustomerExport(
-            exported_at=utc_now(),
-            customer=await self.view(customer),
-            addresses=await addresses.list_of(customer.id),
-            sessions=await bo_queries.sessions_of(self._db, customer.id),
-            history=await history.events_of(self._db, customer),
-            audit_events=await bo_queries.audit_entries_of(self._db, reference),
-            import_rows=await bo_queries.import_rows_of(self._db, reference),
-            company_users=await bo_queries.company_users_of(self._db, customer.id),
-        )
 
     async def count_matching(self, email_or_phone: str, caller: Caller) -> int:
         """How many of the caller's stores' customers have exactly this e-mail or phone (audited). A

@@ -26,6 +26,7 @@ __all__ = [
     "list_payment_instruments",
     "get_payment_instrument",
     "delete_payment_instrument",
+    "instrument_resource",
 ]
 
 
@@ -39,10 +40,10 @@ def _audited(request: Request) -> Audited:
 
 
 def _document(request: Request, instrument: PaymentInstrument) -> dict[str, Any]:
-    return {"data": _resource(request, instrument)}
+    return {"data": instrument_resource(request, instrument)}
 
 
-def _resource(request: Request, instrument: PaymentInstrument) -> dict[str, Any]:
+def instrument_resource(request: Request, instrument: PaymentInstrument) -> dict[str, Any]:
     base = jsonapi.base_url(request, services(request).settings.public_base_url)
     return {
         "type": TYPE,
@@ -88,7 +89,7 @@ async def list_payment_instruments(request: Request) -> Response:
     await services(request).audit.append(
         who.audit, customer_reference=customer.reference, store=customer.store
     )
-    document: dict[str, Any] = {"data": [_resource(request, item) for item in items]}
+    document: dict[str, Any] = {"data": [instrument_resource(request, item) for item in items]}
     next_position = [last.created_at.isoformat(), last.id] if last else None
     document["links"] = jsonapi.cursor_links(
         request, page, next_position, services(request).settings.public_base_url
