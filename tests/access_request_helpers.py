@@ -98,7 +98,9 @@ async def create_symbol(
     client: httpx.AsyncClient, headers: dict[str, str], company_id: str, **attributes: Any
 ) -> dict[str, Any]:
     body = document("invitation-symbols", {"kind": "request-code", "value": "ACME-2026", **attributes})
-    created = await post(client, f"/backoffice/companies/{company_id}/invitation-symbols", body, headers=headers)
+    created = await post(
+        client, f"/backoffice/companies/{company_id}/invitation-symbols", body, headers=headers
+    )
     assert created.status_code == 201, created.text
     symbol: dict[str, Any] = created.json()["data"]
     return symbol
