@@ -61,18 +61,20 @@ def mails_to(directory: str, recipient: str) -> list[Any]:
     return [mail for mail in read_eml_files(directory) if str(mail["To"]) == recipient]
 
 
-async def key_for(directory: str, email: str, count: int = 1) -> str:
-    """The key of the ``count``-th confirmation mail sent to ``email``."""
-    for _ in range(3):
-        await wait_for_files(directory, len(read_eml_files(directory)) + 1, within=0.5)
-        found = [
-            mail
+async def key_for(directory: str, email: str, known: tuple[str, ...] = ()) -> str:
+    """The key of a confirmation mail sent to ``email`` that is not one of ``known`` (the files'
+    names do not tell the order of two mails of one second)."""
+    for _ in range(10):
+        tokens = [
+            token_of(mail)
             for mail in mails_to(directory, email)
             if str(mail["Subject"]) == "Confirm your access request"
         ]
-        if len(found) >= count:
-            return token_of(found[count - 1])
-    raise AssertionError(f"no confirmation mail {count} to {email}")
+        fresh = [token for token in tokens if token not in known]
+        if fresh:
+            return fresh[0]
+        await wait_for_files(directory, len(read_eml_files(directory)) + 1, within=0.5)
+    raise AssertionError(f"no new confirmation mail to {email}")
 
 
 async def pending_request(client: httpx.AsyncClient, directory: str, **overrides: Any) -> str:

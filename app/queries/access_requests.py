@@ -3,6 +3,7 @@ UPDATE on the state it leaves, so of concurrent transitions exactly one finds it
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,11 @@ __all__ = [
     "delete_requests_of_email",
     "delete_expired_unconfirmed",
 ]
+
+def _json(value: Any) -> Any:
+    """A JSON column's value: PostgreSQL's driver hands back its text."""
+    return json.loads(value) if isinstance(value, str) else value
+
 
 _COLUMNS = [column for column in access_requests.c if column.name not in ("key_digest", "key_expires_at")]
 
@@ -202,8 +208,8 @@ async def events_of(db: Database, request_id: str) -> list[AccessRequestEvent]:
                 id=values["id"],
                 event_type=values["event_type"],
                 actor=Actor(values["actor_type"], values["actor_id"]),
-                changed_fields=list(values["changed_fields"]),
-                values=dict(values["values"]),
+                changed_fields=list(_json(values["changed_fields"])),
+                values=dict(_json(values["values"])),
                 created_at=as_utc(values["created_at"]),
             )
         )

@@ -508,8 +508,10 @@ class AccessRequestService:
     ) -> AccessRequest:
         """Rows 7-11 for the back-office: accept or approve a pending request into ``companyId``
         (required then, else 901 "not expected"; unknown or another store's 1110, inactive 1109),
-        approve an accepted one, decline either; a final one is 1121."""
+        approve an accepted one, decline either. Any other transition, a final request's above all,
+        is 1121 whatever else was sent."""
         current = await self.get_for_backoffice(request_id, caller.stores)
+        _check_transition(current, decision)
         into_company = decision.state in ("accepted", "approved") and current.state == "pending"
         if into_company and decision.company_id is None:
             raise ApiError.invalid("companyId", MISSING)
@@ -519,14 +521,13 @@ class AccessRequestService:
         now = utc_now()
         async with self._db.transaction():
             current = await self.get_for_backoffice(request_id, caller.stores)
+            _check_transition(current, decision)
             if into_company:
                 company = await company_queries.company_by_id(self._db, decision.company_id or "")
                 if company is None or company.store != current.store:
                     raise ApiError(catalogue.COMPANY_NOT_IN_STORE)
                 if not company.is_active:
                     raise ApiError(catalogue.COMPANY_NOT_ACTIVE)
-                if current.state != "pending":
-                    raise ApiError(catalogue.ACCESS_REQUEST_STATE_CONFLICT)
                 accepted = await self._accept(
                     current,
                     company,
@@ -537,12 +538,8 @@ class AccessRequestService:
                 )
                 if accepted is not None and decision.state == "approved":
                     await self._approve(accepted, None, caller.actor, now)
-            elif decision.state == "declined" and current.state in ("pending", "accepted"):
-                await self._decline(current, decision.reason or "", caller.actor, now)
-            elif decision.state == "approved" and current.state == "accepted":
-                await self._approve(current, decision.role, caller.actor, now)
             else:
-                raise ApiError(catalogue.ACCESS_REQUEST_STATE_CONFLICT)
+                await self._decide(current, decision, caller.actor, now)
             await self._audit.append(
                 caller.audit,
                 store=current.store,
@@ -556,6 +553,19 @@ class AccessRequestService:
             await self._decline(current, decision.reason or "", actor, now)
         else:
             await self._approve(current, decision.role, actor, now)
+
+
+# The back-office's transitions (CB §5.2 rows 7-11): the states each PATCH state may leave.
+_BACKOFFICE_FROM = {
+    "accepted": ("pending",),
+    "approved": ("pending", "accepted"),
+    "declined": ("pending", "accepted"),
+}
+
+
+def _check_transition(current: AccessRequest, decision: Decision) -> None:
+    if current.state not in _BACKOFFICE_FROM[decision.state]:
+        raise ApiError(catalogue.ACCESS_REQUEST_STATE_CONFLICT)
 
 
 def _check_reason(decision: Decision) -> None:
