@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from app.clock import utc_now
@@ -64,6 +64,11 @@ def _normalise_domain(value: str) -> str | None:
     return lowered if all(_LABEL.fullmatch(label) for label in labels) else None
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """Stored in UTC: SQLite keeps no offset."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
 def _shown(values: dict[str, Any]) -> dict[str, Any]:
     return {
         _WIRE[name]: value.isoformat() if isinstance(value, datetime) else value
@@ -113,7 +118,7 @@ class InvitationSymbolService:
             "role": values.get("role", "buyer"),
             "auto_approve": values.get("auto_approve", False),
             "is_active": values.get("is_active", True),
-            "expires_at": values.get("expires_at"),
+            "expires_at": _utc(values.get("expires_at")),
             "max_uses": values.get("max_uses"),
         }
         try:
@@ -146,6 +151,8 @@ class InvitationSymbolService:
         current = await self.get(company_id, symbol_id, caller)
         if current.kind == EMAIL_DOMAIN and changes.get("max_uses") is not None:
             raise ApiError.invalid("maxUses", NOT_EXPECTED)
+        if changes.get("expires_at") is not None:
+            changes = {**changes, "expires_at": _utc(changes["expires_at"])}
         changed = {
             name: value
             for name, value in changes.items()
