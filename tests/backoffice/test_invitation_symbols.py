@@ -171,7 +171,12 @@ class TestInvitationSymbols:
 
         changes = [
             (company, domain["id"], {"maxUses": 2}, invalid("maxUses", "This field was not expected.")),
-            (company, code["id"], {"autoApprove": "yes"}, invalid("autoApprove", "This value should be of type bool.")),
+            (
+                company,
+                code["id"],
+                {"autoApprove": "yes"},
+                invalid("autoApprove", "This value should be of type bool."),
+            ),
             (other, code["id"], {"role": "admin"}, NOT_FOUND),
             (company, UNKNOWN, {"role": "admin"}, NOT_FOUND),
         ]
