@@ -84,6 +84,7 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))
 # The links this test's server mails; their origins are the only ones on its allow-list.
 RESTORE_URL = "https://shop.example/password/restore"
 CONFIRMATION_URL = "https://shop.example/register/confirm"
+ACCESS_REQUEST_URL = "https://shop.example/access-request/confirm"
 ADDRESS = {
     "salutation": "Ms",
     "firstName": "Jane",
@@ -146,6 +147,9 @@ def contract_server(database_url: str, key_path: str, mailbox: SmtpServer) -> It
         "GLUE_LOGIN_LIMIT_PER_ACCOUNT": "1000000",
         "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_EMAIL": "1000000",
         "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_ADDRESS": "1000000",
+        "GLUE_ACCESS_REQUEST_LIMIT_PER_ADDRESS": "1000000",
+        "GLUE_ACCESS_REQUEST_LIMIT_PER_EMAIL": "1000000",
+        "GLUE_ACCESS_REQUEST_CONFIRMATION_URL": ACCESS_REQUEST_URL,
         "GLUE_STORES": json.dumps(STORES),
     }
     seeded = subprocess.run(
@@ -551,6 +555,54 @@ class Storefront:
             customer.company_id, f"contract-buyer-{time.time_ns()}-{next(_unique)}@example.com", "buyer"
         )
 
+    # Access requests and invitation symbols (CB §5): what their cases act on.
+    def pending_request(self) -> str:
+        """A new access request, submitted and confirmed from its mail: pending, any case may decide it."""
+        email = f"contract-applicant-{time.time_ns()}-{next(_unique)}@example.com"
+        attributes = {
+            **{name: value for name, value in registration(email=email).items() if name != "company"},
+            "companyHint": "Case",
+        }
+        submitted = self.http.post("/access-requests", json=document("access-requests", attributes))
+        assert submitted.status_code == 204, submitted.text
+        key = self.mailed_key(email, ACCESS_REQUEST_URL)
+        confirmed = self.http.post(
+            "/access-request-confirmation",
+            json=document("access-request-confirmation", {"confirmationKey": key}),
+        )
+        assert confirmed.status_code == 204, confirmed.text
+        listed = self.http.get(
+            "/backoffice/access-requests", params={"filter[email]": email}, headers=bearer(self.admin_token())
+        )
+        assert listed.status_code == 200, listed.text
+        request_id: str = listed.json()["data"][0]["id"]
+        return request_id
+
+    def accepted_request_of(self, customer: Customer) -> str:
+        """A new access request accepted into the customer's company (its admin may decide it)."""
+        self.company_user_of(customer)
+        request_id = self.pending_request()
+        accepted = self.http.patch(
+            f"/backoffice/access-requests/{request_id}",
+            json=document(
+                "access-requests", {"state": "accepted", "companyId": customer.company_id}, request_id
+            ),
+            headers=bearer(self.admin_token()),
+        )
+        assert accepted.status_code == 200, accepted.text
+        return request_id
+
+    def fresh_symbol(self, company_id: str) -> str:
+        """A new request code of the company: any case may change or remove it."""
+        created = self.http.post(
+            f"/backoffice/companies/{company_id}/invitation-symbols",
+            json=document("invitation-symbols", {"kind": "request-code", "value": f"CASE-{next(_unique)}"}),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        symbol_id: str = created.json()["data"]["id"]
+        return symbol_id
+
     def fresh_client(self) -> tuple[str, str]:
         created = self.http.post(
             "/backoffice/integration-clients",
@@ -743,6 +795,14 @@ _BACKOFFICE_GUARDED = (
     "POST /backoffice/companies/{companyId}/company-users",
     "PATCH /backoffice/company-users/{companyUserId}",
     "DELETE /backoffice/company-users/{companyUserId}",
+    # Access requests and invitation symbols (CB §5).
+    "GET /backoffice/companies/{companyId}/invitation-symbols",
+    "POST /backoffice/companies/{companyId}/invitation-symbols",
+    "PATCH /backoffice/companies/{companyId}/invitation-symbols/{symbolId}",
+    "DELETE /backoffice/companies/{companyId}/invitation-symbols/{symbolId}",
+    "GET /backoffice/access-requests",
+    "GET /backoffice/access-requests/{accessRequestId}",
+    "PATCH /backoffice/access-requests/{accessRequestId}",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -792,6 +852,10 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "GET /company-users/{companyUserId}",
             "PATCH /company-users/{companyUserId}",
             "DELETE /company-users/{companyUserId}",
+            # A company admin's access requests (CB §5).
+            "GET /access-requests",
+            "GET /access-requests/{accessRequestId}",
+            "PATCH /access-requests/{accessRequestId}",
         )
     },
     (RejectedPositiveData, "DELETE /backoffice/refresh-tokens"): [
@@ -941,7 +1005,13 @@ def _keep_unless_prescribed(
 
 
 _CUSTOMER_DOCUMENTS = ("/customers", "/customers/{customerReference}")
-_COMPANY_PATHS = ("/companies/{companyId}", "/company-users", "/company-users/{companyUserId}")
+_COMPANY_PATHS = (
+    "/companies/{companyId}",
+    "/company-users",
+    "/company-users/{companyUserId}",
+    "/access-requests",
+    "/access-requests/{accessRequestId}",
+)
 _AVATAR = "/customers/{customerReference}/avatar"
 _PASSWORD_CHANGES = ("/customer-password", "/customer-password/{customerReference}")
 _RESTORES = ("/customer-restore-password", "/customer-restore-password/{restorePasswordKey}")
@@ -960,6 +1030,9 @@ _PATH_IDS = {
     "/backoffice/companies/{companyId}": "companyId",
     "/backoffice/company-users/{companyUserId}": "companyUserId",
     "/company-users/{companyUserId}": "companyUserId",
+    "/backoffice/companies/{companyId}/invitation-symbols/{symbolId}": "symbolId",
+    "/backoffice/access-requests/{accessRequestId}": "accessRequestId",
+    "/access-requests/{accessRequestId}": "accessRequestId",
 }
 
 
@@ -1154,6 +1227,8 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
         attributes.update(username=customer.email, password=customer.password)
     elif path == "/refresh-tokens" and next(_alternate) % 2:
         attributes["refreshToken"] = storefront.refresh_token()
+    elif path in ("/access-requests", "/access-requests/{accessRequestId}"):
+        _honour_access_request_rules(storefront, case, attributes)
     elif path == "/company-user-access-tokens":  # one of the caller's own company users
         owner = storefront.owner_of(case)
         if owner is not None:
@@ -1331,9 +1406,54 @@ def _honour_company_rules(path: str, attributes: dict[str, Any]) -> None:
             attributes["locale"] = _chance.choice(STORES[0]["locales"])
 
 
+def _honour_access_request_rules(
+    storefront: Storefront, case: schemathesis.Case, attributes: dict[str, Any]
+) -> None:
+    """CB §5: a submission as a registration (a fresh deliverable e-mail, a store locale, no
+    request code no case knows, an allowed link); a decision with what its state needs."""
+    path = case.operation.path
+    if path == "/access-requests":
+        if isinstance(attributes.get("email"), str):
+            attributes["email"] = _fresh(attributes["email"])
+        if isinstance(attributes.get("locale"), str):
+            attributes["locale"] = _chance.choice(STORES[0]["locales"])
+        attributes.pop("requestCode", None)
+        if isinstance(attributes.get("confirmationBaseUrl"), str):
+            attributes["confirmationBaseUrl"] = ACCESS_REQUEST_URL
+        _new_password(attributes, "password")
+        return
+    _decision_needs(storefront, path, attributes)
+
+
+def _decision_needs(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
+    """A declined request needs a reason; the back-office's accepted or approved pending one a
+    company of the store (the storefront's never a companyId)."""
+    state = attributes.get("state")
+    attributes.pop("companyId", None)
+    if state == "declined" and not isinstance(attributes.get("reason"), str):
+        attributes["reason"] = "Not known to us."
+    if path.startswith("/backoffice/") and state in ("accepted", "approved"):
+        attributes["companyId"] = storefront.fresh_company()
+
+
+def _honour_symbol_rules(attributes: dict[str, Any]) -> None:
+    """A value of its kind's form, no maxUses for a domain, an expiry Python reads."""
+    if attributes.get("kind") == "email-domain":
+        attributes["value"] = f"case{next(_unique)}.example"
+        attributes.pop("maxUses", None)
+    elif "kind" in attributes:
+        attributes["value"] = f"CASE-{next(_unique)}"
+    if isinstance(attributes.get("expiresAt"), str):
+        attributes["expiresAt"] = "2030-01-01T00:00:00+01:00"
+
+
 def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
     if path.startswith("/backoffice/stores/"):
         _honour_commerce_ingest(storefront, path, attributes)
+    elif path.startswith("/backoffice/companies/{companyId}/invitation-symbols"):
+        _honour_symbol_rules(attributes)
+    elif path == "/backoffice/access-requests/{accessRequestId}":
+        _decision_needs(storefront, path, attributes)
     elif path.startswith(("/backoffice/companies", "/backoffice/company-users")):
         _honour_company_rules(path, attributes)
     elif path.startswith(("/backoffice/levels", "/backoffice/pos")) or path.endswith(
@@ -1504,6 +1624,8 @@ def _rare(password: str) -> str:
 # tests/backoffice/test_send_activation_sms.py drive each to its 204.
 _SUCCESS_NEEDS_A_SENT_CODE = {
     "POST /customer-sms-confirmation",
+    # tests/storefront/test_access_requests.py confirms with the mailed key.
+    "POST /access-request-confirmation",
     "POST /customers/{customerReference}/credential-confirmation",
     "POST /backoffice/customers/{customerReference}/send-activation-sms",
 }
@@ -1597,6 +1719,8 @@ def test_every_operation_honours_the_contract(
             path_parameters["companyId"] = _chance.choice(["mine", data.company_id])
         if "companyUserId" in path_parameters:
             path_parameters["companyUserId"] = storefront.buyer_of(data)
+        if "accessRequestId" in path_parameters:
+            path_parameters["accessRequestId"] = storefront.accepted_request_of(data)
 
     def _as_administrator(case: schemathesis.Case) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {storefront.admin_token()}"}
@@ -1620,6 +1744,11 @@ def test_every_operation_honours_the_contract(
             path_parameters["companyId"] = storefront.fresh_company()
         if "companyUserId" in path_parameters:
             path_parameters["companyUserId"] = storefront.fresh_company_user()
+        # Access requests and invitation symbols (CB §5): a fresh one per case.
+        if "symbolId" in path_parameters:
+            path_parameters["symbolId"] = storefront.fresh_symbol(path_parameters["companyId"])
+        if "accessRequestId" in path_parameters:
+            path_parameters["accessRequestId"] = storefront.pending_request()
         if "customerReference" in path_parameters:
             # A pending registrant: every back-office customer action has something to do.
             reference = storefront.register()[0]
