@@ -10,7 +10,7 @@ import httpx
 import sqlalchemy as sa
 from starlette.applications import Starlette
 
-from tests.helpers import JSON_API, PASSWORD, document, post
+from tests.helpers import JSON_API, document, post, registration
 from tests.mail_helpers import read_eml_files, token_of, wait_for_files
 
 __all__ = [
@@ -30,19 +30,17 @@ _counter = itertools.count(1)
 
 
 def submission(**overrides: Any) -> dict[str, Any]:
-    """Submission attributes; ``name=...`` leaves one out. English, so mails read English."""
-    attributes: dict[str, Any] = {
-        "salutation": "Ms",
-        "firstName": "Grace",
-        "lastName": "Hopper",
-        "email": f"applicant{next(_counter)}@example.com",
-        "password": PASSWORD,
-        "confirmPassword": PASSWORD,
-        "acceptedTerms": True,
-        "locale": "en_US",
-    }
-    attributes.update(overrides)
-    return {key: value for key, value in attributes.items() if value is not ...}
+    """Submission attributes: a registration's (English, so mails read English); ``name=...``
+    leaves one out."""
+    return registration(
+        **{
+            "salutation": "Ms",
+            "firstName": "Grace",
+            "lastName": "Hopper",
+            "email": f"applicant{next(_counter)}@example.com",
+            **overrides,
+        }
+    )
 
 
 async def submit(client: httpx.AsyncClient, attributes: dict[str, Any], **kwargs: Any) -> httpx.Response:

@@ -32,6 +32,7 @@ __all__ = [
     "delete_expired_unconfirmed",
 ]
 
+
 def _json(value: Any) -> Any:
     """A JSON column's value: PostgreSQL's driver hands back its text."""
     return json.loads(value) if isinstance(value, str) else value

@@ -14,7 +14,7 @@ from app.services.operators import OPERATORS_WRITE, Writer
 from errors import ApiError, catalogue
 from resources._rendering import schema_for
 
-__all__ = ["writer", "render_page", "time_position", "parse_boolean"]
+__all__ = ["writer", "render_page", "time_position", "parse_boolean", "time_page_links"]
 
 
 def writer(request: Request) -> Writer:
@@ -60,3 +60,11 @@ def render_page(
         request, page, next_position, services(request).settings.public_base_url
     )
     return jsonapi.document_response(document)
+
+
+def time_page_links(request: Request, page: jsonapi.CursorPage, found: list[Any]) -> dict[str, Any]:
+    """The links of a page newest first by (createdAt, id), ``found`` holding one row more than the
+    page when there is a next one."""
+    last = found[page.limit - 1] if len(found) > page.limit else None
+    position = [last.created_at.isoformat(), last.id] if last else None
+    return jsonapi.cursor_links(request, page, position, services(request).settings.public_base_url)

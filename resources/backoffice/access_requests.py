@@ -14,7 +14,7 @@ from app.access import services
 from app.models import AccessRequest
 from app.tables import ACCESS_REQUEST_STATES
 from errors import ApiError, catalogue
-from resources.backoffice._common import time_position
+from resources.backoffice._common import time_page_links, time_position
 from resources.backoffice.customers import caller
 from resources.storefront.access_requests import decision_of, request_attributes
 from schemas.access_requests import ACCESS_REQUEST_TYPE, BackofficeDecisionSchema
@@ -62,18 +62,8 @@ async def list_access_requests(request: Request) -> Response:
     found = await services(request).access_requests.list_for_backoffice(
         caller(request).stores, filters, time_position(page.position), page.limit + 1
     )
-    items = found[: page.limit]
-    last = items[-1] if len(found) > page.limit else None
-    document = {
-        "data": [await _resource(request, item) for item in items],
-        "links": jsonapi.cursor_links(
-            request,
-            page,
-            [last.created_at.isoformat(), last.id] if last else None,
-            services(request).settings.public_base_url,
-        ),
-    }
-    return jsonapi.document_response(document)
+    data = [await _resource(request, item) for item in found[: page.limit]]
+    return jsonapi.document_response({"data": data, "links": time_page_links(request, page, found)})
 
 
 async def get_access_request(request: Request) -> Response:

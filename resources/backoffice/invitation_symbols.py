@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app import jsonapi
 from app.access import services
 from app.models import InvitationSymbol
-from resources.backoffice._common import time_position
+from resources.backoffice._common import time_page_links, time_position
 from resources.backoffice.customers import caller
 from schemas.backoffice.companies import COMPANY_TYPE
 from schemas.backoffice.invitation_symbols import SYMBOL_TYPE, NewSymbolSchema, SymbolUpdateSchema
@@ -50,19 +50,9 @@ async def list_symbols(request: Request) -> Response:
     found = await services(request).invitation_symbols.list(
         request.path_params["company_id"], caller(request), time_position(page.position), page.limit + 1
     )
-    items = found[: page.limit]
-    last = items[-1] if len(found) > page.limit else None
     base = _base(request)
-    document = {
-        "data": [_resource(base, item) for item in items],
-        "links": jsonapi.cursor_links(
-            request,
-            page,
-            [last.created_at.isoformat(), last.id] if last else None,
-            services(request).settings.public_base_url,
-        ),
-    }
-    return jsonapi.document_response(document)
+    data = [_resource(base, item) for item in found[: page.limit]]
+    return jsonapi.document_response({"data": data, "links": time_page_links(request, page, found)})
 
 
 async def create_symbol(request: Request) -> Response:
