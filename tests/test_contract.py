@@ -1443,7 +1443,9 @@ def _decision_needs(storefront: Storefront, path: str, attributes: dict[str, Any
 
 
 def _honour_symbol_rules(attributes: dict[str, Any]) -> None:
-    """A value of its kind's form, no maxUses for a domain, an expiry Python reads."""
+    """A value of its kind's form, no maxUses for a domain (an integer, CB §1), an expiry Python reads."""
+    if "maxUses" in attributes:
+        attributes["maxUses"] = _integral(attributes["maxUses"])
     if attributes.get("kind") == "email-domain":
         attributes["value"] = f"case{next(_unique)}.example"
         attributes.pop("maxUses", None)
