@@ -800,3 +800,21 @@ class TestConcurrency:
                 ).bindparams(email=world.email)
             )
             assert user[0] == "DE--9999"
+
+
+class TestErasure:
+    async def test_erasing_the_customer_deletes_the_requests_of_its_email(self, app_factory, settings):
+        async with running_app(app_factory) as (app, client):
+            world = await _world(app, client, settings.mail_directory)
+            world.email = await pending_request(client, settings.mail_directory)
+            kept = await pending_request(client, settings.mail_directory)
+            customer, _ = await registered_customer(client, email=world.email)
+            erased = await client.delete(
+                f"/backoffice/customers/{customer['id']}", headers=world.operator.headers
+            )
+            assert erased.status_code == 204, erased.text
+            db = app.state.services.db
+            emails = [row[0] for row in await db.fetch_all(sa.text("SELECT email FROM access_requests"))]
+            assert emails == [kept]
+            events = await db.fetch_one(sa.text("SELECT COUNT(*) FROM access_request_events"))
+            assert int(events[0]) == 2  # the kept request's submission and confirmation only
