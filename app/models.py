@@ -13,6 +13,9 @@ __all__ = [
     "CompanyRecord",
     "CompanyEvent",
     "CompanyUser",
+    "InvitationSymbol",
+    "AccessRequest",
+    "AccessRequestEvent",
     "Credentials",
     "TokenPair",
     "Principal",
@@ -452,3 +455,58 @@ class CompanyUser:
     created_at: datetime
     updated_at: datetime
     company: CompanyRecord
+
+
+@dataclass(frozen=True)
+class InvitationSymbol:
+    """A company's request code or e-mail domain (CB §5.3)."""
+
+    id: str
+    company_id: str
+    store: str
+    kind: str
+    value: str
+    role: str
+    auto_approve: bool
+    is_active: bool
+    expires_at: datetime | None
+    max_uses: int | None
+    uses: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessRequestEvent:
+    """One entry of an access request's history (CB §5.4)."""
+
+    id: int
+    event_type: str
+    actor: Actor
+    changed_fields: list[str]
+    values: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    """A request for a company account (CB §5.1); ``password_hash`` never leaves the services."""
+
+    id: str
+    store: str
+    state: str
+    email: str
+    email_key: str
+    salutation: str | None
+    first_name: str | None
+    last_name: str | None
+    locale: str | None
+    company_hint: str | None
+    request_code: str | None
+    company_id: str | None
+    role: str | None
+    decline_reason: str | None
+    invalid_reason: str | None
+    password_hash: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -222,6 +222,14 @@ class Settings:
     import_retention_days: int = 30
     # B2B (CB §4.4, §10): the login link the mail to a linked existing customer carries.
     login_url: str = "http://localhost:3000/login"
+    # Access requests (CB §5, §10): the confirmation link, its key's lifetime, the operators told
+    # of a confirmed request, and submissions per client address and per e-mail in a window.
+    access_request_confirmation_url: str = "http://localhost:3000/access-request/confirm"
+    access_request_key_ttl: int = 48 * 3600
+    access_request_notify: tuple[str, ...] = ()
+    access_request_limit_per_address: int = 10
+    access_request_limit_per_email: int = 3
+    access_request_limit_window: int = 3600
 
     def __post_init__(self) -> None:
         self._check_stores()
@@ -244,6 +252,10 @@ class Settings:
             "forgotten_password_limit_per_email",
             "forgotten_password_limit_per_address",
             "forgotten_password_limit_window",
+            "access_request_key_ttl",
+            "access_request_limit_per_address",
+            "access_request_limit_per_email",
+            "access_request_limit_window",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
@@ -388,7 +400,13 @@ class Settings:
             raise SettingsError(f"{PREFIX}MAIL_RETRY_MAX_SECONDS must be at least MAIL_RETRY_BASE_SECONDS")
         if not self.forgotten_password_min_seconds >= 0:
             raise SettingsError(f"{PREFIX}FORGOTTEN_PASSWORD_MIN_SECONDS must not be negative")
-        for name in ("restore_password_url", "confirmation_url", "email_change_url", "login_url"):
+        for name in (
+            "restore_password_url",
+            "confirmation_url",
+            "email_change_url",
+            "login_url",
+            "access_request_confirmation_url",
+        ):
             if link_origin(getattr(self, name)) is None:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be an absolute http(s) URL")
         for origin in self.allowed_link_origins:
@@ -434,7 +452,11 @@ class Settings:
     @property
     def link_origins(self) -> frozenset[str]:
         """Origins a mailed link may point to: the allow-list and the configured defaults."""
-        defaults = {link_origin(self.restore_password_url), link_origin(self.confirmation_url)}
+        defaults = {
+            link_origin(self.restore_password_url),
+            link_origin(self.confirmation_url),
+            link_origin(self.access_request_confirmation_url),
+        }
         defaults.update(link_origin(url) for store in self.stores for url in store.mail_links)
         return frozenset({origin.rstrip("/").lower() for origin in self.allowed_link_origins}) | {
             origin for origin in defaults if origin

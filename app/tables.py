@@ -15,6 +15,12 @@ __all__ = [
     "company_users",
     "company_events",
     "COMPANY_ROLES",
+    "invitation_symbols",
+    "SYMBOL_KINDS",
+    "access_requests",
+    "access_request_events",
+    "ACCESS_REQUEST_STATES",
+    "ACCESS_REQUEST_OPEN_STATES",
     "customer_events",
     "customer_labels",
     "CUSTOMER_STATUSES",
@@ -655,6 +661,86 @@ company_events = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("company_id", sa.String(36), sa.ForeignKey("companies.id"), nullable=False, index=True),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("actor_type", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=True),
+    sa.Column("changed_fields", Json, nullable=False),
+    sa.Column("values", Json, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+# Invitation symbols (CB §5.3): a company's request codes and e-mail domains, unique per store and
+# kind; ``value`` is stored upper-case (codes) or lower-case (domains).
+SYMBOL_KINDS = ("request-code", "email-domain")
+invitation_symbols = sa.Table(
+    "invitation_symbols",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("company_id", sa.String(36), sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("store", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(253), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("auto_approve", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("expires_at", Timestamp, nullable=True),
+    sa.Column("max_uses", sa.Integer, nullable=True),
+    sa.Column("uses", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("store", "kind", "value", name="uq_invitation_symbols_store_kind_value"),
+    sa.Index("ix_invitation_symbols_company_created_at", "company_id", "created_at", "id"),
+)
+
+# Access requests (CB §5): open states first, final ones after.
+ACCESS_REQUEST_OPEN_STATES = ("unconfirmed", "pending", "accepted")
+ACCESS_REQUEST_STATES = (*ACCESS_REQUEST_OPEN_STATES, "approved", "declined", "invalid")
+_OPEN_REQUEST = "state IN ('unconfirmed', 'pending', 'accepted')"
+# One open request per store and e-mail; the confirmation key is kept as its digest only, replaced
+# by a new submission and cleared when spent; the password hash is erased on a final state.
+access_requests = sa.Table(
+    "access_requests",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("store", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("email", sa.String(255), nullable=False),
+    sa.Column("email_key", sa.String(255), nullable=False),
+    sa.Column("salutation", sa.String(8), nullable=True),
+    sa.Column("first_name", sa.String(100), nullable=True),
+    sa.Column("last_name", sa.String(100), nullable=True),
+    sa.Column("locale", sa.String(8), nullable=True),
+    sa.Column("company_hint", sa.String(255), nullable=True),
+    sa.Column("request_code", sa.String(64), nullable=True),
+    sa.Column("company_id", sa.String(36), sa.ForeignKey("companies.id"), nullable=True),
+    sa.Column("role", sa.String(16), nullable=True),
+    sa.Column("decline_reason", sa.Text, nullable=True),
+    sa.Column("invalid_reason", sa.String(32), nullable=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("key_digest", sa.String(64), nullable=True, unique=True),
+    sa.Column("key_expires_at", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index(
+        "uq_access_requests_open_store_email_key",
+        "store",
+        "email_key",
+        unique=True,
+        postgresql_where=sa.text(_OPEN_REQUEST),
+        sqlite_where=sa.text(_OPEN_REQUEST),
+    ),
+    sa.Index("ix_access_requests_created_at_id", "created_at", "id"),
+    sa.Index("ix_access_requests_company_created_at", "company_id", "created_at", "id"),
+)
+
+# An access request's own history (CB §5.4), in the shape of customer_events.
+access_request_events = sa.Table(
+    "access_request_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "access_request_id", sa.String(36), sa.ForeignKey("access_requests.id"), nullable=False, index=True
+    ),
     sa.Column("event_type", sa.String(64), nullable=False),
     sa.Column("actor_type", sa.String(16), nullable=False),
     sa.Column("actor_id", sa.String(64), nullable=True),

@@ -140,6 +140,24 @@ NOT_A_COMPANY_USER = CatalogueEntry("1134", 422, "The customer is not a user of 
 CARD_DATA_REFUSED = CatalogueEntry("1140", 422, "Card numbers and security codes must not be sent.")
 PAYMENT_INSTRUMENT_NOT_FOUND = CatalogueEntry("1141", 404, "Payment instrument not found.")
 
+# Access requests and invitation symbols (CB §5).
+ACCESS_REQUEST_NOT_FOUND = CatalogueEntry("1120", 404, "Access request not found.")
+ACCESS_REQUEST_STATE_CONFLICT = CatalogueEntry(
+    "1121", 409, "The access request does not allow this in its current state."
+)
+ACCESS_REQUEST_KEY_INVALID = CatalogueEntry(
+    "1122", 422, "This access request confirmation key is invalid or has been already used."
+)
+REQUEST_CODE_INVALID = CatalogueEntry("1123", 422, "Request code is not valid.")
+ACCESS_REQUEST_NOT_APPROVED = CatalogueEntry("1124", 401, "Your access request has not been approved yet.")
+TOO_MANY_ACCESS_REQUESTS = CatalogueEntry(
+    "1125",
+    429,
+    "Too many access requests from your address. Please wait {minutes} minutes before trying again.",
+)
+INVITATION_SYMBOL_TAKEN = CatalogueEntry("1126", 422, "This invitation symbol is already in use.")
+INVITATION_SYMBOL_NOT_FOUND = CatalogueEntry("1127", 404, "Invitation symbol not found.")
+
 CATALOGUE: tuple[CatalogueEntry, ...] = tuple(
     value for value in globals().values() if isinstance(value, CatalogueEntry)
 )

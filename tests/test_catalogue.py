@@ -14,8 +14,9 @@ def test_codes_are_unique_strings():
     # 1001-1009 (MFA 1006-1008), the phone and loyalty card 1010, 1011, anonymized 1012, activation and
     # credential changes 1013-1017, levels, points of sale and points 1020-1029, imports 1030-1031,
     # avatars and push tokens 1040-1043), the orders and payment-instrument codes of CB §9, the
-    # companies' and company users' of CB §9 (1102-1109)
-    assert len(codes) == len(set(codes)) == 86
+    # companies' and company users' of CB §9 (1102-1109), the access requests' and invitation
+    # symbols' (1120-1127)
+    assert len(codes) == len(set(codes)) == 94
     assert all(isinstance(code, str) and code.isdigit() for code in codes)
 
 

@@ -84,6 +84,7 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))
 # The links this test's server mails; their origins are the only ones on its allow-list.
 RESTORE_URL = "https://shop.example/password/restore"
 CONFIRMATION_URL = "https://shop.example/register/confirm"
+ACCESS_REQUEST_URL = "https://shop.example/access-request/confirm"
 ADDRESS = {
     "salutation": "Ms",
     "firstName": "Jane",
@@ -146,6 +147,9 @@ def contract_server(database_url: str, key_path: str, mailbox: SmtpServer) -> It
         "GLUE_LOGIN_LIMIT_PER_ACCOUNT": "1000000",
         "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_EMAIL": "1000000",
         "GLUE_FORGOTTEN_PASSWORD_LIMIT_PER_ADDRESS": "1000000",
+        "GLUE_ACCESS_REQUEST_LIMIT_PER_ADDRESS": "1000000",
+        "GLUE_ACCESS_REQUEST_LIMIT_PER_EMAIL": "1000000",
+        "GLUE_ACCESS_REQUEST_CONFIRMATION_URL": ACCESS_REQUEST_URL,
         "GLUE_STORES": json.dumps(STORES),
     }
     seeded = subprocess.run(
@@ -555,6 +559,58 @@ class Storefront:
             customer.company_id, f"contract-buyer-{time.time_ns()}-{next(_unique)}@example.com", "buyer"
         )
 
+    # Access requests and invitation symbols (CB §5): what their cases act on.
+    def access_request_key(self) -> tuple[str, str]:
+        """A new access request's mailed confirmation key, and its e-mail."""
+        email = f"contract-applicant-{time.time_ns()}-{next(_unique)}@example.com"
+        attributes = {
+            **{name: value for name, value in registration(email=email).items() if name != "company"},
+            "companyHint": "Case",
+        }
+        submitted = self.http.post("/access-requests", json=document("access-requests", attributes))
+        assert submitted.status_code == 204, submitted.text
+        return self.mailed_key(email, ACCESS_REQUEST_URL), email
+
+    def pending_request(self) -> str:
+        """A new access request, submitted and confirmed from its mail: pending, any case may decide it."""
+        key, email = self.access_request_key()
+        confirmed = self.http.post(
+            "/access-request-confirmation",
+            json=document("access-request-confirmation", {"confirmationKey": key}),
+        )
+        assert confirmed.status_code == 204, confirmed.text
+        listed = self.http.get(
+            "/backoffice/access-requests", params={"filter[email]": email}, headers=bearer(self.admin_token())
+        )
+        assert listed.status_code == 200, listed.text
+        request_id: str = listed.json()["data"][0]["id"]
+        return request_id
+
+    def accepted_request_of(self, customer: Customer) -> str:
+        """A new access request accepted into the customer's company (its admin may decide it)."""
+        self.company_user_of(customer)
+        request_id = self.pending_request()
+        accepted = self.http.patch(
+            f"/backoffice/access-requests/{request_id}",
+            json=document(
+                "access-requests", {"state": "accepted", "companyId": customer.company_id}, request_id
+            ),
+            headers=bearer(self.admin_token()),
+        )
+        assert accepted.status_code == 200, accepted.text
+        return request_id
+
+    def fresh_symbol(self, company_id: str) -> str:
+        """A new request code of the company: any case may change or remove it."""
+        created = self.http.post(
+            f"/backoffice/companies/{company_id}/invitation-symbols",
+            json=document("invitation-symbols", {"kind": "request-code", "value": f"CASE-{next(_unique)}"}),
+            headers=bearer(self.admin_token()),
+        )
+        assert created.status_code == 201, created.text
+        symbol_id: str = created.json()["data"]["id"]
+        return symbol_id
+
     def fresh_client(self) -> tuple[str, str]:
         created = self.http.post(
             "/backoffice/integration-clients",
@@ -748,6 +804,14 @@ _BACKOFFICE_GUARDED = (
     "PATCH /backoffice/company-users/{companyUserId}",
     "DELETE /backoffice/company-users/{companyUserId}",
     "GET /backoffice/companies/{companyId}/history",
+    # Access requests and invitation symbols (CB §5).
+    "GET /backoffice/companies/{companyId}/invitation-symbols",
+    "POST /backoffice/companies/{companyId}/invitation-symbols",
+    "PATCH /backoffice/companies/{companyId}/invitation-symbols/{symbolId}",
+    "DELETE /backoffice/companies/{companyId}/invitation-symbols/{symbolId}",
+    "GET /backoffice/access-requests",
+    "GET /backoffice/access-requests/{accessRequestId}",
+    "PATCH /backoffice/access-requests/{accessRequestId}",
 )
 
 # Answers the contract prescribes where a generic check expects something else. Each is matched on
@@ -798,6 +862,10 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
             "PATCH /company-users/{companyUserId}",
             "DELETE /company-users/{companyUserId}",
             "GET /companies/{companyId}/orders",
+            # A company admin's access requests (CB §5).
+            "GET /access-requests",
+            "GET /access-requests/{accessRequestId}",
+            "PATCH /access-requests/{accessRequestId}",
         )
     },
     (RejectedPositiveData, "DELETE /backoffice/refresh-tokens"): [
@@ -952,6 +1020,8 @@ _COMPANY_PATHS = (
     "/company-users",
     "/company-users/{companyUserId}",
     "/companies/{companyId}/orders",
+    "/access-requests",
+    "/access-requests/{accessRequestId}",
 )
 _AVATAR = "/customers/{customerReference}/avatar"
 _PASSWORD_CHANGES = ("/customer-password", "/customer-password/{customerReference}")
@@ -971,6 +1041,9 @@ _PATH_IDS = {
     "/backoffice/companies/{companyId}": "companyId",
     "/backoffice/company-users/{companyUserId}": "companyUserId",
     "/company-users/{companyUserId}": "companyUserId",
+    "/backoffice/companies/{companyId}/invitation-symbols/{symbolId}": "symbolId",
+    "/backoffice/access-requests/{accessRequestId}": "accessRequestId",
+    "/access-requests/{accessRequestId}": "accessRequestId",
 }
 
 
@@ -1160,11 +1233,15 @@ def _honour_cross_field_rules(storefront: Storefront, case: schemathesis.Case) -
         _new_password(attributes, "password")
     elif path == "/customer-confirmation":
         attributes["registrationKey"] = storefront.registration_key()
+    elif path == "/access-request-confirmation":
+        attributes["confirmationKey"] = storefront.access_request_key()[0]
     elif path == "/access-tokens" and next(_alternate) % 2:
         customer = storefront.signed_up()
         attributes.update(username=customer.email, password=customer.password)
     elif path == "/refresh-tokens" and next(_alternate) % 2:
         attributes["refreshToken"] = storefront.refresh_token()
+    elif path in ("/access-requests", "/access-requests/{accessRequestId}"):
+        _honour_access_request_rules(storefront, case, attributes)
     elif path == "/company-user-access-tokens":  # one of the caller's own company users
         owner = storefront.owner_of(case)
         if owner is not None:
@@ -1342,9 +1419,56 @@ def _honour_company_rules(path: str, attributes: dict[str, Any]) -> None:
             attributes["locale"] = _chance.choice(STORES[0]["locales"])
 
 
+def _honour_access_request_rules(
+    storefront: Storefront, case: schemathesis.Case, attributes: dict[str, Any]
+) -> None:
+    """CB §5: a submission as a registration (a fresh deliverable e-mail, a store locale, no
+    request code no case knows, an allowed link); a decision with what its state needs."""
+    path = case.operation.path
+    if path == "/access-requests":
+        if isinstance(attributes.get("email"), str):
+            attributes["email"] = _fresh(attributes["email"])
+        if isinstance(attributes.get("locale"), str):
+            attributes["locale"] = _chance.choice(STORES[0]["locales"])
+        attributes.pop("requestCode", None)
+        if isinstance(attributes.get("confirmationBaseUrl"), str):
+            attributes["confirmationBaseUrl"] = ACCESS_REQUEST_URL
+        _new_password(attributes, "password")
+        return
+    _decision_needs(storefront, path, attributes)
+
+
+def _decision_needs(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
+    """A declined request needs a reason; the back-office's accepted or approved pending one a
+    company of the store (the storefront's never a companyId)."""
+    state = attributes.get("state")
+    attributes.pop("companyId", None)
+    if state == "declined" and not isinstance(attributes.get("reason"), str):
+        attributes["reason"] = "Not known to us."
+    if path.startswith("/backoffice/") and state in ("accepted", "approved"):
+        attributes["companyId"] = storefront.fresh_company()
+
+
+def _honour_symbol_rules(attributes: dict[str, Any]) -> None:
+    """A value of its kind's form, no maxUses for a domain (an integer, CB §1), an expiry Python reads."""
+    if "maxUses" in attributes:
+        attributes["maxUses"] = _integral(attributes["maxUses"])
+    if attributes.get("kind") == "email-domain":
+        attributes["value"] = f"case{next(_unique)}.example"
+        attributes.pop("maxUses", None)
+    elif "kind" in attributes:
+        attributes["value"] = f"CASE-{next(_unique)}"
+    if isinstance(attributes.get("expiresAt"), str):
+        attributes["expiresAt"] = "2030-01-01T00:00:00+01:00"
+
+
 def _honour_backoffice_rules(storefront: Storefront, path: str, attributes: dict[str, Any]) -> None:
     if path.startswith("/backoffice/stores/"):
         _honour_commerce_ingest(storefront, path, attributes)
+    elif path.startswith("/backoffice/companies/{companyId}/invitation-symbols"):
+        _honour_symbol_rules(attributes)
+    elif path == "/backoffice/access-requests/{accessRequestId}":
+        _decision_needs(storefront, path, attributes)
     elif path.startswith(("/backoffice/companies", "/backoffice/company-users")):
         _honour_company_rules(path, attributes)
     elif path.startswith(("/backoffice/levels", "/backoffice/pos")) or path.endswith(
@@ -1608,6 +1732,8 @@ def test_every_operation_honours_the_contract(
             path_parameters["companyId"] = _chance.choice(["mine", data.company_id])
         if "companyUserId" in path_parameters:
             path_parameters["companyUserId"] = storefront.buyer_of(data)
+        if "accessRequestId" in path_parameters:
+            path_parameters["accessRequestId"] = storefront.accepted_request_of(data)
 
     def _as_administrator(case: schemathesis.Case) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {storefront.admin_token()}"}
@@ -1631,6 +1757,11 @@ def test_every_operation_honours_the_contract(
             path_parameters["companyId"] = storefront.fresh_company()
         if "companyUserId" in path_parameters:
             path_parameters["companyUserId"] = storefront.fresh_company_user()
+        # Access requests and invitation symbols (CB §5): a fresh one per case.
+        if "symbolId" in path_parameters:
+            path_parameters["symbolId"] = storefront.fresh_symbol(path_parameters["companyId"])
+        if "accessRequestId" in path_parameters:
+            path_parameters["accessRequestId"] = storefront.pending_request()
         if "customerReference" in path_parameters:
             # A pending registrant: every back-office customer action has something to do.
             reference = storefront.register()[0]

@@ -26,6 +26,14 @@ class MailKind(StrEnum):
     INVITATION = "invitation"
     COMPANY_USER_INVITATION = "company-user-invitation"
     COMPANY_USER_ADDED = "company-user-added"
+    ACCESS_REQUEST_CONFIRMATION = "access-request-confirmation"
+    ACCESS_REQUEST_OPEN = "access-request-open"
+    ACCESS_REQUEST_NOTICE = "access-request-notice"
+    ACCESS_REQUEST_ACCEPTED = "access-request-accepted"
+    ACCESS_REQUEST_AWAITING_APPROVAL = "access-request-awaiting-approval"
+    ACCESS_REQUEST_APPROVED = "access-request-approved"
+    ACCESS_REQUEST_DECLINED = "access-request-declined"
+    ACCESS_REQUEST_INVALID = "access-request-invalid"
 
 
 @dataclass(frozen=True)

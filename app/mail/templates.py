@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from app.locales import DEFAULT_TEXT_LANGUAGE as DEFAULT_LOCALE
 from app.locales import TEXT_LANGUAGES as LOCALES
 
-__all__ = ["MailTemplate", "TEMPLATES", "LOCALES", "DEFAULT_LOCALE"]
+__all__ = ["MailTemplate", "TEMPLATES", "LOCALES", "DEFAULT_LOCALE", "PASSWORD_NOTES", "INVALID_REASONS"]
 
 
 @dataclass(frozen=True)
@@ -315,4 +315,148 @@ $link
 <p><a href="$link">Anmelden</a></p>
 """),
     ),
+}
+
+
+def _paragraphs(subject: str, paragraphs: tuple[str, ...], link_label: str | None = None) -> MailTemplate:
+    """The access-request mails (CB §5.2) share one shape: a greeting, paragraphs, an optional link."""
+    text = "\n\n".join(paragraphs) + ("\n\n$link" if link_label else "") + "\n"
+    body = "\n".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+    if link_label:
+        body += f'\n<p><a href="$link">{link_label}</a></p>'
+    return MailTemplate(subject=subject, text=text, html=_html(body))
+
+
+TEMPLATES.update(
+    {
+        ("access-request-confirmation", "en"): _paragraphs(
+            "Confirm your access request",
+            (
+                "Hello $name,",
+                "we received your request for a business account. To confirm your e-mail address,\n"
+                "open this link within $hours hours:",
+            ),
+            "Confirm your request",
+        ),
+        ("access-request-confirmation", "de"): _paragraphs(
+            "Bestätigen Sie Ihre Zugangsanfrage",
+            (
+                "Hallo $name,",
+                "wir haben Ihre Anfrage für ein Geschäftskonto erhalten. Um Ihre E-Mail-Adresse zu\n"
+                "bestätigen, öffnen Sie innerhalb von $hours Stunden diesen Link:",
+            ),
+            "Anfrage bestätigen",
+        ),
+        ("access-request-open", "en"): _paragraphs(
+            "Your access request is being processed",
+            (
+                "Hello $name,",
+                "someone, hopefully you, asked for a business account with this e-mail address. A request\n"
+                "of yours is already being processed; we will write to you once it is decided.",
+            ),
+        ),
+        ("access-request-open", "de"): _paragraphs(
+            "Ihre Zugangsanfrage wird bearbeitet",
+            (
+                "Hallo $name,",
+                "jemand, hoffentlich Sie, hat mit dieser E-Mail-Adresse ein Geschäftskonto angefragt. Eine\n"
+                "Anfrage von Ihnen wird bereits bearbeitet; wir schreiben Ihnen, sobald sie entschieden ist.",
+            ),
+        ),
+        ("access-request-notice", "en"): _paragraphs(
+            "New access request from $email",
+            (
+                "Hello,",
+                "$name ($email) confirmed an access request in store $store (company: $hint).\n"
+                "Request id: $id",
+            ),
+        ),
+        ("access-request-notice", "de"): _paragraphs(
+            "Neue Zugangsanfrage von $email",
+            (
+                "Hallo,",
+                "$name ($email) hat im Shop $store eine Zugangsanfrage bestätigt (Firma: $hint).\n"
+                "Anfrage-ID: $id",
+            ),
+        ),
+        ("access-request-accepted", "en"): _paragraphs(
+            "Your access request for $company was accepted",
+            (
+                "Hello $name,",
+                "your access request was accepted for $company. An administrator of $company will\n"
+                "approve it; we will write to you then.",
+            ),
+        ),
+        ("access-request-accepted", "de"): _paragraphs(
+            "Ihre Zugangsanfrage für $company wurde angenommen",
+            (
+                "Hallo $name,",
+                "Ihre Zugangsanfrage wurde für $company angenommen. Ein Administrator von $company wird\n"
+                "sie freigeben; wir schreiben Ihnen dann.",
+            ),
+        ),
+        ("access-request-awaiting-approval", "en"): _paragraphs(
+            "$applicant asks to join $company",
+            (
+                "Hello $name,",
+                "$applicant ($email) asks to join $company as $role. Approve or decline the request\n"
+                "among your company's access requests.",
+            ),
+        ),
+        ("access-request-awaiting-approval", "de"): _paragraphs(
+            "$applicant möchte $company beitreten",
+            (
+                "Hallo $name,",
+                "$applicant ($email) möchte $company als $role beitreten. Geben Sie die Anfrage unter den\n"
+                "Zugangsanfragen Ihrer Firma frei oder lehnen Sie sie ab.",
+            ),
+        ),
+        ("access-request-approved", "en"): _paragraphs(
+            "Welcome to $company",
+            ("Hello $name,", "your access request was approved: you are now a user of $company. $password"),
+            "Sign in",
+        ),
+        ("access-request-approved", "de"): _paragraphs(
+            "Willkommen bei $company",
+            (
+                "Hallo $name,",
+                "Ihre Zugangsanfrage wurde freigegeben: Sie sind jetzt Benutzer von $company. $password",
+            ),
+            "Anmelden",
+        ),
+        ("access-request-declined", "en"): _paragraphs(
+            "Your access request was declined",
+            ("Hello $name,", "your access request was declined. The reason given:", "$reason"),
+        ),
+        ("access-request-declined", "de"): _paragraphs(
+            "Ihre Zugangsanfrage wurde abgelehnt",
+            ("Hallo $name,", "Ihre Zugangsanfrage wurde abgelehnt. Die angegebene Begründung:", "$reason"),
+        ),
+        ("access-request-invalid", "en"): _paragraphs(
+            "Your access request could not be completed",
+            ("Hello $name,", "your access request could not be completed: $reason"),
+        ),
+        ("access-request-invalid", "de"): _paragraphs(
+            "Ihre Zugangsanfrage konnte nicht abgeschlossen werden",
+            ("Hallo $name,", "Ihre Zugangsanfrage konnte nicht abgeschlossen werden: $reason"),
+        ),
+    }
+)
+
+# What ``access-request-approved`` says about the password, per language (CB §5.2 "Approval").
+PASSWORD_NOTES: dict[tuple[bool, str], str] = {
+    (False, "en"): "Sign in with the password you chose with your request.",
+    (False, "de"): "Melden Sie sich mit dem Passwort an, das Sie mit Ihrer Anfrage gewählt haben.",
+    (True, "en"): "You already had an account: sign in with its password as before.",
+    (True, "de"): "Sie hatten bereits ein Konto: Melden Sie sich wie bisher mit dessen Passwort an.",
+}
+
+# What ``access-request-invalid`` gives as the reason, per language (CB §5.1 invalidReason).
+INVALID_REASONS: dict[tuple[str, str], str] = {
+    ("already-member", "en"): "you already are a user of that company.",
+    ("already-member", "de"): "Sie sind bereits Benutzer dieser Firma.",
+    ("company-inactive", "en"): "the company is not active.",
+    ("company-inactive", "de"): "die Firma ist nicht aktiv.",
+    ("account-inactive", "en"): "your customer account is not active.",
+    ("account-inactive", "de"): "Ihr Kundenkonto ist nicht aktiv.",
 }

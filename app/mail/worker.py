@@ -2,7 +2,8 @@
 row sent once. Mail goes to the mail transport, texts (channel ``sms``) to the SMS transport. Its
 loop is the one background loop: it also runs the jobs (one batch of a claimed bulk import, BO §4.7;
 points adds past their expiry marked expired, BO §4.3) and sweeps audit entries past
-GLUE_AUDIT_RETENTION_DAYS, at its first round and then hourly.
+GLUE_AUDIT_RETENTION_DAYS and unconfirmed access requests past their key's lifetime (CB §5.2), at
+its first round and then hourly.
 
 It runs as a task of the app (unless ``GLUE_MAIL_WORKER_ENABLED=false``) and on its own:
 ``glue-customers mail-worker`` or ``python -m app.mail.worker`` (``--drain`` sends what is due and
@@ -27,6 +28,7 @@ from app.database import Database
 from app.mail.messages import build_message
 from app.mail.outbox import Outbox
 from app.mail.transports import Delivery, Transport, transport_for
+from app.queries import access_requests as access_request_queries
 from app.queries import outbox as queries
 from app.services.audit import AuditService
 from app.services.imports import ImportService
@@ -83,6 +85,14 @@ class DeliveryWorker:
             )
         return swept
 
+    async def sweep_expired_access_requests(self) -> int:
+        """Delete unconfirmed access requests whose key expired (CB §5.2); how many went."""
+        async with self._db.transaction():
+            swept = await access_request_queries.delete_expired_unconfirmed(self._db, utc_now())
+        if swept:
+            logger.info("access requests: %d unconfirmed past their key's lifetime deleted", swept)
+        return swept
+
     async def _sweep_when_due(self) -> None:
         now = time.monotonic()
         if now < self._next_sweep:
@@ -90,6 +100,7 @@ class DeliveryWorker:
         self._next_sweep = now + self.AUDIT_SWEEP_INTERVAL
         try:
             await self.sweep_audit_events()
+            await self.sweep_expired_access_requests()
         except Exception:  # the database may be away for a while; the next sweep tries again
             logger.exception("audit retention sweep failed")
 

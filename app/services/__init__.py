@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.database import Database
 from app.mail import Outbox
 from app.passwords import PasswordHasherService
+from app.services.access_requests import AccessRequestService
 from app.services.activation import ActivationService
 from app.services.addresses import AddressService
 from app.services.audit import AuditService
@@ -20,6 +21,7 @@ from app.services.customers import CustomerService
 from app.services.exports import ExportService
 from app.services.imports import ImportService, RowLoader
 from app.services.integration_clients import IntegrationClientService
+from app.services.invitation_symbols import InvitationSymbolService
 from app.services.levels import LevelService
 from app.services.limiter import AttemptLimiter, AttemptStore, build_limiter
 from app.services.operator_mfa import OperatorMfaService
@@ -80,6 +82,8 @@ class Services:
     companies: CompanyService
     company_users: CompanyUserService
     exports: ExportService
+    invitation_symbols: InvitationSymbolService
+    access_requests: AccessRequestService
 
 
 def build_services(settings: Settings, *, import_row_loader: RowLoader | None = None) -> Services:
@@ -160,5 +164,17 @@ def build_services(settings: Settings, *, import_row_loader: RowLoader | None = 
         ),
         exports=ExportService(
             db, settings.store_catalogue, backoffice_customers, addresses, payment_instruments, audit
+        ),
+        invitation_symbols=InvitationSymbolService(db, audit, companies),
+        access_requests=AccessRequestService(
+            db,
+            settings,
+            settings.store_catalogue,
+            hasher,
+            customers,
+            backoffice_customers,
+            outbox,
+            audit,
+            AttemptLimiter(limiter_store, settings.access_request_limit_window),
         ),
     )

@@ -17,6 +17,7 @@ from app.emails import email_key, normalise_email
 from app.keys import link_with_token, new_key
 from app.mail import MailKind, Outbox, OutgoingMail, render_mail
 from app.models import Actor, AuditActor, Company, Customer, DefaultAddresses, HistoryEvent
+from app.queries import access_requests as access_request_queries
 from app.queries import addresses as address_queries
 from app.queries import backoffice_customers as bo_queries
 from app.queries import customers as queries
@@ -634,6 +635,10 @@ class BackofficeCustomerService:
         now = utc_now()
         async with self._db.transaction():
             await bo_queries.erase_customer(self._db, customer)
+            # CB §1: the access requests of its e-mail in its store go too.
+            await access_request_queries.delete_requests_of_email(
+                self._db, customer.store, email_key(customer.email)
+            )
             await history_queries.append_event(
                 self._db,
                 customer_id=None,

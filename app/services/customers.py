@@ -24,6 +24,7 @@ from app.queries import push_tokens as push_token_queries
 from app.queries import sessions as session_queries
 from app.queries import sms_codes as sms_code_queries
 from app.services import history
+from app.services.access_request_history import withdraw_requests
 from app.services.activation import PHONE_REQUIRED, ActivationService
 from app.services.confirmations import ConfirmationService
 from app.services.credential_changes import CredentialChangeService
@@ -315,9 +316,10 @@ class CustomerService:
         also: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Erase personal data, addresses, labels, text codes, pending credential changes, the
-        avatar, push tokens and company users (CB §1), free the e-mail, end every session, record
-        the event; the personal values of the customer's past events are nulled (the events stay).
-        ``also`` joins the transaction (the back-office's audit entry)."""
+        avatar, push tokens and company users (CB §1), withdraw its open access requests (CB §5.2
+        row 14), free the e-mail, end every session, record the event; the personal values of the
+        customer's past events are nulled (the events stay). ``also`` joins the transaction (the
+        back-office's audit entry)."""
         now = utc_now()
         placeholder = f"anonymized-{uuid.uuid4().hex}@anonymized.invalid"
         async with self._db.transaction():
@@ -332,6 +334,9 @@ class CustomerService:
             await push_token_queries.delete_customer_push_tokens(self._db, customer.id)
             await import_queries.forget_row_emails(self._db, customer.reference)
             await company_user_queries.delete_customer_company_users(self._db, customer.id)
+            await withdraw_requests(
+                self._db, customer.store, customer.email, actor or Actor.customer(customer.reference), now
+            )
             await history.scrub_personal_values(self._db, customer)
             await history.record(
                 self._db,

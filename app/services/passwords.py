@@ -24,7 +24,7 @@ from app.settings import Settings, link_origin
 from app.stores import Store
 from errors import ApiError, catalogue
 
-__all__ = ["PasswordService"]
+__all__ = ["PasswordService", "link_base"]
 
 logger = logging.getLogger("glue_customers.passwords")
 
@@ -54,6 +54,18 @@ async def _record_password_change(db: Database, account: Account, method: str, n
         changed_fields=["password"],
         values={"method": method},
     )
+
+
+def link_base(settings: Settings, confirmation_base_url: str | None, default: str) -> str:
+    """The client's ``confirmationBaseUrl`` when its origin is allowed (else 901), or ``default``."""
+    if confirmation_base_url is None:
+        return default
+    origin = link_origin(confirmation_base_url)
+    if origin is None:
+        raise ApiError.invalid(LINK_ATTRIBUTE, "This value is not a valid URL.")
+    if origin not in settings.link_origins:
+        raise ApiError.invalid(LINK_ATTRIBUTE, "The value you selected is not a valid choice.")
+    return confirmation_base_url.strip()
 
 
 def _display_name(account: Account) -> str:
@@ -146,15 +158,11 @@ class PasswordService:
                 logger.warning("forgotten-password took %.3fs, above its %.3fs floor", elapsed, floor)
 
     def _link_base(self, confirmation_base_url: str | None, store: Store) -> str:
-        """The client's base URL when its origin is allowed (else 901), or the store's default."""
-        if confirmation_base_url is None:
-            return store.restore_password_url or self._settings.restore_password_url
-        origin = link_origin(confirmation_base_url)
-        if origin is None:
-            raise ApiError.invalid(LINK_ATTRIBUTE, "This value is not a valid URL.")
-        if origin not in self._settings.link_origins:
-            raise ApiError.invalid(LINK_ATTRIBUTE, "The value you selected is not a valid choice.")
-        return confirmation_base_url.strip()
+        return link_base(
+            self._settings,
+            confirmation_base_url,
+            store.restore_password_url or self._settings.restore_password_url,
+        )
 
     async def _issue_restore_key(self, email: str, link_base: str, store: Store) -> None:
         key, digest = new_key()

@@ -15,6 +15,7 @@ from app.keys import key_digest
 from app.models import CompanyUser, Credentials, Principal, TokenPair
 from app.passwords import HashingOverloaded, PasswordHasherService
 from app.phones import InvalidPhone, normalise_phone
+from app.queries import access_requests as access_request_queries
 from app.queries import company_users as company_user_queries
 from app.queries import customers as customer_queries
 from app.queries import sessions as queries
@@ -25,7 +26,7 @@ from app.signing import InvalidToken, TokenSigner
 from app.stores import Store
 from errors import ApiError, catalogue
 
-__all__ = ["SessionService", "LoginFailed", "RefreshFailed", "COMPANY_SCOPE"]
+__all__ = ["SessionService", "LoginFailed", "AwaitingApproval", "RefreshFailed", "COMPANY_SCOPE"]
 
 # A company token's scope (CB §4.2): a customer token's, and the company user's.
 COMPANY_SCOPE = "customer company-user"
@@ -33,6 +34,10 @@ COMPANY_SCOPE = "customer company-user"
 
 class LoginFailed(Exception):
     """Wrong credentials, or an account that may not log in."""
+
+
+class AwaitingApproval(LoginFailed):
+    """No customer, but an open access request whose password matches (CB §5.2): 1124."""
 
 
 class RefreshFailed(Exception):
@@ -95,12 +100,21 @@ class SessionService:
             }
         )
         credentials = await self._credentials(username, account, store)
-        password_hash = credentials.password_hash if credentials else None
+        requested = None
+        if credentials is None:
+            # Without a customer, an open access request's password is the one verified (CB §5.2),
+            # so both cost one argon2 verification.
+            requested = await access_request_queries.open_request_by_email(self._db, store.code, account)
+        password_hash = (
+            credentials.password_hash if credentials else requested.password_hash if requested else None
+        )
         try:
             verified = await self._hasher.verify_password(password_hash, password)
         except HashingOverloaded:
             await self._limiter.cancel(attempt)  # never checked: it must not count as a failure
             raise
+        if verified and requested is not None:
+            raise AwaitingApproval  # counted as a failure: it is no login
         if not verified or credentials is None:
             raise LoginFailed  # the attempt stays counted
         if credentials.status != "active":

@@ -7,7 +7,7 @@ or hashes all of it. ``INCLUDE (store)`` keeps the keys (``(key, id)``, BO §4.5
 scans answer from the index; ``ix_customers_id_store`` serves the probes by id (labels, addresses).
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -27,6 +27,7 @@ __all__ = [
     "HistoryQuery",
     "history_query",
     "render_history",
+    "time_page_links",
 ]
 
 
@@ -105,3 +106,11 @@ def render_history(request: Request, query: HistoryQuery, found: Sequence[Any]) 
     items = list(found[: query.page.limit])
     next_position = items[-1].id if len(found) > query.page.limit else None
     return render_page(request, HistoryEventSchema, items, query.page, next_position)
+
+
+def time_page_links(request: Request, page: jsonapi.CursorPage, found: list[Any]) -> dict[str, Any]:
+    """The links of a page newest first by (createdAt, id), ``found`` holding one row more than the
+    page when there is a next one."""
+    last = found[page.limit - 1] if len(found) > page.limit else None
+    position = [last.created_at.isoformat(), last.id] if last else None
+    return jsonapi.cursor_links(request, page, position, services(request).settings.public_base_url)

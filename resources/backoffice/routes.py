@@ -22,6 +22,7 @@ from app.settings import Settings
 from errors import catalogue
 from resources import exports
 from resources.backoffice import (
+    access_requests,
     activation,
     addresses,
     audit,
@@ -32,6 +33,7 @@ from resources.backoffice import (
     customer_status,
     customers,
     integration_clients,
+    invitation_symbols,
     levels,
     oauth,
     operator_mfa,
@@ -346,6 +348,29 @@ def routes() -> list[BaseRoute]:
         ),
         # CB §5.4: the company's own events in BO §4.4's shape.
         _route("/companies/{company_id}/history", {"GET": (companies.company_history, COMPANIES_READER)}),
+        # CB §5: invitation symbols and access requests, R reads and W writes, no sellers.
+        _route(
+            "/companies/{company_id}/invitation-symbols",
+            {
+                "GET": (invitation_symbols.list_symbols, COMPANIES_READER),
+                "POST": (invitation_symbols.create_symbol, COMPANIES_WRITER),
+            },
+        ),
+        _route(
+            "/companies/{company_id}/invitation-symbols/{symbol_id}",
+            {
+                "PATCH": (invitation_symbols.update_symbol, COMPANIES_WRITER),
+                "DELETE": (invitation_symbols.delete_symbol, COMPANIES_WRITER),
+            },
+        ),
+        _route("/access-requests", {"GET": (access_requests.list_access_requests, COMPANIES_READER)}),
+        _route(
+            "/access-requests/{id}",
+            {
+                "GET": (access_requests.get_access_request, COMPANIES_READER),
+                "PATCH": (access_requests.decide_access_request, COMPANIES_WRITER),
+            },
+        ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API.
         Route(PREFIX + "/token", oauth.token, methods=["POST"]),
         Route(PREFIX + "/token/revoke", oauth.revoke, methods=["POST"]),

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from app import jsonapi
 from app.access import client_address, request_store, services, token_issuer
 from app.services.limiter import Limited
-from app.services.sessions import LoginFailed, RefreshFailed
+from app.services.sessions import AwaitingApproval, LoginFailed, RefreshFailed
 from app.stores import Store
 from errors import ApiError, catalogue
 from errors.oauth import (
@@ -125,6 +125,8 @@ async def token(request: Request) -> Response:
             )
         else:
             raise OAuthError(UNSUPPORTED_GRANT_TYPE)
+    except AwaitingApproval:
+        raise OAuthError(INVALID_GRANT, catalogue.ACCESS_REQUEST_NOT_APPROVED.detail) from None
     except (LoginFailed, RefreshFailed):
         raise OAuthError(INVALID_GRANT) from None
     except Limited as limited:

@@ -28,6 +28,7 @@ from resources.backoffice import customer_status as backoffice_customer_status
 from resources.backoffice import points_transfers as backoffice_points_transfers
 from resources.refusals import refuse_with
 from resources.storefront import (
+    access_requests,
     activation,
     addresses,
     avatars,
@@ -191,6 +192,22 @@ def routes() -> list[BaseRoute]:
         ),
         # CB §6.4: the orders ingested with the company's id, for its admins.
         _route("/companies/{company_id}/orders", {"GET": (orders.list_company_orders, COMPANY_ADMIN)}),
+        # Access requests (CB §5): public submission and confirmation; a company admin's requests.
+        _route(
+            "/access-requests",
+            {
+                "POST": (access_requests.submit_access_request, PUBLIC),
+                "GET": (access_requests.list_access_requests, COMPANY_ADMIN),
+            },
+        ),
+        _route("/access-request-confirmation", {"POST": (access_requests.confirm_access_request, PUBLIC)}),
+        _route(
+            "/access-requests/{id}",
+            {
+                "GET": (access_requests.get_access_request, COMPANY_ADMIN),
+                "PATCH": (access_requests.decide_access_request, COMPANY_ADMIN),
+            },
+        ),
         # OAuth 2.0 endpoints speak RFC 6749's errors, not JSON:API; their clients are public.
         Route("/token", oauth.token, methods=["POST"]),
         Route("/token/revoke", oauth.revoke, methods=["POST"]),

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app import jsonapi
 from app.access import client_address, principal, request_store, services, token_issuer
 from app.services.limiter import Limited
-from app.services.sessions import LoginFailed, RefreshFailed
+from app.services.sessions import AwaitingApproval, LoginFailed, RefreshFailed
 from errors import ApiError, catalogue
 from resources._rendering import schema_for
 from schemas.tokens import AccessTokenSchema, RefreshTokenSchema
@@ -31,6 +31,8 @@ async def create_access_token(request: Request) -> Response:
             issuer=token_issuer(request),
             client_id=services(request).settings.oauth_default_client_id,
         )
+    except AwaitingApproval:
+        raise ApiError(catalogue.ACCESS_REQUEST_NOT_APPROVED) from None
     except LoginFailed:
         raise ApiError(catalogue.AUTHENTICATION_FAILED) from None
     except Limited as limited:

@@ -39,6 +39,8 @@ R, W, K, O = "customers:read", "customers:write", "commerce:write", "operators:w
 NEW_PASSWORD = "Matrix-Password-Long-1"
 SELLER_POS = "00000000-0000-4000-8000-000000000001"  # the seller helpers' default POS
 UNKNOWN_IMPORT = "00000000-0000-4000-8000-00000000beef"  # a caller let through meets 1031
+UNKNOWN_SYMBOL = "00000000-0000-4000-8000-000000005e1f"  # a caller let through meets 1127
+UNKNOWN_ACCESS_REQUEST = "00000000-0000-4000-8000-0000000acce5"  # a caller let through meets 1120
 
 # Who calls: None = no token; "customer" = a storefront token; the rest back-office tokens.
 CALLERS: dict[str, dict[str, Any] | None] = {
@@ -133,6 +135,8 @@ class Row:
             .replace("{transfer}", "{transfer_id}")
             .replace("{company}", "{company_id}")
             .replace("{company_user}", "{company_user_id}")
+            .replace("{symbol}", "{symbol_id}")
+            .replace("{access_request}", "{id}")
             .split("?")[0]
         )
 
@@ -311,6 +315,20 @@ def _promote_company_user() -> dict[str, Any]:
     return document("company-users", {"role": "admin"}, "{company_user}")
 
 
+def _new_symbol() -> dict[str, Any]:
+    return document(
+        "invitation-symbols", {"kind": "request-code", "value": f"MATRIX-{next(_customer_numbers)}"}
+    )
+
+
+def _change_symbol() -> dict[str, Any]:
+    return document("invitation-symbols", {"role": "admin"}, "{symbol}")
+
+
+def _decline_request() -> dict[str, Any]:
+    return document("access-requests", {"state": "declined", "reason": "Matrix."}, "{access_request}")
+
+
 MATRIX = [
     Row("DELETE", "/backoffice/refresh-tokens/{token}", 204, _any_operator),
     Row("PATCH", "/backoffice/operator-password", 204, _any_operator, _own_password),
@@ -410,6 +428,17 @@ MATRIX = [
     Row("DELETE", "/backoffice/company-users/{company_user}", 204, _holds(W)),
     # CB §5.4: a company's history, R.
     Row("GET", "/backoffice/companies/{company}/history", 200, _holds(R)),
+    # CB §5: symbols and access requests, R reads and W writes; a caller let through an unknown
+    # symbol or request meets 1127 or 1120.
+    Row("GET", "/backoffice/companies/{company}/invitation-symbols", 200, _holds(R)),
+    Row("POST", "/backoffice/companies/{company}/invitation-symbols", 201, _holds(W), _new_symbol),
+    Row(
+        "PATCH", "/backoffice/companies/{company}/invitation-symbols/{symbol}", 404, _holds(W), _change_symbol
+    ),
+    Row("DELETE", "/backoffice/companies/{company}/invitation-symbols/{symbol}", 404, _holds(W)),
+    Row("GET", "/backoffice/access-requests", 200, _holds(R)),
+    Row("GET", "/backoffice/access-requests/{access_request}", 404, _holds(R)),
+    Row("PATCH", "/backoffice/access-requests/{access_request}", 404, _holds(W), _decline_request),
 ]
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.method} {row.path} as {caller}")
@@ -551,6 +580,8 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         .replace("{transfer}", transfer_id)
         .replace("{company}", company_id)
         .replace("{company_user}", company_user_id)
+        .replace("{symbol}", UNKNOWN_SYMBOL)
+        .replace("{access_request}", UNKNOWN_ACCESS_REQUEST)
     )
     before = await _counts(app)
 
@@ -562,6 +593,8 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         "{pos}": pos_id,
         "{company}": company_id,
         "{company_user}": company_user_id,
+        "{symbol}": UNKNOWN_SYMBOL,
+        "{access_request}": UNKNOWN_ACCESS_REQUEST,
     }
     if body is not None and body["data"].get("id") in identifiers:
         body["data"]["id"] = identifiers[body["data"]["id"]]

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from app.tables import access_requests
 from tests.backoffice.helpers import logged_in_operator
 from tests.helpers import JSON_API, bearer, document, error, login, patch, post, registered_customer
 
@@ -308,6 +311,7 @@ class Action:
     path: str  # {other}: another buyer of the company; {self}: the caller's own company user
     body: dict[str, Any] | None
     expected: dict[str, tuple[int, str | None, str | None]]  # caller kind -> (status, code, detail)
+    resource_type: str = "company-users"  # {request}: an access request accepted into the company
 
 
 OK = 200
@@ -389,12 +393,66 @@ MATRIX = [
         None,
         {"b2c": REFUSED_KIND, "buyer": REFUSED_ROLE, "admin": (OK, None, None)},
     ),
+    Action(
+        "list access requests",
+        "GET",
+        "/access-requests",
+        None,
+        {"b2c": REFUSED_KIND, "buyer": REFUSED_ROLE, "admin": (OK, None, None)},
+    ),
+    Action(
+        "read an access request",
+        "GET",
+        "/access-requests/{request}",
+        None,
+        {"b2c": REFUSED_KIND, "buyer": REFUSED_ROLE, "admin": (OK, None, None)},
+    ),
+    Action(
+        "approve an access request",
+        "PATCH",
+        "/access-requests/{request}",
+        {"state": "approved"},
+        {"b2c": REFUSED_KIND, "buyer": REFUSED_ROLE, "admin": (OK, None, None)},
+        "access-requests",
+    ),
+    Action(
+        "decline an access request",
+        "PATCH",
+        "/access-requests/{request}",
+        {"state": "declined", "reason": "Unknown to us."},
+        {"b2c": REFUSED_KIND, "buyer": REFUSED_ROLE, "admin": (OK, None, None)},
+        "access-requests",
+    ),
 ]
 CASES = [
     pytest.param(action, caller, expected, id=f"{action.name} as {caller}")
     for action in MATRIX
     for caller, expected in action.expected.items()
 ]
+
+
+async def _accepted_request(app, company_id: str) -> str:
+    """An access request accepted into the company (CB §5.2 row 7), written as the service leaves it."""
+    request_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    await app.state.services.db.execute(
+        access_requests.insert().values(
+            id=request_id,
+            store="DE",
+            state="accepted",
+            email=f"applicant-{request_id[:8]}@example.com",
+            email_key=f"applicant-{request_id[:8]}@example.com",
+            salutation="Ms",
+            first_name="Grace",
+            last_name="Hopper",
+            locale="en_US",
+            company_id=company_id,
+            role="buyer",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return request_id
 
 
 @pytest.mark.parametrize(("action", "caller", "expected"), CASES)
@@ -410,8 +468,10 @@ async def test_the_company_permission_matrix(app, client, action: Action, caller
     headers = calling.headers if calling else bearer(b2c_tokens["accessToken"])
     own_id = calling.company_user_id if calling else other.company_user_id
     path = action.path.replace("{other}", other.company_user_id).replace("{self}", own_id)
+    if "{request}" in path:
+        path = path.replace("{request}", await _accepted_request(app, company))
     target_id = path.rsplit("/", 1)[1]
-    body = document("company-users", action.body, target_id) if action.body is not None else None
+    body = document(action.resource_type, action.body, target_id) if action.body is not None else None
     before = await _counts(app)
 
     response = await client.request(
