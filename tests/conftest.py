@@ -4,12 +4,19 @@ The schema is migrated once per backend with Alembic; each test starts from empt
 pytest-xdist (``make test`` runs one process per core) every process has databases of its own: a
 SQLite file in its temporary directory, and on PostgreSQL the database named by TEST_POSTGRES_URL
 with the process's name appended (``test_gw0``), created when missing.
+
+Durability on power loss is nothing these tests look at, and waiting for it was most of the time of
+a write: the SQLite files live on tmpfs (``/dev/shm``) where there is one, and the PostgreSQL test
+databases commit with ``synchronous_commit = off`` (a commit does not wait for its WAL flush; what
+one connection commits is still what the next one reads, and a crash loses no consistency).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +42,9 @@ async def _reset_postgres(url: str) -> None:
     connection = await asyncpg.connect(url)
     try:
         await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        # For the connections opened from now on (the apps', the servers'), not for this one.
+        name = await connection.fetchval("SELECT current_database()")
+        await connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     finally:
         await connection.close()
 
@@ -62,10 +72,23 @@ def _postgres_url_for_this_process() -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A directory for this process's SQLite files: on tmpfs where there is one."""
+    if not (os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK)):  # noqa: S108 - our own directory in it
+        yield tmp_path_factory.mktemp("sqlite")
+        return
+    directory = Path(tempfile.mkdtemp(prefix="glue-test-", dir="/dev/shm"))  # noqa: S108
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(request: pytest.FixtureRequest, sqlite_directory: Path) -> str:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'glue-test.sqlite3'}"
+        url = f"sqlite:///{Path(tempfile.mkdtemp(dir=sqlite_directory)) / 'glue-test.sqlite3'}"
     else:
         url = _postgres_url_for_this_process()
         asyncio.run(_reset_postgres(url))
@@ -94,14 +117,22 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgres")
 
 
+# What TRUNCATE ... RESTART IDENTITY does to the sequences, without its new file for every table and
+# index (on PostgreSQL most of a short test's time went there): each starts again at its first value.
+_RESTART_SEQUENCES = sa.text(
+    "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), start_value, false)"
+    " FROM pg_sequences WHERE schemaname = current_schema()"
+)
+
+
 async def empty_tables(app: Starlette) -> None:
+    """Every table emptied, children first, in one transaction; PostgreSQL's sequences restarted."""
     db = app.state.services.db
-    names = [table.name for table in reversed(metadata.sorted_tables)]
-    if db.is_sqlite:
-        for name in names:
-            await db.execute(sa.text(f"DELETE FROM {name}"))  # noqa: S608 - names come from our metadata
-    else:
-        await db.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+    async with db.transaction() as connection:
+        for table in reversed(metadata.sorted_tables):
+            await connection.execute(sa.delete(table))
+        if not db.is_sqlite:
+            await connection.execute(_RESTART_SEQUENCES)
 
 
 @pytest.fixture

@@ -977,6 +977,11 @@ _PRESCRIBED_ANSWERS: dict[tuple[type[Any], str], list[tuple[int, dict[str, Any]]
         ),
         (401, {"error": "invalid_client", "error_description": "Client authentication failed."}),
     ],
+    # A body over the body limit (1 MiB) is refused as such (413, documented) before it is read: the
+    # coverage phase's batch of maxItems + 1 generated orders is that large with some seeds.
+    (AcceptedNegativeData, "POST /backoffice/stores/{store}/order-batches"): [
+        (413, _error_document(413, "017", "Request body is too large."))
+    ],
 }
 
 

@@ -4,7 +4,10 @@ refusal's audit entry (1000).
 
 Public routes (``/backoffice/access-tokens``, ``/backoffice/refresh-tokens`` POST, the OAuth
 endpoints) refuse nobody and are not rows here. Add a row with every route added to
-resources/backoffice/routes.py: ``test_every_guarded_route_is_in_the_matrix`` fails otherwise."""
+resources/backoffice/routes.py: ``test_every_guarded_route_is_in_the_matrix`` fails otherwise.
+
+The rows' targets and every caller are seeded once per test process and backend (``world``); a
+case that may have written puts every table back as seeded before the next case runs."""
 
 from __future__ import annotations
 
@@ -14,13 +17,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
+import httpx
 import pytest
 import sqlalchemy as sa
+from starlette.applications import Starlette
 
+from app.main import create_app
 from app.models import Actor
 from app.routing import ResourceRoute
 from app.services.backoffice_customers import Caller
 from app.services.company_users import NewCompanyUser
+from app.settings import Settings
+from app.stores import Store
+from app.tables import metadata
 from resources.backoffice.routes import routes
 from schemas.payment_instruments import load_payment_instrument
 from tests.backoffice.helpers import (
@@ -31,8 +41,10 @@ from tests.backoffice.helpers import (
     seed_client,
     seed_operator,
 )
+from tests.conftest import empty_tables
 from tests.helpers import JSON_API, bearer, document, error, registered_customer
 from tests.order_helpers import instrument_attributes, order_attributes, order_fields
+from tests.servers import FAST_ARGON2
 
 # The contract's letters (BO §2.3).
 R, W, K, O = "customers:read", "customers:write", "commerce:write", "operators:write"  # noqa: E741
@@ -492,41 +504,26 @@ async def _seed_company(app, email: str) -> tuple[str, str]:
     return company.id, user.id
 
 
-async def _counts(app) -> dict[str, int]:
-    db = app.state.services.db
-    counts = {}
-    for name, condition in (
-        ("operators", ""),
-        ("integration_clients", ""),
-        ("operator_sessions", " WHERE revoked_at IS NULL"),
-        ("audit_events", " WHERE outcome = 'succeeded'"),
-        ("customers", ""),
-        ("customer_imports", ""),
-        ("customer_avatars", ""),
-        ("customer_events", ""),
-        ("orders", ""),
-        ("payment_instruments", ""),
-        ("levels", ""),
-        ("points_of_sale", ""),
-        ("points_transfers", ""),
-        ("companies", ""),
-        ("company_users", ""),
-        ("company_events", ""),
-        ("mail_outbox", ""),
-        ("refusals", ""),
-    ):
-        table = "audit_events" if name == "refusals" else name
-        where = " WHERE outcome = 'refused'" if name == "refusals" else condition
-        row = await db.fetch_one(sa.text(f"SELECT COUNT(*) FROM {table}{where}"))  # noqa: S608 - our names
-        counts[name] = int(row[0])
-    return counts
+@dataclass(frozen=True)
+class Seeded:
+    """What the rows' placeholders name."""
+
+    target_id: str  # another administrator with operators:write
+    client_id: str
+    reference: str  # the rows' customer
+    address_id: str
+    store: Store
+    instrument_id: str
+    level_id: str
+    pos_id: str
+    transfer_id: str
+    company_id: str
+    company_user_id: str
 
 
-@pytest.mark.parametrize(("row", "caller", "expected"), CASES)
-async def test_the_permission_matrix(app, client, row: Row, caller: str, expected: tuple[int, str | None]):
-    target_id, _ = await seed_operator(app)  # another administrator with operators:write
+async def _seed(app, client) -> Seeded:
+    target_id, _ = await seed_operator(app)
     client_id, _ = await seed_client(app)
-    headers, own_id = await _caller_headers(app, client, CALLERS[caller])
     # The rows' customer: with a phone (texts), an address, and in the seller's point of sale.
     customer, customer_tokens = await registered_customer(client, phone="+4915112345678")
     reference = customer["id"]
@@ -550,36 +547,171 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
         json=document("levels", {"store": "DE", "name": "Seeded", "conditionValue": 0, "rewardPercent": 1}),
         headers={**loyalty_writer.headers, "Content-Type": JSON_API},
     )
-    level_id = level.json()["data"]["id"]
     pos = await client.post(
         "/backoffice/pos",
         json=document("pos", {"name": "Seeded", "identifier": "seeded-01"}),
         headers={**loyalty_writer.headers, "Content-Type": JSON_API},
     )
-    pos_id = pos.json()["data"]["id"]
     transfer = await client.post(
         f"/backoffice/customers/{reference}/points-transfers",
         json=_add_points(),
         headers={**loyalty_writer.headers, "Content-Type": JSON_API},
     )
-    transfer_id = transfer.json()["data"]["id"]
     company_id, company_user_id = await _seed_company(app, customer["attributes"]["email"])
+    return Seeded(
+        target_id=target_id,
+        client_id=client_id,
+        reference=reference,
+        address_id=address_id,
+        store=store,
+        instrument_id=instrument.instrument.id,
+        level_id=level.json()["data"]["id"],
+        pos_id=pos.json()["data"]["id"],
+        transfer_id=transfer.json()["data"]["id"],
+        company_id=company_id,
+        company_user_id=company_user_id,
+    )
+
+
+async def _counts(app) -> dict[str, int]:
+    db = app.state.services.db
+    counted = []
+    for name, condition in (
+        ("operators", ""),
+        ("integration_clients", ""),
+        ("operator_sessions", " WHERE revoked_at IS NULL"),
+        ("audit_events", " WHERE outcome = 'succeeded'"),
+        ("customers", ""),
+        ("customer_imports", ""),
+        ("customer_avatars", ""),
+        ("customer_events", ""),
+        ("orders", ""),
+        ("payment_instruments", ""),
+        ("levels", ""),
+        ("points_of_sale", ""),
+        ("points_transfers", ""),
+        ("companies", ""),
+        ("company_users", ""),
+        ("company_events", ""),
+        ("invitation_symbols", ""),
+        ("access_requests", ""),
+        ("access_request_events", ""),
+        ("mail_outbox", ""),
+        ("refusals", ""),
+    ):
+        table = "audit_events" if name == "refusals" else name
+        where = " WHERE outcome = 'refused'" if name == "refusals" else condition
+        counted.append((name, f"(SELECT COUNT(*) FROM {table}{where})"))  # noqa: S608 - our names
+    # One statement, one snapshot of every count.
+    row = await db.fetch_one(sa.text("SELECT " + ", ".join(count for _, count in counted)))
+    return {name: int(row[position]) for position, (name, _) in enumerate(counted)}
+
+
+async def _table_rows(connection) -> dict[str, tuple[list[str], list[Any]]]:
+    """Every table's column names and rows, as the driver reads them (no type conversion)."""
+    raw = connection.raw_connection
+    tables: dict[str, tuple[list[str], list[Any]]] = {}
+    for table in metadata.sorted_tables:
+        if isinstance(raw, asyncpg.Connection):
+            records = await raw.fetch(f"SELECT * FROM {table.name}")  # noqa: S608 - our metadata's names
+            columns = list(records[0].keys()) if records else []
+            tables[table.name] = (columns, [tuple(record.values()) for record in records])
+        else:
+            cursor = await raw.execute(f"SELECT * FROM {table.name}")  # noqa: S608 - our metadata's names
+            rows = await cursor.fetchall()
+            columns = [description[0] for description in cursor.description]
+            await cursor.close()
+            tables[table.name] = (columns, [tuple(row) for row in rows])
+    return tables
+
+
+@dataclass
+class World:
+    """One app, its seeded rows and every caller's token, per test process and backend.
+
+    A refused request writes nothing but its refusal's audit entry (each case asserts so), so the
+    world stays as it is after a refusal. Any other case may write (a deletion, a new operator, an
+    ended session): the next case first puts every table back as it was seeded, in one
+    transaction, with the rows as the driver read them.
+    """
+
+    app: Starlette
+    client: httpx.AsyncClient
+    seeded: Seeded
+    callers: dict[str, tuple[dict[str, str], str | None]]
+    snapshot: dict[str, tuple[list[str], list[Any]]]
+    dirty: bool = False
+
+    async def restore(self) -> None:
+        db = self.app.state.services.db
+        async with db.transaction() as connection:
+            raw = connection.raw_connection
+            for table in reversed(metadata.sorted_tables):
+                await connection.execute(sa.delete(table))
+            for table in metadata.sorted_tables:
+                columns, rows = self.snapshot[table.name]
+                if not rows:
+                    continue
+                if isinstance(raw, asyncpg.Connection):
+                    await raw.copy_records_to_table(table.name, records=rows, columns=columns)
+                else:
+                    names = ", ".join(f'"{column}"' for column in columns)
+                    marks = ", ".join("?" * len(columns))
+                    await raw.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
+        self.dirty = False
+
+
+@pytest.fixture(scope="module")
+async def world(database_url: str, key_path: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The matrix's app: seeded once per backend, put back after every case that may have written.
+
+    No background loop runs in it (mail, imports): nothing may change the rows between a case's
+    counts, nor while they are put back. The back-office tokens live as long as the module runs.
+    """
+    settings = Settings(
+        database_url=database_url,
+        jwt_private_key_path=key_path,
+        mail_directory=str(tmp_path_factory.mktemp("matrix-mail")),
+        mail_worker_enabled=False,
+        backoffice_access_token_ttl=3600,
+        **FAST_ARGON2,
+    )
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        await empty_tables(application)
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            callers = {
+                name: await _caller_headers(application, client, spec) for name, spec in CALLERS.items()
+            }
+            seeded = await _seed(application, client)
+            async with application.state.services.db.connection() as connection:
+                snapshot = await _table_rows(connection)
+            yield World(application, client, seeded, callers, snapshot)
+
+
+@pytest.mark.parametrize(("row", "caller", "expected"), CASES)
+async def test_the_permission_matrix(world: World, row: Row, caller: str, expected: tuple[int, str | None]):
+    if world.dirty:
+        await world.restore()
+    app, client, seeded = world.app, world.client, world.seeded
+    headers, own_id = world.callers[caller]
     path = (
-        row.path.replace("{operator}", target_id)
-        .replace("{client}", client_id)
-        .replace("{self}", own_id or target_id)
+        row.path.replace("{operator}", seeded.target_id)
+        .replace("{client}", seeded.client_id)
+        .replace("{self}", own_id or seeded.target_id)
         .replace("{token}", "mine")
         .replace("{import}", UNKNOWN_IMPORT)
-        .replace("{customer}", reference)
-        .replace("{address}", address_id)
-        .replace("{store}", store.code)
+        .replace("{customer}", seeded.reference)
+        .replace("{address}", seeded.address_id)
+        .replace("{store}", seeded.store.code)
         .replace("{order}", "M-1")
-        .replace("{instrument}", instrument.instrument.id)
-        .replace("{level}", level_id)
-        .replace("{pos}", pos_id)
-        .replace("{transfer}", transfer_id)
-        .replace("{company}", company_id)
-        .replace("{company_user}", company_user_id)
+        .replace("{instrument}", seeded.instrument_id)
+        .replace("{level}", seeded.level_id)
+        .replace("{pos}", seeded.pos_id)
+        .replace("{transfer}", seeded.transfer_id)
+        .replace("{company}", seeded.company_id)
+        .replace("{company_user}", seeded.company_user_id)
         .replace("{symbol}", UNKNOWN_SYMBOL)
         .replace("{access_request}", UNKNOWN_ACCESS_REQUEST)
     )
@@ -587,21 +719,22 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
 
     body = row.body() if row.body else None
     identifiers = {
-        "{customer}": reference,
-        "{address}": address_id,
-        "{level}": level_id,
-        "{pos}": pos_id,
-        "{company}": company_id,
-        "{company_user}": company_user_id,
+        "{customer}": seeded.reference,
+        "{address}": seeded.address_id,
+        "{level}": seeded.level_id,
+        "{pos}": seeded.pos_id,
+        "{company}": seeded.company_id,
+        "{company_user}": seeded.company_user_id,
         "{symbol}": UNKNOWN_SYMBOL,
         "{access_request}": UNKNOWN_ACCESS_REQUEST,
     }
     if body is not None and body["data"].get("id") in identifiers:
         body["data"]["id"] = identifiers[body["data"]["id"]]
     if body is not None and body["data"]["attributes"].get("levelId") == "{level}":
-        body["data"]["attributes"]["levelId"] = level_id
+        body["data"]["attributes"]["levelId"] = seeded.level_id
     if body is not None:  # ingest bodies name the customer
-        body = json.loads(json.dumps(body).replace('"{customer}"', json.dumps(reference)))
+        body = json.loads(json.dumps(body).replace('"{customer}"', json.dumps(seeded.reference)))
+    world.dirty = True  # until the case has shown that it wrote nothing
     response = await client.request(
         row.method,
         path,
@@ -621,3 +754,4 @@ async def test_the_permission_matrix(app, client, row: Row, caller: str, expecte
     assert response.json() == {"errors": [error(status, code, detail[code])]}
     after = await _counts(app)
     assert after == {**before, "refusals": before["refusals"] + (1 if code == "1000" else 0)}
+    world.dirty = False
