@@ -14,6 +14,7 @@ from app.access import principal, services
 from app.models import Avatar
 from app.services.exports import CustomerExport
 from resources._rendering import schema_for
+from resources.backoffice.access_requests import access_request_resource
 from resources.backoffice.customers import caller
 from resources.backoffice.payment_instruments import instrument_resource
 from resources.storefront.addresses import render_addresses
@@ -50,9 +51,10 @@ def _avatar(request: Request, prefix: str, reference: str, avatar: Avatar | None
     }
 
 
-def _render(request: Request, export: CustomerExport, prefix: str) -> Response:
+async def _render(request: Request, export: CustomerExport, prefix: str) -> Response:
     """The export's parts in their back-office resources' attributes (CB §1), each with its id;
-    a payment instrument's without ``providerToken``."""
+    a payment instrument's without ``providerToken``; an access request's with its store and
+    history."""
     reference = export.customer.reference
     store = export.customer.store
     customer = schema_for(request, BackofficeCustomerSchema).dump(export.customer)["data"]
@@ -67,6 +69,7 @@ def _render(request: Request, export: CustomerExport, prefix: str) -> Response:
     instruments = [instrument_resource(request, item) for item in export.payment_instruments]
     for instrument in instruments:
         del instrument["attributes"]["providerToken"]
+    access_requests = [await access_request_resource(request, found) for found in export.access_requests]
     document = {
         "data": {
             "type": TYPE,
@@ -86,7 +89,7 @@ def _render(request: Request, export: CustomerExport, prefix: str) -> Response:
                 "orders": _resources(orders),
                 "paymentInstruments": _resources({"data": instruments}),
                 "companyUsers": export.company_users,
-                # CB §1's accessRequests join here, once access requests are served.
+                "accessRequests": _resources({"data": access_requests}),
             },
         }
     }
@@ -100,11 +103,11 @@ def _render(request: Request, export: CustomerExport, prefix: str) -> Response:
 async def backoffice_export(request: Request) -> Response:
     jsonapi.parse_query(request, fields_by_type={})
     export = await services(request).exports.export(request.path_params["reference"], caller(request))
-    return _render(request, export, "/backoffice")
+    return await _render(request, export, "/backoffice")
 
 
 async def storefront_export(request: Request) -> Response:
     """The customer's own export (the route's rule: the owner's token)."""
     jsonapi.parse_query(request, fields_by_type={})
     reference = principal(request).customer.reference
-    return _render(request, await services(request).exports.export(reference, None), "")
+    return await _render(request, await services(request).exports.export(reference, None), "")

@@ -145,9 +145,10 @@ async def list_requests(
     after: tuple[datetime, str] | None = None,
     oldest_first: bool = False,
     offset: int = 0,
-    limit: int,
+    limit: int | None,
 ) -> list[AccessRequest]:
-    """Newest first (or oldest first), after a (createdAt, id) position or from an offset."""
+    """Newest first (or oldest first), after a (createdAt, id) position or from an offset; ``limit``
+    None: all of them."""
     conditions = _conditions(stores, store, state, email_key, company_id)
     key = sa.tuple_(access_requests.c.created_at, access_requests.c.id)
     if after is not None:

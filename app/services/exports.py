@@ -10,7 +10,18 @@ from typing import Any
 
 from app.clock import utc_now
 from app.database import Database
-from app.models import Address, Avatar, HistoryEvent, Order, PaymentInstrument, PointsTransfer, PushToken
+from app.emails import email_key
+from app.models import (
+    AccessRequest,
+    Address,
+    Avatar,
+    HistoryEvent,
+    Order,
+    PaymentInstrument,
+    PointsTransfer,
+    PushToken,
+)
+from app.queries import access_requests as access_request_queries
 from app.queries import avatars as avatar_queries
 from app.queries import backoffice_customers as bo_queries
 from app.queries import credential_changes as credential_change_queries
@@ -46,8 +57,7 @@ class CustomerExport:
     orders: list[Order]
     payment_instruments: list[PaymentInstrument]
     company_users: list[dict[str, Any]]
-    # CB §1's ``accessRequests`` (the requests of the customer's e-mail in its store) come next,
-    # read by the access requests' own queries, when access requests are served.
+    access_requests: list[AccessRequest]  # of the customer's e-mail in its store (CB §1)
 
 
 class ExportService:
@@ -99,4 +109,7 @@ class ExportService:
             ),
             payment_instruments=await self._payment_instruments.list_of(customer.id, store),
             company_users=await bo_queries.company_users_of(db, customer.id),
+            access_requests=await access_request_queries.list_requests(
+                db, store=customer.store, email_key=email_key(customer.email), oldest_first=True, limit=None
+            ),
         )

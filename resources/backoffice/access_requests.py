@@ -19,14 +19,14 @@ from resources.backoffice.customers import caller
 from resources.storefront.access_requests import decision_of, request_attributes
 from schemas.access_requests import ACCESS_REQUEST_TYPE, BackofficeDecisionSchema
 
-__all__ = ["list_access_requests", "get_access_request", "decide_access_request"]
+__all__ = ["list_access_requests", "get_access_request", "decide_access_request", "access_request_resource"]
 
 
 def _base(request: Request) -> str:
     return jsonapi.base_url(request, services(request).settings.public_base_url)
 
 
-async def _resource(request: Request, found: AccessRequest) -> dict[str, Any]:
+async def access_request_resource(request: Request, found: AccessRequest) -> dict[str, Any]:
     events = await services(request).access_requests.history(found.id)
     return {
         "type": ACCESS_REQUEST_TYPE,
@@ -62,7 +62,7 @@ async def list_access_requests(request: Request) -> Response:
     found = await services(request).access_requests.list_for_backoffice(
         caller(request).stores, filters, time_position(page.position), page.limit + 1
     )
-    data = [await _resource(request, item) for item in found[: page.limit]]
+    data = [await access_request_resource(request, item) for item in found[: page.limit]]
     return jsonapi.document_response({"data": data, "links": time_page_links(request, page, found)})
 
 
@@ -70,7 +70,7 @@ async def get_access_request(request: Request) -> Response:
     found = await services(request).access_requests.get_for_backoffice(
         request.path_params["id"], caller(request).stores
     )
-    return jsonapi.document_response({"data": await _resource(request, found)})
+    return jsonapi.document_response({"data": await access_request_resource(request, found)})
 
 
 async def decide_access_request(request: Request) -> Response:
@@ -81,4 +81,4 @@ async def decide_access_request(request: Request) -> Response:
     found = await services(request).access_requests.decide_by_backoffice(
         request_id, decision_of(loaded), caller(request)
     )
-    return jsonapi.document_response({"data": await _resource(request, found)})
+    return jsonapi.document_response({"data": await access_request_resource(request, found)})

@@ -17,6 +17,7 @@ from app import tables
 from app.clock import as_utc
 from app.mail.worker import DeliveryWorker
 from app.stores import Store
+from tests.access_request_helpers import request_row, submission, submit
 from tests.backoffice.helpers import logged_in_operator
 from tests.helpers import JSON_API, PASSWORD, bearer, document, error, login, post, registered_customer
 from tests.mail_helpers import TOKEN, running_app, text_of, token_of, wait_for_files
@@ -1082,3 +1083,30 @@ async def test_patch_checks_and_ignores_invite_and_address(app, client):
             error(422, "901", "invite => This value should be of type bool.", "/data/attributes/invite"),
         ]
     }
+
+
+async def test_the_export_holds_the_access_requests_of_the_customers_email_in_its_store(app, client):
+    """CB §1: the export's ``accessRequests``, in back-office attributes with store and history,
+    the customer's e-mail only (another e-mail's request stays out), never a password or its hash."""
+    admin = await logged_in_operator(app, client)
+    customer, tokens = await registered_customer(client)
+    reference, email = customer["id"], customer["attributes"]["email"]
+    for address in (email, "someone-else@example.com"):
+        submitted = await submit(client, submission(email=address))
+        assert submitted.status_code == 204, submitted.text
+
+    exported = await client.get(f"/backoffice/customers/{reference}/data-export", headers=admin.headers)
+
+    assert exported.status_code == 200, exported.text
+    (found,) = exported.json()["data"]["attributes"]["accessRequests"]
+    row = await request_row(app, email)
+    assert (found["id"], found["email"], found["state"], found["store"]) == (
+        row["id"],
+        email,
+        "unconfirmed",
+        "DE",
+    )
+    assert [event["eventType"] for event in found["history"]] == ["AccessRequestWasSubmitted"]
+    assert not any("password" in name.lower() for name in found)
+    own = await client.get(f"/customers/{reference}/data-export", headers=bearer(tokens["accessToken"]))
+    assert own.json()["data"]["attributes"]["accessRequests"] == [found]
