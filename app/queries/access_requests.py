@@ -13,6 +13,7 @@ from app.clock import as_utc
 from app.database import Database
 from app.models import AccessRequest, AccessRequestEvent, Actor
 from app.queries._common import mapping
+from app.queries.history import event_columns
 from app.tables import ACCESS_REQUEST_OPEN_STATES, access_request_events, access_requests
 
 __all__ = [
@@ -184,13 +185,7 @@ async def append_event(
 ) -> None:
     await db.execute(
         access_request_events.insert().values(
-            access_request_id=request_id,
-            event_type=event_type,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            changed_fields=changed_fields,
-            values=values,
-            created_at=now,
+            access_request_id=request_id, **event_columns(event_type, actor, changed_fields, values, now)
         )
     )
 

@@ -12,7 +12,7 @@ from app.clock import as_utc
 from app.database import Database
 from app.models import Actor, CompanyEvent, CompanyRecord
 from app.queries._common import mapping
-from app.queries.history import json_value, page_of_events
+from app.queries.history import event_columns, json_value, page_of_events
 from app.tables import companies, company_events
 
 __all__ = [
@@ -112,13 +112,7 @@ async def append_company_event(
 ) -> None:
     await db.execute(
         company_events.insert().values(
-            company_id=company_id,
-            event_type=event_type,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            changed_fields=changed_fields,
-            values=values,
-            created_at=now,
+            company_id=company_id, **event_columns(event_type, actor, changed_fields, values, now)
         )
     )
 

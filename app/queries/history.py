@@ -17,6 +17,7 @@ from app.queries._common import insert_rows, mapping
 from app.tables import customer_events
 
 __all__ = [
+    "event_columns",
     "append_event",
     "append_events",
     "events_of_customer",
@@ -61,6 +62,20 @@ def event_from_row(row: Any) -> HistoryEvent:
     )
 
 
+def event_columns(
+    event_type: str, actor: Actor, changed_fields: list[str], values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The columns every events table shares (customer, company and access-request events)."""
+    return {
+        "event_type": event_type,
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "changed_fields": changed_fields,
+        "values": values,
+        "created_at": now,
+    }
+
+
 async def append_event(
     db: Database,
     *,
@@ -79,13 +94,8 @@ async def append_event(
         .values(
             customer_id=customer_id,
             customer_reference=customer_reference,
-            event_type=event_type,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            changed_fields=changed_fields,
-            values=values,
             points_balance=points_balance,
-            created_at=now,
+            **event_columns(event_type, actor, changed_fields, values, now),
         )
         .returning(customer_events.c.id)
     )
@@ -102,12 +112,13 @@ async def append_events(db: Database, events: list[dict[str, Any]]) -> None:
                 {
                     "customer_id": event["customer_id"],
                     "customer_reference": event["customer_reference"],
-                    "event_type": event["event_type"],
-                    "actor_type": event["actor"].type,
-                    "actor_id": event["actor"].id,
-                    "changed_fields": event["changed_fields"],
-                    "values": event["values"],
-                    "created_at": event["now"],
+                    **event_columns(
+                        event["event_type"],
+                        event["actor"],
+                        event["changed_fields"],
+                        event["values"],
+                        event["now"],
+                    ),
                 }
                 for event in events
             ],
