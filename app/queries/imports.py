@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.clock import as_utc
 from app.database import Database
@@ -27,6 +28,7 @@ __all__ = [
     "row_results",
     "delete_finished_before",
     "taken_keys",
+    "refresh_customer_statistics",
     "forget_row_emails",
 ]
 
@@ -223,28 +225,59 @@ async def taken_keys(
     cards: set[tuple[str, str]],
 ) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[tuple[str, str]]]:
     """Which of these (store, e-mail key), (store, phone) and (store, card key) pairs customers
-    hold already: one probe of each unique index."""
+    hold already: per store and column, one walk of its (store, column) unique index per value."""
     found: list[set[tuple[str, str]]] = []
     for column, pairs in (
         (customers.c.email_key, emails),
         (customers.c.phone, phones),
         (customers.c.loyalty_card_key, cards),
     ):
-        # Per store, so each probe walks the (store, column) unique index.
         by_store: dict[str, list[str]] = {}
         for store, value in pairs:
             by_store.setdefault(store, []).append(value)
         taken: set[tuple[str, str]] = set()
         for store, values in by_store.items():
             for start in range(0, len(values), 1000):
-                rows = await db.fetch_all(
-                    sa.select(column).where(
-                        customers.c.store == store, column.in_(values[start : start + 1000])
-                    )
-                )
+                rows = await db.fetch_all(_held(db, column, store, values[start : start + 1000]))
                 taken.update((store, row[0]) for row in rows)
         found.append(taken)
     return found[0], found[1], found[2]
+
+
+def _held(db: Database, column: sa.Column[Any], store: str, values: list[str]) -> sa.Select[Any]:
+    """The ``values`` of ``column`` a customer of ``store`` holds; on PostgreSQL one array
+    parameter, each element looked up by itself (a LATERAL subquery), whatever the number."""
+    if db.is_sqlite:
+        return sa.select(column).where(customers.c.store == store, column.in_(values))
+    probe = sa.func.unnest(sa.literal(values, ARRAY(column.type))).table_valued("value").render_derived(name="probe")
+    held = (
+        sa.select(sa.literal_column("1"))
+        .where(customers.c.store == store, column == probe.c.value)
+        .limit(1)
+        .lateral("held")
+    )
+    return sa.select(probe.c.value).select_from(probe.join(held, sa.true()))
+
+
+async def refresh_customer_statistics(db: Database) -> bool:
+    """PostgreSQL: ANALYZE customers when its planner statistics count fewer than half the rows
+    it holds (an import is filling it; autovacuum may be slow or off). Without them the planner
+    takes every index of a table that grew from empty for as small as it was, and probes the
+    store's rows by any index starting with the store instead of its unique index: seconds per
+    batch. Whether it ran."""
+    if db.is_sqlite:
+        return False
+    row = await db.fetch_one(
+        sa.text(
+            "SELECT pg_class.reltuples, pg_stat_user_tables.n_live_tup FROM pg_class"
+            " JOIN pg_stat_user_tables ON pg_stat_user_tables.relid = pg_class.oid"
+            " WHERE pg_class.oid = 'customers'::regclass"
+        )
+    )
+    if row is None or row[1] < 2 * max(row[0], 0) or row[1] < 1000:
+        return False
+    await db.execute(sa.text("ANALYZE customers"))
+    return True
 
 
 async def forget_row_emails(db: Database, customer_reference: str) -> None:
