@@ -28,7 +28,8 @@ __all__ = [
     "row_results",
     "delete_finished_before",
     "taken_keys",
-    "refresh_customer_statistics",
+    "refresh_statistics",
+    "FILLED_TABLES",
     "forget_row_emails",
 ]
 
@@ -249,7 +250,11 @@ def _held(db: Database, column: sa.Column[Any], store: str, values: list[str]) -
     parameter, each element looked up by itself (a LATERAL subquery), whatever the number."""
     if db.is_sqlite:
         return sa.select(column).where(customers.c.store == store, column.in_(values))
-    probe = sa.func.unnest(sa.literal(values, ARRAY(column.type))).table_valued("value").render_derived(name="probe")
+    probe = (
+        sa.func.unnest(sa.literal(values, ARRAY(column.type)))
+        .table_valued("value")
+        .render_derived(name="probe")
+    )
     held = (
         sa.select(sa.literal_column("1"))
         .where(customers.c.store == store, column == probe.c.value)
@@ -259,25 +264,41 @@ def _held(db: Database, column: sa.Column[Any], store: str, values: list[str]) -
     return sa.select(probe.c.value).select_from(probe.join(held, sa.true()))
 
 
-async def refresh_customer_statistics(db: Database) -> bool:
-    """PostgreSQL: ANALYZE customers when its planner statistics count fewer than half the rows
-    it holds (an import is filling it; autovacuum may be slow or off). Without them the planner
-    takes every index of a table that grew from empty for as small as it was, and probes the
-    store's rows by any index starting with the store instead of its unique index: seconds per
-    batch. Whether it ran."""
+# What an import's batches write, and what is read meanwhile: the uniqueness probes of customers,
+# the outbox's claims of the invitations, a job's row results.
+FILLED_TABLES = (
+    "customers",
+    "customer_labels",
+    "customer_events",
+    "audit_events",
+    "customer_import_rows",
+    "mail_outbox",
+    "restore_password_keys",
+)
+
+
+async def refresh_statistics(db: Database) -> list[str]:
+    """PostgreSQL: ANALYZE those of ``FILLED_TABLES`` whose planner statistics count fewer than
+    half the rows they hold (an import is filling them; autovacuum may lag or be off); the tables
+    analyzed. Without statistics the planner takes the indexes of a table that grew from empty for
+    as small as they were: it probes a store's customers by any index that starts with the store
+    instead of its unique index, and claims outbox rows by a nested loop over every pending one,
+    seconds per batch at 100,000 rows."""
     if db.is_sqlite:
-        return False
-    row = await db.fetch_one(
+        return []
+    rows = await db.fetch_all(
         sa.text(
-            "SELECT pg_class.reltuples, pg_stat_user_tables.n_live_tup FROM pg_class"
+            "SELECT pg_class.relname FROM pg_class"
             " JOIN pg_stat_user_tables ON pg_stat_user_tables.relid = pg_class.oid"
-            " WHERE pg_class.oid = 'customers'::regclass"
-        )
+            " WHERE pg_class.relname = ANY(:tables) AND pg_stat_user_tables.n_live_tup >= 1000"
+            " AND pg_stat_user_tables.n_live_tup > 2 * GREATEST(pg_class.reltuples, 0)"
+        ).bindparams(sa.bindparam("tables", list(FILLED_TABLES), type_=ARRAY(sa.String())))
     )
-    if row is None or row[1] < 2 * max(row[0], 0) or row[1] < 1000:
-        return False
-    await db.execute(sa.text("ANALYZE customers"))
-    return True
+    stale = [str(row[0]) for row in rows]
+    if stale:
+        # Names from FILLED_TABLES only, quoted.
+        await db.execute(sa.text("ANALYZE " + ", ".join(f'"{name}"' for name in stale)))
+    return stale
 
 
 async def forget_row_emails(db: Database, customer_reference: str) -> None:

@@ -199,8 +199,9 @@ class ImportService:
             job = await queries.claim_job(self._db, worker, now, now + LEASE)
         if job is None:
             return 0
-        if await queries.refresh_customer_statistics(self._db):
-            logger.info("import %s: customers analyzed", job.id)
+        analyzed = await queries.refresh_statistics(self._db)
+        if analyzed:
+            logger.info("import %s: analyzed %s", job.id, ", ".join(analyzed))
         rows = await self._rows_of(job)
         checked = await self._checked(job, rows, job.processed)
         following = job.processed + len(checked)
