@@ -46,8 +46,8 @@ def violated_unique_columns(error: BaseException) -> str:
 async def insert_rows(
     db: Database, table: sa.Table, rows: list[dict[str, Any]], returning: tuple[sa.Column[Any], ...] = ()
 ) -> list[Any]:
-    """Several rows (the same keys each) in one multi-row INSERT, with ``returning``'s columns of
-    each (in the rows' order on PostgreSQL, whose statement is written here: SQLAlchemy's compiler
+    """Several rows (the same keys each) in one statement, with ``returning``'s columns of each
+    (in the rows' order on PostgreSQL, whose statement is written here: SQLAlchemy's compiler
     costs more than the insert for hundreds of rows; SQLite goes through SQLAlchemy). Without
     ``returning`` PostgreSQL takes them by COPY."""
     if not rows:
@@ -69,17 +69,20 @@ async def insert_rows(
                     record[position] = json.dumps(record[position])
         await db.copy_records(table.name, names, records)
         return []
+    # One array per column, unnested: one statement text (and one prepared statement) whatever
+    # the number of rows, and no parameter list of rows × columns to parse.
+    dialect = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
+    arrays = []
     arguments: list[Any] = []
-    groups = []
-    for row in rows:
-        start = len(arguments)
-        arguments.extend(
-            json.dumps(row[name]) if name in json_columns and row[name] is not None else row[name]
-            for name in names
-        )
-        groups.append("(" + ", ".join(f"${start + index + 1}" for index in range(len(names))) + ")")
+    for position, name in enumerate(names, start=1):
+        if name in json_columns:
+            arguments.append([json.dumps(row[name]) if row[name] is not None else None for row in rows])
+            arrays.append(f"${position}::text[]::json[]")
+        else:
+            arguments.append([row[name] for row in rows])
+            arrays.append(f"${position}::{table.c[name].type.compile(dialect=dialect)}[]")
     columns = ", ".join(f'"{name}"' for name in names)
-    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES {", ".join(groups)}'  # noqa: S608 - our names
+    sql = f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({", ".join(arrays)})'  # noqa: S608 - our names
     if returning:
         sql += " RETURNING " + ", ".join(f'"{column.name}"' for column in returning)
     return await db.fetch_all_raw(sql, arguments)
