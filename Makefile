@@ -53,7 +53,7 @@ run: migrate
 # The Node client test installs tests/node_modules itself when node is there (skipped where not).
 TEST_PROCESSES ?= auto
 test: install
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal $(PYTEST_ARGS)
 
 # schemathesis (stateful links, negative data, every check) against a real uvicorn process; minutes.
 # FUZZ_EXAMPLES=1000 for a longer run, FUZZ_SCHEMA=path/or/url for another contract.

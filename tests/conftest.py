@@ -36,6 +36,33 @@ from tests.servers import FAST_ARGON2, uvicorn_server
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 
 
+# The longest tests by far (minutes each, the rest take seconds): the contract's runs.
+LONGEST = ("tests/test_contract.py::test_every_operation_honours_the_contract[",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist's worksteal schedule (``make test``) each process is handed a contiguous
+    share of the collection and the others steal from its end: each of the longest tests goes to
+    the front of its own share, so they run side by side from the start instead of last."""
+    processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    longest = [item for item in items if item.nodeid.startswith(LONGEST)]
+    if processes < 2 or not longest:
+        return
+    rest = [item for item in items if not item.nodeid.startswith(LONGEST)]
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for share in range(processes):  # the shares as worksteal cuts them: what is left, evenly
+        size = left // (processes - share)
+        front = longest[share : share + 1] if share < len(longest) else []
+        if share == processes - 1:
+            front = longest[share:]
+        taken = size - len(front)
+        ordered += front + rest[:taken]
+        rest = rest[taken:]
+        left -= size
+    items[:] = ordered + rest
+
+
 async def _reset_postgres(url: str) -> None:
     import asyncpg
 
