@@ -53,9 +53,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     left = len(items)
     for share in range(processes):  # the shares as worksteal cuts them: what is left, evenly
         size = left // (processes - share)
-        front = longest[share : share + 1] if share < len(longest) else []
-        if share == processes - 1:
-            front = longest[share:]
+        front = longest[share:] if share == processes - 1 else longest[share : share + 1]
         taken = size - len(front)
         ordered += front + rest[:taken]
         rest = rest[taken:]

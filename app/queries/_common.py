@@ -13,6 +13,10 @@ from app.database import Database, PrecompiledSelect
 __all__ = ["is_unique_violation", "violated_unique_columns", "mapping", "precompiled", "insert_rows"]
 
 
+# The dialect our PostgreSQL statements are compiled for (types included).
+_POSTGRESQL = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
+
+
 def precompiled(statement: sa.Executable) -> PrecompiledSelect:
     """Compile a hot, fixed statement once, for ``Database.fetch_one_precompiled`` and its siblings.
 
@@ -20,8 +24,7 @@ def precompiled(statement: sa.Executable) -> PrecompiledSelect:
     authenticated request that compilation costs more than the rest of the lookup. Parameters are
     ``sa.bindparam(name)`` placeholders, bound by name on each call.
     """
-    dialect = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})  # type: ignore[attr-defined]
+    compiled = statement.compile(dialect=_POSTGRESQL, compile_kwargs={"render_postcompile": True})  # type: ignore[attr-defined]
     return PrecompiledSelect(
         statement=statement,
         postgresql=compiled.string,
@@ -71,7 +74,6 @@ async def insert_rows(
         return []
     # One array per column, unnested: one statement text (and one prepared statement) whatever
     # the number of rows, and no parameter list of rows × columns to parse.
-    dialect = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
     arrays = []
     arguments: list[Any] = []
     for position, name in enumerate(names, start=1):
@@ -80,7 +82,7 @@ async def insert_rows(
             arrays.append(f"${position}::text[]::json[]")
         else:
             arguments.append([row[name] for row in rows])
-            arrays.append(f"${position}::{table.c[name].type.compile(dialect=dialect)}[]")
+            arrays.append(f"${position}::{table.c[name].type.compile(dialect=_POSTGRESQL)}[]")
     columns = ", ".join(f'"{name}"' for name in names)
     sql = f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({", ".join(arrays)})'  # noqa: S608 - our names
     if returning:

@@ -29,7 +29,6 @@ __all__ = [
     "delete_finished_before",
     "taken_keys",
     "refresh_statistics",
-    "FILLED_TABLES",
     "forget_row_emails",
 ]
 
